@@ -1,0 +1,104 @@
+//! hepscope's own HTTP API bodies (not HOMER's): login, session, errors, backends.
+//!
+//! Both sides use these types, so the browser and the server cannot drift apart.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/login` body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// A user's role. Admins may import captures, run SQL and create share links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    #[default]
+    Viewer,
+}
+
+impl Role {
+    /// The role's name as written in config files and JWT claims.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+/// `GET /api/me` and the body of a successful login.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
+    pub role: Role,
+    /// Session expiry, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// Every error hepscope itself answers: `{"error": "...", ...}`.
+///
+/// `backend` and `detail` are set for upstream (HOMER) failures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl ErrorBody {
+    /// An error with only a message.
+    pub fn new(error: impl Into<String>) -> Self {
+        Self {
+            error: error.into(),
+            backend: None,
+            detail: None,
+        }
+    }
+}
+
+/// What kind of data source a backend is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// A HOMER 7 instance reached through the server's proxy.
+    Homer7,
+    /// hepscope's own HEP receiver and SQLite store.
+    Embedded,
+}
+
+/// One entry of `GET /api/backends`. Never carries credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    pub name: String,
+    pub kind: BackendKind,
+    /// The base URL without credentials; `None` for the embedded store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub default: bool,
+    /// The outcome of the last request to it: "ok", "unknown" or an error text.
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_leaves_out_absent_fields() {
+        let body = serde_json::to_string(&ErrorBody::new("nope")).unwrap();
+        assert_eq!(body, r#"{"error":"nope"}"#);
+    }
+
+    #[test]
+    fn role_round_trips_in_lowercase() {
+        let role: Role = serde_json::from_str("\"admin\"").unwrap();
+        assert_eq!(role, Role::Admin);
+        assert_eq!(serde_json::to_string(&Role::Viewer).unwrap(), "\"viewer\"");
+    }
+}

@@ -1,0 +1,3 @@
+//! The pure core shared by the browser app and the server: no I/O, no clock reads, no browser.
+
+pub mod api;

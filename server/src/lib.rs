@@ -1,0 +1,1 @@
+//! hepscope's server.
