@@ -1,0 +1,90 @@
+//! The router and the logged-in shell around every view.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
+
+use super::client::{self, ClientError};
+use super::pages::{login::LoginPage, not_built::NotBuilt, settings::SettingsPage};
+use super::session::{encode_component, SessionCtx};
+use super::topbar::TopBar;
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(SessionCtx::new());
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <main><h1>"Page not found"</h1><p><a href="/search">"Go to search"</a></p></main> }>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=|| view! { <Redirect path="/search"/> }/>
+                    <Route path=path!("search") view=|| view! { <NotBuilt title="Search"/> }/>
+                    <Route path=path!("calls") view=|| view! { <NotBuilt title="Calls"/> }/>
+                    <Route path=path!("call/:ids") view=|| view! { <NotBuilt title="Call"/> }/>
+                    <Route path=path!("qos/:ids") view=|| view! { <NotBuilt title="Call quality"/> }/>
+                    <Route path=path!("analyze") view=|| view! { <NotBuilt title="Analyze"/> }/>
+                    <Route path=path!("live") view=|| view! { <NotBuilt title="Live"/> }/>
+                    <Route path=path!("settings") view=SettingsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Checks the session once, sends a logged-out user to the login page (remembering where they were
+/// going), and frames every view with the top bar.
+#[component]
+fn Shell() -> impl IntoView {
+    let session = expect_context::<SessionCtx>();
+    let location = use_location();
+    let navigate = use_navigate();
+    let check = LocalResource::new(client::me);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match check.get() {
+        Some(Ok(me)) => session.me.set(Some(me)),
+        Some(Err(ClientError::Unauthorized(_))) => {
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let search = location.search.get_untracked();
+            let here = if search.is_empty() || search.starts_with('?') {
+                here
+            } else {
+                format!("{}?{}", location.pathname.get_untracked(), search)
+            };
+            navigate(
+                &format!("/login?next={}", encode_component(&here)),
+                Default::default(),
+            );
+        }
+        Some(Err(e)) => error.set(Some(e.to_string())),
+        None => {}
+    });
+    view! {
+        <Show
+            when=move || session.me.get().is_some()
+            fallback=move || view! {
+                <main>
+                    {move || match error.get() {
+                        Some(e) => view! {
+                            <div class="banner error" role="alert">
+                                <span>{e}</span>
+                                <button type="button" on:click=move |_| { error.set(None); check.refetch(); }>"Retry"</button>
+                            </div>
+                        }.into_any(),
+                        None => view! { <p class="notice">"Loading…"</p> }.into_any(),
+                    }}
+                </main>
+            }
+        >
+            <TopBar/>
+            <main>
+                <Outlet/>
+            </main>
+        </Show>
+    }
+}

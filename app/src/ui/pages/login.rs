@@ -1,0 +1,76 @@
+//! `/login`: the login form. After login the user goes to `next` (the deep link they first opened).
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::ui::client;
+use crate::ui::session::{safe_next, SessionCtx};
+
+/// The login view.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = expect_context::<SessionCtx>();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let next = safe_next(query.with_untracked(|q| q.get("next")));
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match client::login(username.get_untracked(), password.get_untracked()).await {
+                Ok(me) => {
+                    session.me.set(Some(me));
+                    navigate(&next, Default::default());
+                }
+                Err(e) => {
+                    password.set(String::new());
+                    error.set(Some(e.to_string()));
+                }
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <div class="login-wrap">
+            <form class="login panel" on:submit=submit>
+                <h1>"hepscope"</h1>
+                <label class="field">
+                    <span>"User name"</span>
+                    <input
+                        name="username"
+                        autocomplete="username"
+                        required=true
+                        prop:value=username
+                        on:input=move |ev| username.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="field">
+                    <span>"Password"</span>
+                    <input
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required=true
+                        prop:value=password
+                        on:input=move |ev| password.set(event_target_value(&ev))
+                    />
+                </label>
+                {move || error.get().map(|e| view! { <div class="banner error" role="alert">{e}</div> })}
+                <button class="primary" type="submit" disabled=busy>
+                    {move || if busy.get() { "Logging in…" } else { "Log in" }}
+                </button>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,388 @@
+//! Configuration: the TOML file as written ([`RawConfig`]), overridden by flags and environment, validated
+//! into [`Config`].
+//!
+//! This is the only module that reads environment variables (through [`Env`]), so everything else can be
+//! tested with plain values.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use app::domain::api::Role;
+use serde::Deserialize;
+
+/// Default address of the web UI and API.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default config file, read when present and no `--config` is given.
+pub const DEFAULT_CONFIG_FILE: &str = "hepscope.toml";
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{what}: {message}")]
+    Invalid { what: String, message: String },
+}
+
+/// The config file exactly as written. Unknown keys are an error (`deny_unknown_fields`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub dist_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub auth: RawAuth,
+    #[serde(default)]
+    pub users: Vec<RawUser>,
+}
+
+/// `[auth]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    /// HS256 secret for session tokens; generated once and kept in the data dir when absent.
+    pub jwt_secret: Option<String>,
+    /// Session lifetime, e.g. "12h".
+    pub session_ttl: Option<String>,
+    /// Set the cookie's `Secure` flag (serve over HTTPS, e.g. behind a TLS proxy).
+    pub cookie_secure: Option<bool>,
+    /// Failed logins allowed per client address and per user name within `lockout_window`.
+    pub max_failed_logins: Option<u32>,
+    /// Window for counting failed logins, e.g. "1m".
+    pub lockout_window: Option<String>,
+}
+
+/// `[[users]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUser {
+    pub username: String,
+    /// An argon2 PHC string, as printed by `hepscope hash-password`.
+    pub password_hash: String,
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// Values given on the command line or in the environment; they win over the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub dist_dir: Option<PathBuf>,
+}
+
+/// A source of environment variables: the process environment in `main`, a map in tests.
+pub trait Env {
+    /// The variable's value, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Env for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+}
+
+/// A user from the config file.
+#[derive(Clone, Debug)]
+pub struct ConfiguredUser {
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+}
+
+/// Session and login settings.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    pub jwt_secret: Option<String>,
+    pub session_ttl: Duration,
+    pub cookie_secure: bool,
+    pub max_failed_logins: u32,
+    pub lockout_window: Duration,
+    /// `HEPSCOPE_ADMIN_PASSWORD`: sets the password of the built-in `admin` when no users are configured.
+    pub admin_password: Option<String>,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Trunk's output: index.html and the hashed assets.
+    pub dist_dir: PathBuf,
+    pub auth: AuthConfig,
+    pub users: Vec<ConfiguredUser>,
+    /// The file the config came from, if any (for messages).
+    pub source: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the config: `path` if given (it must exist), else `hepscope.toml` in the working directory if
+    /// present, else defaults; then applies `overrides` and the environment.
+    ///
+    /// # Errors
+    /// A missing or unreadable explicit file, a TOML error, an unknown key (named with the file), or an
+    /// invalid value.
+    pub fn load(
+        path: Option<&Path>,
+        overrides: &Overrides,
+        env: &dyn Env,
+    ) -> Result<Config, ConfigError> {
+        let (raw, source) = match path {
+            Some(p) => (read_file(p)?, Some(p.to_path_buf())),
+            None => {
+                let p = Path::new(DEFAULT_CONFIG_FILE);
+                if p.exists() {
+                    (read_file(p)?, Some(p.to_path_buf()))
+                } else {
+                    (RawConfig::default(), None)
+                }
+            }
+        };
+        Self::from_raw(raw, source, overrides, env)
+    }
+
+    /// Validates a parsed file together with overrides and environment.
+    ///
+    /// # Errors
+    /// An invalid address, duration or user entry.
+    pub fn from_raw(
+        raw: RawConfig,
+        source: Option<PathBuf>,
+        overrides: &Overrides,
+        env: &dyn Env,
+    ) -> Result<Config, ConfigError> {
+        let listen_text = overrides
+            .listen
+            .clone()
+            .or_else(|| env.var("HEPSCOPE_LISTEN"))
+            .or(raw.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen = listen_text.parse().map_err(|e| ConfigError::Invalid {
+            what: "listen".into(),
+            message: format!("{listen_text:?} is not an address like 127.0.0.1:8080 ({e})"),
+        })?;
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or_else(|| env.var("HEPSCOPE_DATA_DIR").map(PathBuf::from))
+            .or(raw.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let dist_dir = overrides
+            .dist_dir
+            .clone()
+            .or_else(|| env.var("HEPSCOPE_DIST_DIR").map(PathBuf::from))
+            .or(raw.dist_dir)
+            .unwrap_or_else(|| PathBuf::from("./dist"));
+
+        let auth = AuthConfig {
+            jwt_secret: raw.auth.jwt_secret,
+            session_ttl: duration_setting("auth.session_ttl", raw.auth.session_ttl, "12h")?,
+            cookie_secure: raw.auth.cookie_secure.unwrap_or(false),
+            max_failed_logins: raw.auth.max_failed_logins.unwrap_or(5),
+            lockout_window: duration_setting("auth.lockout_window", raw.auth.lockout_window, "1m")?,
+            admin_password: env.var("HEPSCOPE_ADMIN_PASSWORD"),
+        };
+        if auth.max_failed_logins == 0 {
+            return Err(ConfigError::Invalid {
+                what: "auth.max_failed_logins".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+
+        let mut users = Vec::with_capacity(raw.users.len());
+        for user in raw.users {
+            if user.username.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    what: "users".into(),
+                    message: "a user has an empty username".into(),
+                });
+            }
+            if !user.password_hash.starts_with("$argon2") {
+                return Err(ConfigError::Invalid {
+                    what: format!("users.{}", user.username),
+                    message: "password_hash must be an argon2 hash from `hepscope hash-password`"
+                        .into(),
+                });
+            }
+            if users
+                .iter()
+                .any(|u: &ConfiguredUser| u.username == user.username)
+            {
+                return Err(ConfigError::Invalid {
+                    what: format!("users.{}", user.username),
+                    message: "the user is listed twice".into(),
+                });
+            }
+            users.push(ConfiguredUser {
+                username: user.username,
+                password_hash: user.password_hash,
+                role: user.role,
+            });
+        }
+
+        Ok(Config {
+            listen,
+            data_dir,
+            dist_dir,
+            auth,
+            users,
+            source,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<RawConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
+fn duration_setting(
+    what: &str,
+    value: Option<String>,
+    default: &str,
+) -> Result<Duration, ConfigError> {
+    let text = value.unwrap_or_else(|| default.to_string());
+    parse_duration(&text).ok_or_else(|| ConfigError::Invalid {
+        what: what.into(),
+        message: format!("{text:?} is not a duration like 30s, 5m, 12h or 7d"),
+    })
+}
+
+/// Parses `90`, `250ms`, `30s`, `5m`, `12h`, `7d`, `1h30m` (a plain number is seconds).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let mut total_ms: u64 = 0;
+    let mut rest = text;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let value: u64 = rest.get(..digits)?.parse().ok()?;
+        rest = rest.get(digits..)?;
+        let letters = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit_ms: u64 = match rest.get(..letters)? {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return None,
+        };
+        rest = rest.get(letters..)?;
+        total_ms = total_ms.checked_add(value.checked_mul(unit_ms)?)?;
+    }
+    Some(Duration::from_millis(total_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn durations_parse_in_every_unit() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("12"), Some(Duration::from_secs(12)));
+        assert_eq!(parse_duration("3h5"), None);
+    }
+
+    #[test]
+    fn defaults_apply_without_a_file() {
+        let config = Config::from_raw(
+            RawConfig::default(),
+            None,
+            &Overrides::default(),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.auth.session_ttl, Duration::from_secs(12 * 3600));
+    }
+
+    #[test]
+    fn flags_beat_env_and_env_beats_file() {
+        let raw: RawConfig = toml::from_str("listen = \"127.0.0.1:1000\"").unwrap();
+        let e = env(&[("HEPSCOPE_LISTEN", "127.0.0.1:2000")]);
+        let config = Config::from_raw(raw, None, &Overrides::default(), &e).unwrap();
+        assert_eq!(config.listen.port(), 2000);
+        let raw: RawConfig = toml::from_str("listen = \"127.0.0.1:1000\"").unwrap();
+        let flags = Overrides {
+            listen: Some("127.0.0.1:3000".into()),
+            ..Overrides::default()
+        };
+        let config = Config::from_raw(raw, None, &flags, &e).unwrap();
+        assert_eq!(config.listen.port(), 3000);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_key_and_file() {
+        let dir = std::env::temp_dir().join(format!("hepscope-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nlisten_port = 3\n").unwrap();
+        let err = Config::load(Some(&path), &Overrides::default(), &env(&[])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("listen_port"), "{text}");
+        assert!(text.contains("bad.toml"), "{text}");
+    }
+
+    #[test]
+    fn bad_password_hash_is_refused() {
+        let raw: RawConfig =
+            toml::from_str("[[users]]\nusername = \"bob\"\npassword_hash = \"plain\"\n").unwrap();
+        let err = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("users.bob"));
+    }
+
+    #[test]
+    fn bad_listen_address_is_explained() {
+        let e = env(&[("HEPSCOPE_LISTEN", "localhost")]);
+        let err =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &e).unwrap_err();
+        assert!(err.to_string().contains("listen"));
+    }
+}

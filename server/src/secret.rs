@@ -1,0 +1,59 @@
+//! Random secrets: the session signing key (kept in the data dir) and random bytes.
+
+use std::path::Path;
+
+use crate::users::{write_private, UsersError};
+
+/// File in the data dir holding the generated session signing key.
+const JWT_SECRET_FILE: &str = "session.key";
+
+/// Fills `buf` from the operating system's random source.
+///
+/// # Panics
+/// If the OS random source fails, which leaves no safe way to make secrets.
+pub fn fill_random(buf: &mut [u8]) {
+    getrandom::fill(buf).expect("the OS random source must be available to create secrets");
+}
+
+/// The session signing key: the configured one, else the one kept in the data dir, else a new one
+/// written there so restarts keep sessions valid.
+///
+/// # Errors
+/// The key file cannot be read or written.
+pub fn session_key(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, UsersError> {
+    if let Some(secret) = configured {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = data_dir.join(JWT_SECRET_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(UsersError::Read {
+                path,
+                message: e.to_string(),
+            })
+        }
+    }
+    let mut key = vec![0u8; 64];
+    fill_random(&mut key);
+    write_private(&path, &key)?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_key_survives_a_restart() {
+        let dir = std::env::temp_dir().join(format!("hepscope-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = session_key(None, &dir).unwrap();
+        let second = session_key(None, &dir).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 64);
+        assert_eq!(session_key(Some("configured"), &dir).unwrap(), b"configured");
+    }
+}
