@@ -77,12 +77,24 @@ pub fn encode(packet: &HepPacket, compress: bool) -> Result<Vec<u8>, EncodeError
     put(&mut out, chunk::TS_SECS, &secs.to_be_bytes());
     put(&mut out, chunk::TS_USECS, &usecs.to_be_bytes());
     put(&mut out, chunk::PROTO_TYPE, &[packet.proto_type.to_u8()]);
-    put(&mut out, chunk::CAPTURE_ID, &packet.capture_id.to_be_bytes());
+    put(
+        &mut out,
+        chunk::CAPTURE_ID,
+        &packet.capture_id.to_be_bytes(),
+    );
 
     let x = &packet.extras;
-    put_opt(&mut out, chunk::KEEP_ALIVE, x.keep_alive_s.map(u16::to_be_bytes));
+    put_opt(
+        &mut out,
+        chunk::KEEP_ALIVE,
+        x.keep_alive_s.map(u16::to_be_bytes),
+    );
     put_text(&mut out, chunk::AUTH_KEY, packet.auth_key.as_deref());
-    put_text(&mut out, chunk::CORRELATION_ID, packet.correlation_id.as_deref());
+    put_text(
+        &mut out,
+        chunk::CORRELATION_ID,
+        packet.correlation_id.as_deref(),
+    );
     put_opt(&mut out, chunk::VLAN, packet.vlan.map(u16::to_be_bytes));
     put_text(&mut out, chunk::NODE_NAME, packet.node_name.as_deref());
     put_opt(&mut out, chunk::SRC_MAC, x.src_mac.map(u64::to_be_bytes));
@@ -94,11 +106,23 @@ pub fn encode(packet: &HepPacket, compress: bool) -> Result<Vec<u8>, EncodeError
     put_opt(&mut out, chunk::R_FACTOR, x.r_factor.map(u16::to_be_bytes));
     put_text(&mut out, chunk::GEO_LOCATION, x.geo_location.as_deref());
     put_opt(&mut out, chunk::JITTER, x.jitter.map(u32::to_be_bytes));
-    put_text(&mut out, chunk::TRANSACTION_TYPE, x.transaction_type.as_deref());
-    put_text(&mut out, chunk::PAYLOAD_JSON_KEYS, x.payload_json_keys.as_deref());
+    put_text(
+        &mut out,
+        chunk::TRANSACTION_TYPE,
+        x.transaction_type.as_deref(),
+    );
+    put_text(
+        &mut out,
+        chunk::PAYLOAD_JSON_KEYS,
+        x.payload_json_keys.as_deref(),
+    );
     put_text(&mut out, chunk::TAGS_VALUES, x.tags_values.as_deref());
     put_opt(&mut out, chunk::TAG_TYPE, x.tag_type.map(u16::to_be_bytes));
-    put_opt(&mut out, chunk::EVENT_TYPE, x.event_type.map(u16::to_be_bytes));
+    put_opt(
+        &mut out,
+        chunk::EVENT_TYPE,
+        x.event_type.map(u16::to_be_bytes),
+    );
     put_text(&mut out, chunk::GROUP_ID, x.group_id.as_deref());
 
     if compress {
@@ -206,6 +230,23 @@ mod tests {
         p
     }
 
+    /// The chunk types of an encoded packet, in order.
+    fn chunk_types(bytes: &[u8]) -> Vec<u16> {
+        let mut types = Vec::new();
+        let mut at = 6;
+        while at < bytes.len() {
+            types.push(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+            at += usize::from(u16::from_be_bytes([bytes[at + 4], bytes[at + 5]]));
+        }
+        types
+    }
+
+    #[test]
+    fn encode_writes_core_chunks_in_spec_order_and_payload_last() {
+        let types = chunk_types(&encode(&v4_packet(), false).unwrap());
+        assert_eq!(types, vec![1, 2, 3, 4, 7, 8, 9, 10, 11, 12, 15]);
+    }
+
     #[test]
     fn round_trip_ipv4_minimal() {
         let p = v4_packet();
@@ -216,7 +257,8 @@ mod tests {
     fn round_trip_ipv4_compressed() {
         let p = v4_packet();
         let bytes = encode(&p, true).unwrap();
-        assert!(!bytes.windows(INVITE.len()).any(|w| w == INVITE));
+        let types = chunk_types(&bytes);
+        assert!(types.contains(&0x10) && !types.contains(&0x0f), "{types:?}");
         assert_eq!(decode(&bytes).unwrap(), p);
     }
 
@@ -246,14 +288,20 @@ mod tests {
     fn encode_total_length_matches_buffer() {
         let bytes = encode(&v4_packet(), false).unwrap();
         assert_eq!(&bytes[..4], b"HEP3");
-        assert_eq!(usize::from(u16::from_be_bytes([bytes[4], bytes[5]])), bytes.len());
+        assert_eq!(
+            usize::from(u16::from_be_bytes([bytes[4], bytes[5]])),
+            bytes.len()
+        );
     }
 
     #[test]
     fn encode_rejects_payload_over_the_length_field() {
         let mut p = v4_packet();
         p.payload = vec![b'a'; 70_000];
-        assert!(matches!(encode(&p, false), Err(EncodeError::TooLarge { .. })));
+        assert!(matches!(
+            encode(&p, false),
+            Err(EncodeError::TooLarge { .. })
+        ));
         // Compressible enough to fit once compressed.
         assert_eq!(decode(&encode(&p, true).unwrap()).unwrap(), p);
     }
@@ -262,7 +310,10 @@ mod tests {
     fn encode_rejects_mixed_families() {
         let mut p = v4_packet();
         p.dst = "[::1]:5060".parse().unwrap();
-        assert!(matches!(encode(&p, false), Err(EncodeError::MixedFamilies { .. })));
+        assert!(matches!(
+            encode(&p, false),
+            Err(EncodeError::MixedFamilies { .. })
+        ));
     }
 
     #[test]

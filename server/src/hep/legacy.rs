@@ -45,9 +45,7 @@ pub(super) fn decode_legacy(bytes: &[u8]) -> Result<HepPacket, DecodeError> {
         available: bytes.len(),
     };
     let (src_ip, dst_ip) = addresses(rest, addr_len).ok_or(truncated(expected_header))?;
-    let rest = rest
-        .get(2 * addr_len..)
-        .ok_or(truncated(expected_header))?;
+    let rest = rest.get(2 * addr_len..).ok_or(truncated(expected_header))?;
 
     let (ts_us, capture_id, payload) = if version == 2 {
         let [s0, s1, s2, s3, u0, u1, u2, u3, c0, c1, _, _, payload @ ..] = rest else {
@@ -195,7 +193,11 @@ mod tests {
     fn legacy_truncated_at_every_length_is_an_error_not_a_panic() {
         let v1 = v1_ipv4();
         for cut in 1..16 {
-            assert_eq!(decode(&v1[..cut]).unwrap_err().reason(), "truncated", "{cut}");
+            assert_eq!(
+                decode(&v1[..cut]).unwrap_err().reason(),
+                "truncated",
+                "{cut}"
+            );
         }
         let v2 = v2_ipv6();
         for cut in 1..52 {

@@ -118,6 +118,7 @@ impl HepFramer {
 mod tests {
     use super::*;
     use crate::hep::{decode, encode, HepPacket, ProtoType};
+    use proptest::prelude::*;
 
     fn packet(payload: &str) -> Vec<u8> {
         let p = HepPacket::new(
@@ -219,5 +220,31 @@ mod tests {
         let mut framer = HepFramer::new(100);
         framer.push(b"HEP3\x00\x64");
         assert_eq!(framer.next_packet(), Ok(None));
+    }
+
+    proptest! {
+        #[test]
+        fn framer_never_panics_and_frames_by_declared_length(
+            reads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..8),
+            prefix_valid in any::<bool>(),
+        ) {
+            let mut framer = HepFramer::new(64);
+            if prefix_valid {
+                framer.push(b"HEP3");
+            }
+            'outer: for read in reads {
+                framer.push(&read);
+                loop {
+                    match framer.next_packet() {
+                        Ok(Some(p)) => {
+                            let declared = u16::from_be_bytes([p[4], p[5]]);
+                            prop_assert_eq!(usize::from(declared), p.len());
+                        }
+                        Ok(None) => break,
+                        Err(_) => break 'outer,
+                    }
+                }
+            }
+        }
     }
 }

@@ -87,7 +87,8 @@ pub(super) fn slice_frame(linktype: i32, data: &[u8]) -> Result<Segment<'_>, Ski
             SlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([*p_hi, *p_lo])), rest)
         }
         LINKTYPE_NULL | LINKTYPE_LOOP => {
-            let (Some(family), Some(rest)) = (data.get(..NULL_HEADER_LEN), data.get(NULL_HEADER_LEN..))
+            let (Some(family), Some(rest)) =
+                (data.get(..NULL_HEADER_LEN), data.get(NULL_HEADER_LEN..))
             else {
                 return Err(Skip::Malformed);
             };
@@ -197,7 +198,8 @@ mod tests {
         for lt in [LINKTYPE_RAW, LINKTYPE_IPV4, DLT_RAW_12, DLT_RAW_14] {
             expect_v4(slice_frame(lt, &raw_ipv4_udp()).unwrap());
         }
-        let seg = slice_frame(LINKTYPE_IPV6, &raw_ipv6_tcp()).unwrap();
+        let frame = raw_ipv6_tcp();
+        let seg = slice_frame(LINKTYPE_IPV6, &frame).unwrap();
         assert_eq!(seg.src, "[2001:db8::1]:5061".parse().unwrap());
         assert_eq!(seg.transport, Transport::Tcp);
         assert_eq!(seg.payload, PAYLOAD);
@@ -233,7 +235,10 @@ mod tests {
         frame.extend_from_slice(&[1; 8]);
         frame.extend_from_slice(&raw_ipv4_udp());
         expect_v4(slice_frame(LINKTYPE_LINUX_SLL2, &frame).unwrap());
-        assert_eq!(slice_frame(LINKTYPE_LINUX_SLL2, &frame[..10]), Err(Skip::Malformed));
+        assert_eq!(
+            slice_frame(LINKTYPE_LINUX_SLL2, &frame[..10]),
+            Err(Skip::Malformed)
+        );
     }
 
     #[test]
@@ -264,7 +269,7 @@ mod tests {
     fn ipv4_fragment_is_skipped() {
         let mut frame = raw_ipv4_udp();
         frame[6] |= 0x20; // more fragments
-        // The header checksum is not verified by the slicer, so no need to fix it.
+                          // The header checksum is not verified by the slicer, so no need to fix it.
         assert_eq!(slice_frame(LINKTYPE_RAW, &frame), Err(Skip::Fragment));
     }
 
@@ -277,7 +282,10 @@ mod tests {
             .unwrap();
         assert_eq!(slice_frame(LINKTYPE_RAW, &icmp), Err(Skip::OtherTransport));
         let frame = raw_ipv4_udp();
-        assert_eq!(slice_frame(LINKTYPE_RAW, &frame[..30]), Err(Skip::Malformed));
+        assert_eq!(
+            slice_frame(LINKTYPE_RAW, &frame[..30]),
+            Err(Skip::Malformed)
+        );
     }
 
     #[test]

@@ -13,7 +13,6 @@ use thiserror::Error;
 
 use super::link::{self, Skip};
 use super::CapturedPacket;
-use crate::hep;
 
 const PCAP_HEADER_LEN: usize = 24;
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
@@ -129,8 +128,7 @@ impl Capture {
                 src: seg.src,
                 dst: seg.dst,
                 transport: seg.transport,
-                is_hep: seg.transport == super::Transport::Udp
-                    && seg.payload.starts_with(b"HEP3"),
+                is_hep: seg.transport == super::Transport::Udp && seg.payload.starts_with(b"HEP3"),
                 payload: seg.payload.to_vec(),
             }),
             Err(skip) => self.skipped.count(skip),

@@ -198,8 +198,12 @@ mod tests {
 
     fn one_frame(transport: Transport, payload: &[u8]) -> Vec<u8> {
         let mut w = PcapWriter::new(Vec::new()).unwrap();
-        let (src, dst) = ("10.0.0.1:5060".parse().unwrap(), "10.0.0.2:5060".parse().unwrap());
-        w.write_packet(1_000_000, src, dst, transport, payload).unwrap();
+        let (src, dst) = (
+            "10.0.0.1:5060".parse().unwrap(),
+            "10.0.0.2:5060".parse().unwrap(),
+        );
+        w.write_packet(1_000_000, src, dst, transport, payload)
+            .unwrap();
         let bytes = w.into_inner().unwrap();
         bytes[24 + 16..].to_vec()
     }
@@ -246,12 +250,17 @@ mod tests {
         }
         let tcp: Vec<(u32, u32, bool, bool)> = frames
             .iter()
-            .map(|f| match SlicedPacket::from_ethernet(f).unwrap().transport {
-                Some(TransportSlice::Tcp(t)) => {
-                    (t.sequence_number(), t.acknowledgment_number(), t.psh(), t.ack())
-                }
-                _ => panic!("not tcp"),
-            })
+            .map(
+                |f| match SlicedPacket::from_ethernet(f).unwrap().transport {
+                    Some(TransportSlice::Tcp(t)) => (
+                        t.sequence_number(),
+                        t.acknowledgment_number(),
+                        t.psh(),
+                        t.ack(),
+                    ),
+                    _ => panic!("not tcp"),
+                },
+            )
             .collect();
         assert_eq!(
             tcp,
@@ -278,6 +287,9 @@ mod tests {
     #[test]
     fn mac_is_derived_from_the_ip() {
         assert_eq!(mac_for("10.1.2.3".parse().unwrap()), [2, 0, 10, 1, 2, 3]);
-        assert_eq!(mac_for("2001:db8::a0b:c0d".parse().unwrap()), [2, 0, 10, 11, 12, 13]);
+        assert_eq!(
+            mac_for("2001:db8::a0b:c0d".parse().unwrap()),
+            [2, 0, 10, 11, 12, 13]
+        );
     }
 }

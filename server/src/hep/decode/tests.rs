@@ -127,12 +127,16 @@ fn every_optional_chunk_type_decodes() {
         (0x0d, 30u16.to_be_bytes().to_vec(), |p| {
             p.extras.keep_alive_s == Some(30)
         }),
-        (0x0e, b"myHep".to_vec(), |p| p.auth_key.as_deref() == Some("myHep")),
+        (0x0e, b"myHep".to_vec(), |p| {
+            p.auth_key.as_deref() == Some("myHep")
+        }),
         (0x11, b"abc@h".to_vec(), |p| {
             p.correlation_id.as_deref() == Some("abc@h")
         }),
         (0x12, 42u16.to_be_bytes().to_vec(), |p| p.vlan == Some(42)),
-        (0x13, b"node1".to_vec(), |p| p.node_name.as_deref() == Some("node1")),
+        (0x13, b"node1".to_vec(), |p| {
+            p.node_name.as_deref() == Some("node1")
+        }),
         (0x14, 0x0242u64.to_be_bytes().to_vec(), |p| {
             p.extras.src_mac == Some(0x0242)
         }),
@@ -147,21 +151,33 @@ fn every_optional_chunk_type_decodes() {
         (0x20, 430u16.to_be_bytes().to_vec(), |p| {
             p.extras.mos_x100 == Some(430)
         }),
-        (0x21, 93u16.to_be_bytes().to_vec(), |p| p.extras.r_factor == Some(93)),
+        (0x21, 93u16.to_be_bytes().to_vec(), |p| {
+            p.extras.r_factor == Some(93)
+        }),
         (0x22, b"geo".to_vec(), |p| {
             p.extras.geo_location.as_deref() == Some("geo")
         }),
-        (0x23, 12u32.to_be_bytes().to_vec(), |p| p.extras.jitter == Some(12)),
+        (0x23, 12u32.to_be_bytes().to_vec(), |p| {
+            p.extras.jitter == Some(12)
+        }),
         (0x24, b"call".to_vec(), |p| {
             p.extras.transaction_type.as_deref() == Some("call")
         }),
         (0x25, b"k".to_vec(), |p| {
             p.extras.payload_json_keys.as_deref() == Some("k")
         }),
-        (0x26, b"v".to_vec(), |p| p.extras.tags_values.as_deref() == Some("v")),
-        (0x27, 3u16.to_be_bytes().to_vec(), |p| p.extras.tag_type == Some(3)),
-        (0x28, 1u16.to_be_bytes().to_vec(), |p| p.extras.event_type == Some(1)),
-        (0x29, b"g".to_vec(), |p| p.extras.group_id.as_deref() == Some("g")),
+        (0x26, b"v".to_vec(), |p| {
+            p.extras.tags_values.as_deref() == Some("v")
+        }),
+        (0x27, 3u16.to_be_bytes().to_vec(), |p| {
+            p.extras.tag_type == Some(3)
+        }),
+        (0x28, 1u16.to_be_bytes().to_vec(), |p| {
+            p.extras.event_type == Some(1)
+        }),
+        (0x29, b"g".to_vec(), |p| {
+            p.extras.group_id.as_deref() == Some("g")
+        }),
     ];
     for (chunk_type, body, check) in cases {
         let p = decode_with(vec![ch(chunk_type, &body)]).unwrap();
@@ -180,7 +196,10 @@ fn text_chunks_keep_invalid_utf8_lossily_and_empty_reads_as_none() {
 fn payload_keeps_raw_bytes() {
     let mut chunks = v4_core();
     chunks.push(ch(0x0f, &[0, 0xff, 0xfe, b'x']));
-    assert_eq!(decode(&packet(&chunks)).unwrap().payload, [0, 0xff, 0xfe, b'x']);
+    assert_eq!(
+        decode(&packet(&chunks)).unwrap().payload,
+        [0, 0xff, 0xfe, b'x']
+    );
 }
 
 #[test]
@@ -228,7 +247,10 @@ fn wrong_sized_known_chunk_is_ignored() {
 
 #[test]
 fn later_chunk_of_same_type_wins() {
-    let p = decode_with(vec![ch(0x0c, &1u32.to_be_bytes()), ch(0x0c, &2u32.to_be_bytes())]);
+    let p = decode_with(vec![
+        ch(0x0c, &1u32.to_be_bytes()),
+        ch(0x0c, &2u32.to_be_bytes()),
+    ]);
     assert_eq!(p.unwrap().capture_id, 2);
 }
 
@@ -281,7 +303,12 @@ fn decompression_bomb_is_oversized() {
     let mut chunks = v4_core();
     chunks.push(ch(0x10, &bomb));
     let err = decode(&packet(&chunks)).unwrap_err();
-    assert_eq!(err, DecodeError::Oversized { limit: MAX_INFLATED_PAYLOAD });
+    assert_eq!(
+        err,
+        DecodeError::Oversized {
+            limit: MAX_INFLATED_PAYLOAD
+        }
+    );
     assert_eq!(err.reason(), "oversized");
 }
 
@@ -289,12 +316,18 @@ fn decompression_bomb_is_oversized() {
 fn payload_exactly_at_the_inflate_cap_is_accepted() {
     let mut chunks = v4_core();
     chunks.push(ch(0x10, &zlib(&vec![b'a'; MAX_INFLATED_PAYLOAD])));
-    assert_eq!(decode(&packet(&chunks)).unwrap().payload.len(), MAX_INFLATED_PAYLOAD);
+    assert_eq!(
+        decode(&packet(&chunks)).unwrap().payload.len(),
+        MAX_INFLATED_PAYLOAD
+    );
 }
 
 #[test]
 fn missing_payload_and_missing_addresses_are_named() {
-    assert_eq!(decode(&packet(&v4_core())).unwrap_err().reason(), "missing_payload");
+    assert_eq!(
+        decode(&packet(&v4_core())).unwrap_err().reason(),
+        "missing_payload"
+    );
     let no_dst = packet(&[ch(0x03, &[1, 2, 3, 4]), ch(0x0f, SIP)]);
     assert_eq!(decode(&no_dst).unwrap_err().reason(), "missing_addresses");
     let mixed = packet(&[
@@ -308,7 +341,12 @@ fn missing_payload_and_missing_addresses_are_named() {
 #[test]
 fn bad_magic_is_rejected() {
     let err = decode(b"HEP2\x00\x06").unwrap_err();
-    assert_eq!(err, DecodeError::BadMagic { found: b"HEP2".to_vec() });
+    assert_eq!(
+        err,
+        DecodeError::BadMagic {
+            found: b"HEP2".to_vec()
+        }
+    );
     assert_eq!(decode(b"\x00").unwrap_err().reason(), "bad_magic");
     assert_eq!(decode(b"INVITE sip:x").unwrap_err().reason(), "bad_magic");
 }
@@ -316,7 +354,11 @@ fn bad_magic_is_rejected() {
 #[test]
 fn empty_and_partial_magic_are_truncated() {
     for input in [&b""[..], b"H", b"HEP", b"HEP3", b"HEP3\x00"] {
-        assert_eq!(decode(input).unwrap_err().reason(), "truncated", "{input:?}");
+        assert_eq!(
+            decode(input).unwrap_err().reason(),
+            "truncated",
+            "{input:?}"
+        );
     }
 }
 
@@ -335,7 +377,10 @@ fn total_length_past_datagram_is_truncated() {
         let err = decode(&bytes[..cut]).unwrap_err();
         assert_eq!(
             err,
-            DecodeError::Truncated { needed: bytes.len(), available: cut },
+            DecodeError::Truncated {
+                needed: bytes.len(),
+                available: cut
+            },
             "cut at {cut}"
         );
     }
@@ -355,7 +400,13 @@ fn chunk_length_under_six_is_bad_chunk_length() {
     let mut bad = ch(0x0f, SIP);
     bad[4..6].copy_from_slice(&5u16.to_be_bytes());
     let err = decode(&packet(&[bad])).unwrap_err();
-    assert_eq!(err, DecodeError::BadChunkLength { offset: 6, length: 5 });
+    assert_eq!(
+        err,
+        DecodeError::BadChunkLength {
+            offset: 6,
+            length: 5
+        }
+    );
 }
 
 #[test]
@@ -364,7 +415,10 @@ fn chunk_running_past_the_packet_is_bad_chunk_length() {
     let mut bad = ch(0x0f, SIP);
     bad[4..6].copy_from_slice(&500u16.to_be_bytes());
     chunks.push(bad);
-    assert_eq!(decode(&packet(&chunks)).unwrap_err().reason(), "bad_chunk_length");
+    assert_eq!(
+        decode(&packet(&chunks)).unwrap_err().reason(),
+        "bad_chunk_length"
+    );
 }
 
 #[test]
@@ -373,7 +427,10 @@ fn partial_chunk_header_is_bad_chunk_length() {
     chunks.push(ch(0x0f, SIP));
     chunks.push(vec![0, 0, 0]);
     let err = decode(&packet(&chunks)).unwrap_err();
-    assert!(matches!(err, DecodeError::TruncatedChunk { remaining: 3, .. }), "{err:?}");
+    assert!(
+        matches!(err, DecodeError::TruncatedChunk { remaining: 3, .. }),
+        "{err:?}"
+    );
     assert_eq!(err.reason(), "bad_chunk_length");
 }
 

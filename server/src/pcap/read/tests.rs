@@ -32,19 +32,56 @@ fn sample() -> Vec<Sent> {
     let v6b = addr("[2001:db8::2]:5062");
     let base = 1_700_000_000_000_000;
     vec![
-        Sent { ts_us: base, src: v4a, dst: v4b, transport: Transport::Udp, payload: sip("INVITE", "c1@h") },
-        Sent { ts_us: base + 1, src: v4b, dst: v4a, transport: Transport::Udp, payload: sip("ACK", "c1@h") },
-        Sent { ts_us: base + 999_999, src: v4a, dst: v4b, transport: Transport::Tcp, payload: sip("BYE", "c2@h") },
-        Sent { ts_us: base + 2_000_000, src: v4b, dst: v4a, transport: Transport::Tcp, payload: sip("OPTIONS", "c2@h") },
-        Sent { ts_us: base + 3_000_001, src: v6a, dst: v6b, transport: Transport::Udp, payload: sip("REGISTER", "c3@h") },
-        Sent { ts_us: base + 4_500_000, src: v6b, dst: v6a, transport: Transport::Tcp, payload: sip("INFO", "c4@h") },
+        Sent {
+            ts_us: base,
+            src: v4a,
+            dst: v4b,
+            transport: Transport::Udp,
+            payload: sip("INVITE", "c1@h"),
+        },
+        Sent {
+            ts_us: base + 1,
+            src: v4b,
+            dst: v4a,
+            transport: Transport::Udp,
+            payload: sip("ACK", "c1@h"),
+        },
+        Sent {
+            ts_us: base + 999_999,
+            src: v4a,
+            dst: v4b,
+            transport: Transport::Tcp,
+            payload: sip("BYE", "c2@h"),
+        },
+        Sent {
+            ts_us: base + 2_000_000,
+            src: v4b,
+            dst: v4a,
+            transport: Transport::Tcp,
+            payload: sip("OPTIONS", "c2@h"),
+        },
+        Sent {
+            ts_us: base + 3_000_001,
+            src: v6a,
+            dst: v6b,
+            transport: Transport::Udp,
+            payload: sip("REGISTER", "c3@h"),
+        },
+        Sent {
+            ts_us: base + 4_500_000,
+            src: v6b,
+            dst: v6a,
+            transport: Transport::Tcp,
+            payload: sip("INFO", "c4@h"),
+        },
     ]
 }
 
 fn write_all(packets: &[Sent]) -> Vec<u8> {
     let mut w = PcapWriter::new(Vec::new()).unwrap();
     for p in packets {
-        w.write_packet(p.ts_us, p.src, p.dst, p.transport, &p.payload).unwrap();
+        w.write_packet(p.ts_us, p.src, p.dst, p.transport, &p.payload)
+            .unwrap();
     }
     w.into_inner().unwrap()
 }
@@ -69,8 +106,20 @@ fn written_packets_read_back_identically() {
 fn udp_hep_payload_is_marked() {
     let hep = b"HEP3\x00\x06".to_vec();
     let sent = [
-        Sent { ts_us: 1, src: addr("1.1.1.1:9060"), dst: addr("2.2.2.2:9060"), transport: Transport::Udp, payload: hep.clone() },
-        Sent { ts_us: 2, src: addr("1.1.1.1:9060"), dst: addr("2.2.2.2:9060"), transport: Transport::Tcp, payload: hep },
+        Sent {
+            ts_us: 1,
+            src: addr("1.1.1.1:9060"),
+            dst: addr("2.2.2.2:9060"),
+            transport: Transport::Udp,
+            payload: hep.clone(),
+        },
+        Sent {
+            ts_us: 2,
+            src: addr("1.1.1.1:9060"),
+            dst: addr("2.2.2.2:9060"),
+            transport: Transport::Tcp,
+            payload: hep,
+        },
     ];
     let capture = read_capture(&write_all(&sent)).unwrap();
     let marks: Vec<bool> = capture.packets.iter().map(|p| p.is_hep).collect();
@@ -81,19 +130,49 @@ fn udp_hep_payload_is_marked() {
 fn large_payload_is_split_and_reassembles() {
     let big: Vec<u8> = (0..150_000u32).map(|i| (i % 251) as u8).collect();
     for transport in [Transport::Udp, Transport::Tcp] {
-        let sent = [Sent { ts_us: 5, src: addr("[::1]:1"), dst: addr("[::2]:2"), transport, payload: big.clone() }];
+        let sent = [Sent {
+            ts_us: 5,
+            src: addr("[::1]:1"),
+            dst: addr("[::2]:2"),
+            transport,
+            payload: big.clone(),
+        }];
         let capture = read_capture(&write_all(&sent)).unwrap();
         assert_eq!(capture.packets.len(), 3);
-        assert!(capture.packets.iter().all(|p| p.payload.len() <= MAX_SEGMENT_PAYLOAD));
-        let joined: Vec<u8> = capture.packets.iter().flat_map(|p| p.payload.clone()).collect();
+        assert!(capture
+            .packets
+            .iter()
+            .all(|p| p.payload.len() <= MAX_SEGMENT_PAYLOAD));
+        let joined: Vec<u8> = capture
+            .packets
+            .iter()
+            .flat_map(|p| p.payload.clone())
+            .collect();
         assert_eq!(joined, big);
     }
 }
 
 /// A classic pcap built by hand: `records` are (seconds, fraction, frame).
-fn classic(big_endian: bool, nanos: bool, linktype: u32, records: &[(u32, u32, Vec<u8>)]) -> Vec<u8> {
-    let u32b = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
-    let u16b = |v: u16| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+fn classic(
+    big_endian: bool,
+    nanos: bool,
+    linktype: u32,
+    records: &[(u32, u32, Vec<u8>)],
+) -> Vec<u8> {
+    let u32b = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u16b = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
     let mut out = Vec::new();
     out.extend_from_slice(&u32b(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
     out.extend_from_slice(&u16b(2));
@@ -113,7 +192,13 @@ fn classic(big_endian: bool, nanos: bool, linktype: u32, records: &[(u32, u32, V
 
 /// The first frame of a file written by [`PcapWriter`] (Ethernet).
 fn ethernet_frame(transport: Transport, payload: &[u8]) -> Vec<u8> {
-    let bytes = write_all(&[Sent { ts_us: 0, src: addr("10.0.0.1:5060"), dst: addr("10.0.0.2:5060"), transport, payload: payload.to_vec() }]);
+    let bytes = write_all(&[Sent {
+        ts_us: 0,
+        src: addr("10.0.0.1:5060"),
+        dst: addr("10.0.0.2:5060"),
+        transport,
+        payload: payload.to_vec(),
+    }]);
     bytes[40..].to_vec()
 }
 
@@ -142,10 +227,20 @@ fn non_ip_and_fragments_are_skipped_and_counted() {
     fragment[14 + 6] |= 0x20; // IPv4 "more fragments"
     let mut cut = good.clone();
     cut.truncate(30);
-    let file = classic(false, false, 1, &[(1, 0, good), (2, 0, arp), (3, 0, fragment), (4, 0, cut)]);
+    let file = classic(
+        false,
+        false,
+        1,
+        &[(1, 0, good), (2, 0, arp), (3, 0, fragment), (4, 0, cut)],
+    );
     let capture = read_capture(&file).unwrap();
     assert_eq!(capture.packets.len(), 1);
-    let expected = SkipCounts { non_ip: 1, fragments: 1, malformed: 1, ..SkipCounts::default() };
+    let expected = SkipCounts {
+        non_ip: 1,
+        fragments: 1,
+        malformed: 1,
+        ..SkipCounts::default()
+    };
     assert_eq!(capture.skipped, expected);
     assert_eq!(capture.skipped.total(), 3);
 }
@@ -158,17 +253,25 @@ fn empty_capture_has_no_packets() {
 
 #[test]
 fn unknown_format_is_an_error() {
-    assert_eq!(read_capture(b""), Err(PcapError::UnknownFormat { found: vec![] }));
+    assert_eq!(
+        read_capture(b""),
+        Err(PcapError::UnknownFormat { found: vec![] })
+    );
     assert_eq!(
         read_capture(b"GIF89a...."),
-        Err(PcapError::UnknownFormat { found: b"GIF8".to_vec() })
+        Err(PcapError::UnknownFormat {
+            found: b"GIF8".to_vec()
+        })
     );
 }
 
 #[test]
 fn truncated_header_is_an_error() {
     let file = write_all(&sample());
-    assert_eq!(read_capture(&file[..20]), Err(PcapError::TruncatedHeader { len: 20 }));
+    assert_eq!(
+        read_capture(&file[..20]),
+        Err(PcapError::TruncatedHeader { len: 20 })
+    );
 }
 
 #[test]
@@ -183,7 +286,10 @@ fn truncated_record_is_an_error_not_a_partial_result() {
 #[test]
 fn unsupported_link_type_is_an_error() {
     let file = classic(false, false, 147, &[]);
-    assert_eq!(read_capture(&file), Err(PcapError::UnsupportedLinkType { linktype: 147 }));
+    assert_eq!(
+        read_capture(&file),
+        Err(PcapError::UnsupportedLinkType { linktype: 147 })
+    );
 }
 
 /// pcapng blocks, little- or big-endian.
@@ -194,10 +300,18 @@ struct Ng {
 
 impl Ng {
     fn u16b(&self, v: u16) -> [u8; 2] {
-        if self.big_endian { v.to_be_bytes() } else { v.to_le_bytes() }
+        if self.big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
     }
     fn u32b(&self, v: u32) -> [u8; 4] {
-        if self.big_endian { v.to_be_bytes() } else { v.to_le_bytes() }
+        if self.big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
     }
     fn block(&mut self, block_type: u32, body: &[u8]) {
         let len = u32::try_from(12 + body.len()).unwrap();
@@ -242,13 +356,19 @@ impl Ng {
 fn pcapng_sections_interfaces_and_resolutions_read() {
     let eth = ethernet_frame(Transport::Tcp, b"INVITE sip:x SIP/2.0\r\n\r\n");
     let raw = eth[14..].to_vec();
-    let mut ng = Ng { big_endian: false, out: Vec::new() };
+    let mut ng = Ng {
+        big_endian: false,
+        out: Vec::new(),
+    };
     ng.section();
     ng.interface(1, None); // µs by default
     ng.interface(101, Some(9)); // raw IP, ns
     ng.packet(0, 7_000_001, &eth);
     ng.packet(1, 8_000_000_500, &raw);
-    let mut be = Ng { big_endian: true, out: ng.out };
+    let mut be = Ng {
+        big_endian: true,
+        out: ng.out,
+    };
     be.section();
     be.interface(1, Some(3)); // ms
     be.packet(0, 9_001, &eth);
@@ -256,13 +376,22 @@ fn pcapng_sections_interfaces_and_resolutions_read() {
     let capture = read_capture(&be.out).unwrap();
     let times: Vec<i64> = capture.packets.iter().map(|p| p.ts_us).collect();
     assert_eq!(times, vec![7_000_001, 8_000_000, 9_001_000]);
-    assert!(capture.packets.iter().all(|p| p.transport == Transport::Tcp));
-    assert!(capture.packets.iter().all(|p| p.payload == b"INVITE sip:x SIP/2.0\r\n\r\n"));
+    assert!(capture
+        .packets
+        .iter()
+        .all(|p| p.transport == Transport::Tcp));
+    assert!(capture
+        .packets
+        .iter()
+        .all(|p| p.payload == b"INVITE sip:x SIP/2.0\r\n\r\n"));
 }
 
 #[test]
 fn pcapng_unknown_interface_is_an_error() {
-    let mut ng = Ng { big_endian: false, out: Vec::new() };
+    let mut ng = Ng {
+        big_endian: false,
+        out: Vec::new(),
+    };
     ng.section();
     ng.interface(1, None);
     ng.packet(3, 0, &ethernet_frame(Transport::Udp, b"x"));
@@ -274,7 +403,10 @@ fn pcapng_unknown_interface_is_an_error() {
 
 #[test]
 fn pcapng_truncated_or_corrupt_is_an_error() {
-    let mut ng = Ng { big_endian: false, out: Vec::new() };
+    let mut ng = Ng {
+        big_endian: false,
+        out: Vec::new(),
+    };
     ng.section();
     ng.interface(1, None);
     ng.packet(0, 0, &ethernet_frame(Transport::Udp, b"payload"));
@@ -283,17 +415,30 @@ fn pcapng_truncated_or_corrupt_is_an_error() {
     assert_eq!(err, PcapError::TruncatedRecord { index: 2 });
     let mut corrupt = ng.out.clone();
     corrupt[len - 4..].copy_from_slice(&[9, 9, 9, 9]); // trailing block length disagrees
-    assert!(matches!(read_capture(&corrupt), Err(PcapError::Corrupt { index: 2, .. })), "{:?}", read_capture(&corrupt));
+    assert!(
+        matches!(
+            read_capture(&corrupt),
+            Err(PcapError::Corrupt { index: 2, .. })
+        ),
+        "{:?}",
+        read_capture(&corrupt)
+    );
     assert!(read_capture(&ng.out[..10]).is_err());
 }
 
 #[test]
 fn pcapng_unsupported_link_type_is_an_error() {
-    let mut ng = Ng { big_endian: false, out: Vec::new() };
+    let mut ng = Ng {
+        big_endian: false,
+        out: Vec::new(),
+    };
     ng.section();
     ng.interface(147, None);
     ng.packet(0, 0, b"whatever");
-    assert_eq!(read_capture(&ng.out), Err(PcapError::UnsupportedLinkType { linktype: 147 }));
+    assert_eq!(
+        read_capture(&ng.out),
+        Err(PcapError::UnsupportedLinkType { linktype: 147 })
+    );
 }
 
 #[test]
@@ -307,11 +452,24 @@ fn tshark_reads_written_sip_when_installed() {
     let path = std::env::temp_dir().join(format!("hepscope-tshark-{}.pcap", std::process::id()));
     std::fs::write(&path, write_all(&sent)).unwrap();
     let output = std::process::Command::new(tshark)
-        .args(["-r", path.to_str().unwrap(), "-T", "fields", "-e", "sip.Call-ID", "-e", "frame.time_epoch"])
+        .args([
+            "-r",
+            path.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-e",
+            "sip.Call-ID",
+            "-e",
+            "frame.time_epoch",
+        ])
         .output()
         .unwrap();
     std::fs::remove_file(&path).unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     let rows: Vec<(String, f64)> = stdout
         .lines()
@@ -324,7 +482,13 @@ fn tshark_reads_written_sip_when_installed() {
         .iter()
         .map(|s| {
             let text = String::from_utf8(s.payload.clone()).unwrap();
-            let call_id = text.split("Call-ID: ").nth(1).unwrap().split("\r\n").next().unwrap();
+            let call_id = text
+                .split("Call-ID: ")
+                .nth(1)
+                .unwrap()
+                .split("\r\n")
+                .next()
+                .unwrap();
             (call_id.to_string(), s.ts_us as f64 / 1e6)
         })
         .collect();
