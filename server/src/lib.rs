@@ -7,6 +7,8 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod hep;
+pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
 pub mod shutdown;
