@@ -42,7 +42,9 @@ pub fn idd(ta_ms: f64) -> f64 {
 /// Delay impairment Idd with explicit mT (ms) and sT. The exponent is 6·sT (amplet2's `6 − sT`
 /// is a bug, mos-and-rtcp.md §3.2).
 pub fn idd_with(ta_ms: f64, mt_ms: f64, st: f64) -> f64 {
-    if !(ta_ms > mt_ms) || !(mt_ms > 0.0) || !(st > 0.0) {
+    // Written positively so NaN inputs also give 0.
+    let in_domain = ta_ms > mt_ms && mt_ms > 0.0 && st > 0.0 && ta_ms.is_finite();
+    if !in_domain {
         return 0.0;
     }
     let x = (ta_ms / mt_ms).log2();

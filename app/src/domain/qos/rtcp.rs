@@ -302,7 +302,7 @@ fn row_time_us(obj: &Map<String, Value>) -> Option<i64> {
     }
     let text = obj.get("create_date")?.as_str()?;
     let ts: jiff::Timestamp = text.parse().ok()?;
-    i64::try_from(ts.as_microsecond()).ok()
+    Some(ts.as_microsecond())
 }
 
 fn sender_info(obj: &Map<String, Value>) -> Option<SenderInfo> {
@@ -324,7 +324,8 @@ fn sender_info(obj: &Map<String, Value>) -> Option<SenderInfo> {
 
 fn report_block(obj: &Map<String, Value>) -> ReportBlock {
     let jitter_units = match float_field(obj, "ia_jitter") {
-        Some(j) if j >= 0.0 => j,
+        // The wire field is 32 bits; larger values are producer noise.
+        Some(j) if j >= 0.0 => j.min(f64::from(u32::MAX)),
         Some(_) => int_field(obj, "ia_jitter").map_or(0.0, |j| f64::from(to_u32_field(j))),
         None => 0.0,
     };
