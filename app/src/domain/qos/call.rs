@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::codec::{CodecChoice, CodecInfo};
 use super::rtcp::RtcpReport;
 use super::settings::QosSettings;
-use super::stream::{StreamQos, StreamTable};
+use super::stream::{Endpoint, StreamQos, StreamTable};
 
 /// A report left out of the analysis, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +54,11 @@ impl CallQos {
                 Ok(packet) => table.add(report, &packet),
                 Err(error) => rejected.push(RejectedReport {
                     ts_us: report.ts_us,
-                    src: format!("{}:{}", report.src_ip, report.src_port),
+                    src: Endpoint {
+                        ip: report.src_ip.clone(),
+                        port: report.src_port,
+                    }
+                    .to_string(),
                     reason: error.to_string(),
                 }),
             }

@@ -9,6 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::Impairment;
 
+/// UI label of the G.107 estimate; MOS is named with its method (mos-and-rtcp.md §8).
+pub const EMODEL_LABEL: &str = "MOS (E-model, est.)";
+/// UI label of the simplified estimate.
+pub const SIMPLE_LABEL: &str = "MOS (simple)";
+/// UI label of values an endpoint computed itself (RTCP-XR).
+pub const REPORTED_LABEL: &str = "reported by endpoint";
+
 /// Ro − Is with all G.107 default parameters (G.107 (06/2015) §7.7; formerly 94.2).
 pub const RO_MINUS_IS: f64 = 93.2;
 /// Advantage factor A: 0 for wired telephony (G.107 §7.6).

@@ -24,9 +24,9 @@ pub mod stream;
 
 pub use call::{CallQos, RejectedReport};
 pub use codec::{CodecChoice, CodecInfo};
-pub use emodel::QualityBand;
+pub use emodel::{QualityBand, EMODEL_LABEL, REPORTED_LABEL, SIMPLE_LABEL};
 pub use rtcp::{RtcpError, RtcpReport};
-pub use series::{Metric, QosPoint, Summary};
+pub use series::{Metric, QosPoint, Summary, Worst};
 pub use settings::QosSettings;
 pub use stream::{Endpoint, StreamQos};
 

@@ -91,19 +91,16 @@ pub struct Summary {
 impl Summary {
     /// Summarises `(time, value)` pairs; `None` when there are none. Non-finite values are
     /// skipped.
-    pub fn of(values: impl IntoIterator<Item = (i64, f64)>, metric: Metric) -> Option<Self> {
+    pub fn of(values: impl IntoIterator<Item = (i64, f64)>, worst_is: Worst) -> Option<Self> {
         let mut sum = 0.0;
         let mut count = 0usize;
         let mut worst: Option<(i64, f64)> = None;
         for (ts_us, value) in values.into_iter().filter(|(_, v)| v.is_finite()) {
             sum += value;
             count += 1;
-            let is_worse = worst.is_none_or(|(_, w)| {
-                if metric.higher_is_worse() {
-                    value > w
-                } else {
-                    value < w
-                }
+            let is_worse = worst.is_none_or(|(_, w)| match worst_is {
+                Worst::Highest => value > w,
+                Worst::Lowest => value < w,
             });
             if is_worse {
                 worst = Some((ts_us, value));
@@ -118,6 +115,16 @@ impl Summary {
             count,
         })
     }
+}
+
+/// Which end of a metric's range is bad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Worst {
+    /// Larger is worse (jitter, loss, RTT).
+    Highest,
+    /// Smaller is worse (MOS, R).
+    Lowest,
 }
 
 /// A chartable per-interval metric.
@@ -137,9 +144,12 @@ pub enum Metric {
 }
 
 impl Metric {
-    /// Whether a larger value is a worse interval.
-    pub fn higher_is_worse(self) -> bool {
-        !matches!(self, Self::MosEModel | Self::MosSimple)
+    /// Which end of this metric's range is bad.
+    pub fn worst(self) -> Worst {
+        match self {
+            Self::JitterMs | Self::LossPct | Self::RttMs => Worst::Highest,
+            Self::MosEModel | Self::MosSimple => Worst::Lowest,
+        }
     }
 
     /// The value of this metric at `point`.
@@ -164,7 +174,7 @@ pub fn series(points: &[QosPoint], metric: Metric) -> Vec<(i64, f64)> {
 
 /// Summarises `metric` over `points`.
 pub fn summarize(points: &[QosPoint], metric: Metric) -> Option<Summary> {
-    Summary::of(series(points, metric), metric)
+    Summary::of(series(points, metric), metric.worst())
 }
 
 #[cfg(test)]
@@ -174,7 +184,7 @@ mod tests {
     #[test]
     fn summary_average_is_true_mean() {
         // Homer shows (min + max) / 2 = 5.5 here; the true mean is 4.
-        let summary = Summary::of([(1, 1.0), (2, 1.0), (3, 10.0)], Metric::JitterMs).unwrap();
+        let summary = Summary::of([(1, 1.0), (2, 1.0), (3, 10.0)], Worst::Highest).unwrap();
         assert_eq!(summary.avg, 4.0);
         assert_eq!(summary.worst, 10.0);
         assert_eq!(summary.worst_ts_us, 3);
@@ -183,14 +193,49 @@ mod tests {
 
     #[test]
     fn summary_worst_mos_is_minimum() {
-        let summary = Summary::of([(1, 4.4), (2, 3.1), (3, 4.0)], Metric::MosEModel).unwrap();
+        let summary = Summary::of([(1, 4.4), (2, 3.1), (3, 4.0)], Worst::Lowest).unwrap();
         assert_eq!(summary.worst, 3.1);
         assert_eq!(summary.worst_ts_us, 2);
     }
 
     #[test]
+    fn series_picks_metric_in_time_order_and_skips_missing_rtt() {
+        use crate::domain::qos::codec::CodecFamily;
+        use crate::domain::qos::emodel::{emodel, simple, EModelInput, SimpleInput};
+        let point = |ts_us, rtt_ms| {
+            let input = EModelInput {
+                one_way_delay_ms: 20.0,
+                jitter_ms: 5.0,
+                loss_pct: 1.0,
+                ptime_ms: 20.0,
+                impairment: CodecFamily::G711.impairment(),
+            };
+            QosPoint {
+                ts_us,
+                jitter_units: 40.0,
+                jitter_ms: 5.0,
+                loss_pct: 1.0,
+                loss_source: LossSource::FractionLost { fraction: 3 },
+                rtt_ms,
+                one_way_delay_ms: 20.0,
+                delay_source: DelaySource::Assumed,
+                emodel: emodel(input),
+                simple: simple(SimpleInput {
+                    latency_ms: 20.0,
+                    jitter_ms: 5.0,
+                    loss_pct: 1.0,
+                }),
+            }
+        };
+        let points = [point(1, None), point(2, Some(30.0))];
+        assert_eq!(series(&points, Metric::JitterMs), [(1, 5.0), (2, 5.0)]);
+        assert_eq!(series(&points, Metric::RttMs), [(2, 30.0)]);
+        assert_eq!(summarize(&points, Metric::MosSimple).unwrap().count, 2);
+    }
+
+    #[test]
     fn summary_of_nothing_is_none() {
-        assert_eq!(Summary::of([], Metric::LossPct), None);
-        assert_eq!(Summary::of([(1, f64::NAN)], Metric::LossPct), None);
+        assert_eq!(Summary::of([], Worst::Highest), None);
+        assert_eq!(Summary::of([(1, f64::NAN)], Worst::Highest), None);
     }
 }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::codec::CodecChoice;
 use super::emodel::{emodel, simple, EModelInput, SimpleInput, DEFAULT_PTIME_MS};
 use super::rtcp::{ReportBlock, RtcpPacket, RtcpReport, XrMetrics};
-use super::series::{summarize, DelaySource, LossSource, Metric, QosPoint, ReportedPoint, Summary};
+use super::series::{
+    summarize, DelaySource, LossSource, Metric, QosPoint, ReportedPoint, Summary, Worst,
+};
 use super::settings::QosSettings;
 
 /// A forward sequence advance larger than this between two reports is read as a receiver
@@ -23,6 +25,17 @@ pub struct Endpoint {
     pub ip: String,
     /// UDP port.
     pub port: u16,
+}
+
+impl std::fmt::Display for Endpoint {
+    /// `ip:port`, with IPv6 addresses in brackets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.ip.contains(':') {
+            write!(f, "[{}]:{}", self.ip, self.port)
+        } else {
+            write!(f, "{}:{}", self.ip, self.port)
+        }
+    }
 }
 
 /// Identity of a stream: who reports, to whom, on which source SSRC.
@@ -374,7 +387,7 @@ fn finish_stream(
                 .reported
                 .iter()
                 .filter_map(|p| value(p).map(|v| (p.ts_us, v))),
-            Metric::MosEModel,
+            Worst::Lowest,
         )
     };
     StreamQos {
@@ -404,6 +417,20 @@ fn finish_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoint_displays_ip_and_port() {
+        let v4 = Endpoint {
+            ip: "10.0.0.5".into(),
+            port: 40001,
+        };
+        let v6 = Endpoint {
+            ip: "2001:db8::1".into(),
+            port: 5005,
+        };
+        assert_eq!(v4.to_string(), "10.0.0.5:40001");
+        assert_eq!(v6.to_string(), "[2001:db8::1]:5005");
+    }
 
     #[test]
     fn seq_advance_counts_forward_progress() {
