@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::{FromRef, Request};
+use axum::extract::{FromRef, OriginalUri, Request};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -124,10 +124,10 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn api_not_found(request: Request) -> Response {
+async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {
     json_error(
         StatusCode::NOT_FOUND,
-        format!("no such API route: {} {}", request.method(), request.uri().path()),
+        format!("no such API route: {method} {}", uri.path()),
     )
 }
 

@@ -1,0 +1,175 @@
+//! Login, sessions and the rate limit over real HTTP.
+
+mod common;
+
+use common::{client, login, session_cookie, TestServer, ADMIN_PASSWORD};
+use serde_json::Value;
+
+#[tokio::test]
+async fn login_with_the_right_password_sets_a_safe_session_cookie() {
+    let server = TestServer::start("").await;
+    let response = login(&server, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(set_cookie.starts_with("hepscope_session="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+    assert!(set_cookie.contains("Max-Age=43200"), "{set_cookie}");
+    assert!(!set_cookie.contains("Secure"), "plain-HTTP default: {set_cookie}");
+    let cookie = session_cookie(&response);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["role"], "admin");
+
+    let me: Value = client()
+        .get(server.url("/api/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "admin");
+}
+
+#[tokio::test]
+async fn secure_cookie_flag_follows_the_config() {
+    let server = TestServer::start("[auth]\ncookie_secure = true\nsession_ttl = \"1h\"\n").await;
+    let response = login(&server, "admin", ADMIN_PASSWORD).await;
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    assert!(set_cookie.contains("Max-Age=3600"), "{set_cookie}");
+}
+
+#[tokio::test]
+async fn wrong_password_is_401_json_without_a_cookie() {
+    let server = TestServer::start("").await;
+    let response = login(&server, "admin", "nope").await;
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().get("set-cookie").is_none());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "wrong user name or password");
+    let response = login(&server, "nobody", "nope").await;
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn malformed_login_body_is_400_json() {
+    let server = TestServer::start("").await;
+    let response = client()
+        .post(server.url("/api/login"))
+        .header("content-type", "application/json")
+        .body("{\"username\": 3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("username"));
+}
+
+#[tokio::test]
+async fn api_without_session_is_401_json() {
+    let server = TestServer::start("").await;
+    let response = client().get(server.url("/api/me")).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not logged in");
+    let response = client()
+        .get(server.url("/api/me"))
+        .header("cookie", "hepscope_session=forged.token.value")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn bearer_token_authenticates_tools() {
+    let server = TestServer::start("").await;
+    let response = login(&server, "admin", ADMIN_PASSWORD).await;
+    let cookie = session_cookie(&response);
+    let token = cookie.trim_start_matches("hepscope_session=");
+    let response = client()
+        .get(server.url("/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn logout_clears_the_cookie() {
+    let server = TestServer::start("").await;
+    let response = client().post(server.url("/api/logout")).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(set_cookie.starts_with("hepscope_session=;"), "{set_cookie}");
+    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+}
+
+#[tokio::test]
+async fn failed_logins_are_rate_limited_with_retry_after() {
+    let server = TestServer::start("[auth]\nmax_failed_logins = 3\nlockout_window = \"60s\"\n").await;
+    for _ in 0..3 {
+        assert_eq!(login(&server, "admin", "wrong").await.status(), 401);
+    }
+    let response = login(&server, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 429, "even the right password waits");
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("too many failed logins"));
+}
+
+#[tokio::test]
+async fn configured_users_replace_the_built_in_admin() {
+    let hash = server::users::hash_password("viewer-pass").unwrap();
+    let toml = format!("[[users]]\nusername = \"vera\"\npassword_hash = \"{hash}\"\nrole = \"viewer\"\n");
+    let server = TestServer::start(&toml).await;
+    assert_eq!(login(&server, "admin", ADMIN_PASSWORD).await.status(), 401);
+    let response = login(&server, "vera", "viewer-pass").await;
+    assert_eq!(response.status(), 200);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["role"], "viewer");
+}
+
+#[tokio::test]
+async fn cross_origin_login_is_refused() {
+    let server = TestServer::start("").await;
+    let response = client()
+        .post(server.url("/api/login"))
+        .header("origin", "http://evil.example")
+        .json(&serde_json::json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let same_origin = client()
+        .post(server.url("/api/login"))
+        .header("origin", format!("http://{}", server.addr))
+        .json(&serde_json::json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), 200);
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_with_the_same_data_dir() {
+    let server = TestServer::start("").await;
+    let cookie = session_cookie(&login(&server, "admin", ADMIN_PASSWORD).await);
+    let key_file = server.data.join("session.key");
+    assert!(key_file.exists());
+    let key = std::fs::read(&key_file).unwrap();
+    let again = server::secret::session_key(None, &server.data).unwrap();
+    assert_eq!(key, again, "the persisted key is reused");
+    assert!(cookie.starts_with("hepscope_session="));
+}
