@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, then run every test: cargo (whole workspace), the WASM
+# build, and Playwright in Debian's Chromium against the real server. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+export PATH="$PWD/e2e/node_modules/.bin:$PATH"
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export CARGO_TARGET_DIR="$TARGET_DIR"
+LOG_DIR="$TARGET_DIR/test-logs"
+mkdir -p "$LOG_DIR"
+
+passed=0
+failed=0
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# 1. Rust: every crate's unit and integration tests. Counts come from cargo's "test result:" lines.
+say "cargo test --workspace"
+cargo test --workspace --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
+cargo_rc=${PIPESTATUS[0]}
+read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$LOG_DIR/cargo-test.log")
+if [ "$cargo_rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "cargo test failed before running tests (see above)"; fi
+passed=$((passed + p)); failed=$((failed + f))
+
+# 2. The WASM build (debug: faster, and what the browser tests load) and the server binary.
+say "trunk build"
+if trunk build 2>&1 | tee "$LOG_DIR/trunk.log" | tail -3 && [ "${PIPESTATUS[0]}" -eq 0 ]; then
+  passed=$((passed + 1))
+else
+  echo "trunk build failed"; failed=$((failed + 1))
+fi
+say "cargo build -p server --bin hepscope"
+cargo build -p server --bin hepscope 2>&1 | tail -1
+
+# 3. Playwright in Debian's Chromium against target/debug/hepscope serving dist/.
+if [ -f dist/index.html ]; then
+  say "playwright test"
+  rm -f e2e/test-results/results.json
+  (cd e2e && CI=true SERVER_BIN="$TARGET_DIR/debug/hepscope" npx playwright test)
+  pw_rc=$?
+  if [ -f e2e/test-results/results.json ]; then
+    read -r p f < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["stats"]; print(s.get("expected",0)+s.get("flaky",0), s.get("unexpected",0))' e2e/test-results/results.json)
+  else
+    p=0; f=1
+  fi
+  if [ "$pw_rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  echo "no dist/index.html: Playwright skipped"; failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
