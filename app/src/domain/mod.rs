@@ -1,3 +1,4 @@
 //! The pure core shared by the browser app and the server: no I/O, no clock reads, no browser.
 
 pub mod api;
+pub mod homer;
