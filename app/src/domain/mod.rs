@@ -1,4 +1,7 @@
 //! The pure core shared by the browser app and the server: no I/O, no clock reads, no browser.
 
 pub mod api;
+pub mod calls;
 pub mod homer;
+pub mod query;
+pub mod search_form;

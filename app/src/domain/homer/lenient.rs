@@ -138,7 +138,7 @@ impl CreateDate {
         match self {
             CreateDate::EpochMs(ms) => ms.saturating_mul(1000),
             CreateDate::EpochUs(us) => us,
-            CreateDate::Text(ts) => i64::try_from(ts.as_microsecond()).unwrap_or(i64::MAX),
+            CreateDate::Text(ts) => ts.as_microsecond(),
         }
     }
 
