@@ -101,6 +101,16 @@ impl TransactionRequest {
         self
     }
 
+    /// The same request for other Call-IDs (every key). homer-ui sends the QoS and log requests
+    /// this way, with the distinct `sid`s of the transaction answer
+    /// ([`TransactionResponse::call_ids`]).
+    pub fn with_call_ids(mut self, call_ids: &[&str]) -> Self {
+        for selector in self.param.search.values_mut() {
+            selector.callid = call_ids.iter().map(|id| (*id).to_owned()).collect();
+        }
+        self
+    }
+
     /// Every Call-ID requested, over all keys, without duplicates, in order.
     pub fn call_ids(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
@@ -308,6 +318,9 @@ mod tests {
         assert!(resp.data.calldata[0].raw_head.starts_with("INVITE sip:"));
         assert_eq!(resp.data.alias.get("10.0.0.5:5060").unwrap(), "SBC-1");
         assert_eq!(resp.call_ids(), vec!["a84b@pc33"]);
+        let qos = TransactionRequest::new(&ProfileKey::call(), TimeWindow::new(1, 2), vec![])
+            .with_call_ids(&resp.call_ids());
+        assert_eq!(qos.call_ids(), vec!["a84b@pc33"]);
     }
 
     #[test]

@@ -113,6 +113,9 @@ impl CompiledSearch {
 
 /// Compiles the form for `view`, with `now` and the user's zone `tz` for times.
 ///
+/// `tz` is `form.tz` resolved by the caller (blank: the browser's zone); looking a name up in
+/// the tz database is I/O on native targets, so it stays outside the domain.
+///
 /// # Errors
 /// The first problem found, as a [`QueryError`] naming the input and span: time inputs, limit,
 /// methods, convenience values, then the query.
@@ -401,5 +404,7 @@ fn cartesian(groups: &[Vec<Vec<FilterElement>>]) -> Vec<Vec<FilterElement>> {
     out
 }
 
+#[cfg(test)]
+mod request_rules;
 #[cfg(test)]
 mod tests;

@@ -88,12 +88,15 @@ pub fn resolve_range(
     } else {
         parse_instant(since, Input::Since, now, tz)?
     };
-    let input = if since.trim().is_empty() {
-        Input::Until
+    let (input, text) = if since.trim().is_empty() {
+        (Input::Until, until)
     } else {
-        Input::Since
+        (Input::Since, since)
     };
-    TimeRange::new(from_ms, to_ms, input)
+    TimeRange::new(from_ms, to_ms, input).map_err(|err| QueryError {
+        span: trimmed_span(text),
+        ..err
+    })
 }
 
 /// Reads one time input as epoch ms.
@@ -240,6 +243,7 @@ mod tests {
         let err = resolve_range("1h", "2h", "", now(), &berlin()).unwrap_err();
         assert!(matches!(err.kind, QueryErrorKind::EmptyRange { .. }));
         assert_eq!(err.input, Input::Since);
+        assert_eq!(err.span, 0..2);
         assert!(err.to_string().contains("make 'since' earlier"));
     }
 }
