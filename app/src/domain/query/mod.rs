@@ -1,7 +1,7 @@
 //! dex-style search: convenience filters, the query language and time ranges, compiled to
 //! HOMER 7 search requests (`homer7-api.md` §3).
 //!
-//! Pipeline: [`lex`](lex::lex) → [`parse`](parse::parse) → [`Expr`](ast::Expr) →
+//! Pipeline: [`lex`](lex::lex) → [`parse`](parse::parse) → [`Expr`] →
 //! [`compile`](compile::compile) → [`CompiledSearch`] (requests plus client-side steps). After
 //! the searches, [`CompiledSearch::finish_rows`] or [`CompiledSearch::finish_calls`] merge the
 //! answers. Pure: `now` and the time zone are passed in.
