@@ -412,6 +412,14 @@ mod tests {
         assert_eq!(via.branch(), Some("z9hG4bKx"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic_on_arbitrary_text(text in "\\PC{0,80}") {
+            let _ = (NameAddr::parse(&text).tag(), Uri::parse(&text).param("x"), Via::parse(&text).branch());
+            let _ = (first_element(&text), find_param(&text, "tag"));
+        }
+    }
+
     #[test]
     fn first_element_ignores_commas_in_quotes_and_brackets() {
         assert_eq!(
