@@ -4,6 +4,7 @@
 //! - [`homer`]: HOMER 7 `/api/v3` request and response types, lenient where Homer's shapes vary.
 //! - [`query`]: dex-style filters and the query language, compiled to HOMER 7 search requests.
 //! - [`search_form`]: the search and calls views' state, to and from the URL.
+//! - [`results`]: sorting, virtual-list windows, time formatting and downloads of result tables.
 //! - [`calls`]: messages grouped into calls with their status.
 //! - [`sip`]: the one tolerant SIP scanner; [`sdp`]: the lenient SDP reader.
 //! - [`fixture`]: our own generator of realistic SIP, RTCP and log traffic for tests and the demo.
@@ -15,6 +16,7 @@ pub mod fixture;
 pub mod homer;
 pub mod qos;
 pub mod query;
+pub mod results;
 pub mod sdp;
 pub mod search_form;
 pub mod sip;

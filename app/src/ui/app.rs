@@ -6,7 +6,9 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
 use super::client::{self, ClientError};
-use super::pages::{login::LoginPage, not_built::NotBuilt, settings::SettingsPage};
+use super::homer::DebugCtx;
+use super::pages::{login::LoginPage, not_built::NotBuilt, search::SearchPage, settings::SettingsPage};
+use crate::domain::query::ResultView;
 use super::session::{encode_component, SessionCtx};
 use super::topbar::TopBar;
 
@@ -14,14 +16,15 @@ use super::topbar::TopBar;
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(SessionCtx::new());
+    provide_context(DebugCtx::new());
     view! {
         <Router>
             <Routes fallback=|| view! { <main><h1>"Page not found"</h1><p><a href="/search">"Go to search"</a></p></main> }>
                 <Route path=path!("/login") view=LoginPage/>
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=|| view! { <Redirect path="/search"/> }/>
-                    <Route path=path!("search") view=|| view! { <NotBuilt title="Search"/> }/>
-                    <Route path=path!("calls") view=|| view! { <NotBuilt title="Calls"/> }/>
+                    <Route path=path!("search") view=|| view! { <SearchPage view=ResultView::Messages/> }/>
+                    <Route path=path!("calls") view=|| view! { <SearchPage view=ResultView::Calls/> }/>
                     <Route path=path!("call/:ids") view=|| view! { <NotBuilt title="Call"/> }/>
                     <Route path=path!("qos/:ids") view=|| view! { <NotBuilt title="Call quality"/> }/>
                     <Route path=path!("analyze") view=|| view! { <NotBuilt title="Analyze"/> }/>

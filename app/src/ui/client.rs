@@ -55,7 +55,12 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -
 async fn error_of(response: Response) -> ClientError {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    let message = match serde_json::from_str::<ErrorBody>(&text) {
+    error_from_text(status, &text)
+}
+
+/// The error for a non-2xx answer with body `text` (hepscope's `{"error"}` JSON, or anything else).
+pub fn error_from_text(status: u16, text: &str) -> ClientError {
+    let message = match serde_json::from_str::<ErrorBody>(text) {
         Ok(body) => match body.detail {
             Some(detail) => format!("{}: {detail}", body.error),
             None => body.error,

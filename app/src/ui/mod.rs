@@ -3,6 +3,8 @@
 
 mod app;
 pub mod client;
+mod components;
+mod homer;
 mod pages;
 mod session;
 mod theme;

@@ -1,0 +1,4 @@
+//! Components shared by several views.
+
+pub mod download;
+pub mod virtual_table;

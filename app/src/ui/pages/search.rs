@@ -1,0 +1,587 @@
+//! `/search` (messages) and `/calls` (calls grouped by Call-ID): dex-style filters compiled in the browser
+//! to HOMER 7 requests, results merged and shown in a virtualized table. Every input is in the URL.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+
+use crate::domain::calls::CallSummary;
+use crate::domain::homer::HomerRow;
+use crate::domain::query::{compile, CompiledSearch, Input, QueryError, ResultView};
+use crate::domain::results::{self, ColumnSort, DownloadFormat};
+use crate::domain::search_form::{Profile, SearchForm};
+use crate::ui::client::ClientError;
+use crate::ui::components::download::save_text;
+use crate::ui::homer::{search_call_data, DebugCtx};
+
+use super::search_results::{CallsTable, MessagesTable};
+use super::search_state::{RunState, SearchOutcome};
+
+/// Methods offered in the Method filter.
+const METHODS: &[&str] = &[
+    "INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "UPDATE", "PRACK", "REFER", "INFO",
+    "NOTIFY", "SUBSCRIBE", "MESSAGE", "PUBLISH",
+];
+
+/// The browser's time zone, or the one named in the form.
+pub fn resolve_zone(name: &str) -> Result<TimeZone, String> {
+    if name.trim().is_empty() {
+        Ok(TimeZone::system())
+    } else {
+        TimeZone::get(name.trim()).map_err(|e| format!("time zone {name:?}: {e}"))
+    }
+}
+
+/// The name of a zone for display.
+pub fn zone_name(tz: &TimeZone) -> String {
+    tz.iana_name().unwrap_or("UTC").to_string()
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// Splits the URL query into the form and the table sort (`order`).
+fn read_url(search: &str) -> (Result<SearchForm, String>, Option<ColumnSort>) {
+    let form = SearchForm::from_query_string(search).map_err(|e| e.to_string());
+    let order = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|p| p.strip_prefix("order="))
+        .and_then(|v| ColumnSort::parse(&crate::domain::search_form::percent_decode(v)));
+    (form, order)
+}
+
+/// The URL query of a form plus a table sort.
+fn write_url(form: &SearchForm, order: Option<&ColumnSort>) -> String {
+    let mut qs = form.to_query_string();
+    if let Some(order) = order {
+        if !qs.is_empty() {
+            qs.push('&');
+        }
+        qs.push_str("order=");
+        qs.push_str(&crate::domain::search_form::percent_encode(&order.to_param()));
+    }
+    if qs.is_empty() {
+        // An explicit default, so the URL says a search was asked for.
+        qs.push_str("since=24h");
+    }
+    qs
+}
+
+/// The messages (`/search`) or calls (`/calls`) view.
+#[component]
+pub fn SearchPage(view: ResultView) -> impl IntoView {
+    let debug = expect_context::<DebugCtx>();
+    let location = use_location();
+    let navigate = use_navigate();
+    let url = Memo::new(move |_| read_url(&location.search.get()));
+    let form = Memo::new(move |_| url.get().0.clone().unwrap_or_default());
+    let order = Memo::new(move |_| url.get().1.clone());
+
+    // The inputs, refilled from the URL whenever it changes (back/forward, pasted link).
+    let number = RwSignal::new(String::new());
+    let from_user = RwSignal::new(String::new());
+    let to_user = RwSignal::new(String::new());
+    let user_agent = RwSignal::new(String::new());
+    let call_id = RwSignal::new(String::new());
+    let query = RwSignal::new(String::new());
+    let since = RwSignal::new(String::new());
+    let until = RwSignal::new(String::new());
+    let at = RwSignal::new(String::new());
+    let tz = RwSignal::new(String::new());
+    let methods = RwSignal::new(Vec::<String>::new());
+    let limit = RwSignal::new(String::new());
+    let profile = RwSignal::new(Profile::default());
+    Effect::new(move |_| {
+        let f = form.get();
+        number.set(f.number);
+        from_user.set(f.from_user);
+        to_user.set(f.to_user);
+        user_agent.set(f.user_agent);
+        call_id.set(f.call_id);
+        query.set(f.query);
+        since.set(f.since);
+        until.set(f.until);
+        at.set(f.at);
+        tz.set(f.tz);
+        methods.set(f.methods);
+        limit.set(f.limit.map(|l| l.to_string()).unwrap_or_default());
+        profile.set(f.profile);
+    });
+
+    let go = {
+        let navigate = navigate.clone();
+        move |next: SearchForm, order: Option<ColumnSort>, replace: bool| {
+            let qs = write_url(&next, order.as_ref());
+            navigate(
+                &format!("{}?{qs}", location.pathname.get_untracked()),
+                NavigateOptions {
+                    replace,
+                    ..Default::default()
+                },
+            );
+        }
+    };
+
+    let state = RwSignal::new(RunState::Idle);
+    let generation = StoredValue::new(0_u64);
+    let aborter = StoredValue::new_local(None::<web_sys::AbortController>);
+
+    let cancel = move || {
+        generation.update_value(|g| *g += 1);
+        aborter.update_value(|a| {
+            if let Some(a) = a.take() {
+                a.abort();
+            }
+        });
+    };
+
+    // Run the search whenever the URL asks for one.
+    let run = move |search: String| {
+        cancel();
+        if search.trim_start_matches('?').is_empty() {
+            state.set(RunState::Idle);
+            return;
+        }
+        let my_generation = generation.get_value();
+        let (form, _) = read_url(&search);
+        let form = match form {
+            Ok(f) => f,
+            Err(e) => return state.set(RunState::Invalid { message: e, error: None }),
+        };
+        let zone = match resolve_zone(&form.tz) {
+            Ok(z) => z,
+            Err(e) => return state.set(RunState::Invalid { message: e, error: None }),
+        };
+        let compiled = match compile(&form, view, Timestamp::now(), &zone) {
+            Ok(c) => c,
+            Err(e) => {
+                return state.set(RunState::Invalid {
+                    message: e.to_string(),
+                    error: Some(e),
+                })
+            }
+        };
+        let controller = web_sys::AbortController::new().ok();
+        let signal = controller.as_ref().map(|c| c.signal());
+        aborter.set_value(controller);
+        debug.sent.set(Vec::new());
+        let total = compiled.requests.len();
+        state.set(RunState::Running { done: 0, total });
+        let started = now_ms();
+        let backend = form.backend.clone();
+        leptos::task::spawn_local(async move {
+            let outcome = run_requests(debug, &backend, &compiled, signal.as_ref(), move || {
+                if generation.get_value() == my_generation {
+                    state.update(|s| {
+                        if let RunState::Running { done, .. } = s {
+                            *done += 1;
+                        }
+                    });
+                }
+            })
+            .await;
+            if generation.get_value() != my_generation {
+                return;
+            }
+            let elapsed_ms = now_ms() - started;
+            state.set(match outcome {
+                Ok((result, limit_reached, failures)) => RunState::Done {
+                    outcome: Arc::new(result),
+                    elapsed_ms,
+                    limit_reached,
+                    failures,
+                    limit: compiled.limit,
+                },
+                Err(error) => RunState::Failed { error, elapsed_ms },
+            });
+        });
+    };
+    Effect::new(move |_| run(location.search.get()));
+
+    let submit = {
+        let go = go.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let mut next = form.get_untracked();
+            next.number = number.get_untracked().trim().to_string();
+            next.from_user = from_user.get_untracked().trim().to_string();
+            next.to_user = to_user.get_untracked().trim().to_string();
+            next.user_agent = user_agent.get_untracked().trim().to_string();
+            next.call_id = call_id.get_untracked().trim().to_string();
+            next.query = query.get_untracked().trim().to_string();
+            next.since = since.get_untracked().trim().to_string();
+            next.until = until.get_untracked().trim().to_string();
+            next.at = at.get_untracked().trim().to_string();
+            next.tz = tz.get_untracked().trim().to_string();
+            next.methods = methods.get_untracked();
+            next.limit = limit.get_untracked().trim().parse().ok();
+            next.profile = profile.get_untracked();
+            next.selected.clear();
+            let same = write_url(&next, order.get_untracked().as_ref())
+                == location.search.get_untracked().trim_start_matches('?');
+            if same {
+                // Searching again for the same thing: run it anew (new "now").
+                run(location.search.get_untracked());
+            } else {
+                go(next, order.get_untracked(), false);
+            }
+        }
+    };
+    let retry = move |_| run(location.search.get_untracked());
+    let on_cancel = move |_| {
+        cancel();
+        state.set(RunState::Cancelled);
+    };
+
+    let sort_signal = Signal::derive(move || order.get().map(|o| (o.column, o.descending)));
+    let on_sort = Callback::new({
+        let go = go.clone();
+        move |key: &'static str| {
+            let next = ColumnSort::toggled(order.get_untracked().as_ref(), key);
+            go(form.get_untracked(), Some(next), true);
+        }
+    });
+    let on_select = Callback::new({
+        let go = go.clone();
+        move |(call_id, on): (String, bool)| {
+            let mut next = form.get_untracked();
+            next.selected.retain(|c| c != &call_id);
+            if on {
+                next.selected.push(call_id);
+            }
+            go(next, order.get_untracked(), true);
+        }
+    });
+    let selected = Signal::derive(move || form.get().selected);
+    let zone = Signal::derive(move || resolve_zone(&form.get().tz).unwrap_or(TimeZone::UTC));
+
+    let download = move |format: DownloadFormat| {
+        let zone = zone.get_untracked();
+        state.with_untracked(|s| {
+            if let RunState::Done { outcome, .. } = s {
+                let (ext, mime) = format.extension_and_mime();
+                let (name, text) = match outcome.as_ref() {
+                    SearchOutcome::Rows(rows) => {
+                        ("hepscope-messages", results::rows_download(&sorted_rows(rows, order.get_untracked()), &zone, format))
+                    }
+                    SearchOutcome::Calls(calls) => {
+                        ("hepscope-calls", results::calls_download(&sorted_calls(calls, order.get_untracked()), &zone, format))
+                    }
+                };
+                if let Err(e) = save_text(&format!("{name}.{ext}"), mime, &text) {
+                    leptos::logging::warn!("download failed: {e}");
+                }
+            }
+        });
+    };
+
+    let title = match view {
+        ResultView::Messages => "Search",
+        ResultView::Calls => "Calls",
+    };
+    let text_input = |label: &'static str, name: &'static str, signal: RwSignal<String>, placeholder: &'static str| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <input name=name placeholder=placeholder prop:value=signal
+                    on:input=move |ev| signal.set(event_target_value(&ev)) />
+            </label>
+        }
+    };
+
+    view! {
+        <h1>{title}</h1>
+        <form class="search-form panel" on:submit=submit aria-label="Search filters">
+            <div class="search-grid">
+                {text_input("Number", "number", number, "+4922112345")}
+                {text_input("From user", "from_user", from_user, "alice or 49221%")}
+                {text_input("To user", "to_user", to_user, "")}
+                {text_input("User agent", "user_agent", user_agent, "")}
+                {text_input("Call-ID", "call_id", call_id, "")}
+                <label class="field wide">
+                    <span>"Query"</span>
+                    <input name="query" class="mono" placeholder="from_user = '4922%' AND status = '486'"
+                        prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
+                </label>
+                {text_input("Since", "since", since, "24h (default), 30m, 2026-02-04 17:13")}
+                {text_input("Until", "until", until, "now")}
+                {text_input("At", "at", at, "2026-02-04 17:13 (±5 min)")}
+                <label class="field">
+                    <span>"Time zone"</span>
+                    <input name="tz" placeholder=move || zone_name(&TimeZone::system())
+                        prop:value=tz on:input=move |ev| tz.set(event_target_value(&ev)) />
+                </label>
+                <label class="field">
+                    <span>"Method"</span>
+                    <select name="method" multiple=true size="3"
+                        on:change=move |ev| methods.set(selected_options(&ev))>
+                        {METHODS.iter().map(|m| view! {
+                            <option value=*m selected=move || methods.with(|ms| ms.iter().any(|x| x == m))>{*m}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="field">
+                    <span>"Limit"</span>
+                    <input name="limit" type="number" min="1"
+                        placeholder=match view { ResultView::Messages => "200", ResultView::Calls => "100" }
+                        prop:value=limit on:input=move |ev| limit.set(event_target_value(&ev)) />
+                </label>
+                <label class="field">
+                    <span>"Profile"</span>
+                    <select name="profile" on:change=move |ev| {
+                        profile.set(Profile::parse(&event_target_value(&ev)).unwrap_or_default())
+                    }>
+                        {[Profile::Call, Profile::Registration, Profile::Other].into_iter().map(|p| view! {
+                            <option value=p.as_str() selected=move || profile.get() == p>{p.as_str()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <div class="search-actions">
+                <button class="primary" type="submit">"Search"</button>
+                <span class="notice">{move || format!("Times in {}", zone_name(&zone.get()))}</span>
+                <label class="debug-toggle">
+                    <input type="checkbox" prop:checked=move || debug.enabled.get()
+                        on:change=move |ev| debug.set_enabled(event_target_checked(&ev)) />
+                    "Show HOMER requests"
+                </label>
+                <details class="help">
+                    <summary>"How search works"</summary>
+                    <p>"Filters match messages; results carry every message of the matched Call-IDs (session-based, as HOMER does). Number matches the From or To user, with and without a leading +. Filters are combined with AND; alternatives are sent as separate HOMER requests and merged here. In Query, use field = 'value' or !=, % as a wildcard, AND, OR and parentheses. Fields: from_user, to_user, ruri_user, user_agent (ua), cseq, method, status, call_id (sid)."</p>
+                </details>
+            </div>
+        </form>
+        <StatusBanner state=state on_retry=retry on_cancel=on_cancel query_text=Signal::derive(move || form.get().query) />
+        {move || debug.enabled.get().then(|| view! { <DebugPanel debug=debug/> })}
+        {move || state.with(|s| match s {
+            RunState::Done { outcome, .. } => {
+                let outcome = outcome.clone();
+                let downloads = view! {
+                    <div class="downloads" role="group" aria-label="Download results">
+                        <button type="button" on:click=move |_| download(DownloadFormat::Json)>"JSON"</button>
+                        <button type="button" on:click=move |_| download(DownloadFormat::Jsonl)>"JSONL"</button>
+                        <button type="button" on:click=move |_| download(DownloadFormat::Csv)>"CSV"</button>
+                    </div>
+                };
+                let table = match outcome.as_ref() {
+                    SearchOutcome::Rows(rows) => {
+                        let rows = Arc::new(rows.clone());
+                        let sorted = Memo::new(move |_| Arc::new(sorted_rows(&rows, order.get())));
+                        view! { <MessagesTable rows=sorted zone=zone sort=sort_signal on_sort=on_sort /> }.into_any()
+                    }
+                    SearchOutcome::Calls(calls) => {
+                        let calls = Arc::new(calls.clone());
+                        let sorted = Memo::new(move |_| Arc::new(sorted_calls(&calls, order.get())));
+                        view! {
+                            <CallsTable calls=sorted zone=zone sort=sort_signal on_sort=on_sort
+                                selected=selected on_select=on_select backend=Signal::derive(move || form.get().backend) />
+                        }.into_any()
+                    }
+                };
+                view! { {downloads} {table} }.into_any()
+            }
+            _ => ().into_any(),
+        })}
+    }
+}
+
+fn sorted_rows(rows: &[HomerRow], order: Option<ColumnSort>) -> Vec<HomerRow> {
+    let mut rows = rows.to_vec();
+    if let Some(order) = order {
+        results::sort_rows(&mut rows, &order);
+    }
+    rows
+}
+
+fn sorted_calls(calls: &[CallSummary], order: Option<ColumnSort>) -> Vec<CallSummary> {
+    let mut calls = calls.to_vec();
+    if let Some(order) = order {
+        results::sort_calls(&mut calls, &order);
+    }
+    calls
+}
+
+fn selected_options(ev: &leptos::ev::Event) -> Vec<String> {
+    use wasm_bindgen::JsCast;
+    let Some(select) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+    else {
+        return Vec::new();
+    };
+    let options = select.selected_options();
+    (0..options.length())
+        .filter_map(|i| options.item(i))
+        .filter_map(|e| e.get_attribute("value"))
+        .collect()
+}
+
+/// Sends every compiled request (in parallel), reporting each completion through `progress`.
+/// `Ok` with the merged result, whether a request hit its row limit, and the failures of a partial
+/// answer; `Err` when every request failed.
+async fn run_requests(
+    debug: DebugCtx,
+    backend: &str,
+    compiled: &CompiledSearch,
+    abort: Option<&web_sys::AbortSignal>,
+    progress: impl Fn() + Clone,
+) -> Result<(SearchOutcome, bool, Vec<String>), String> {
+    let futures = compiled.requests.iter().map(|request| {
+        let progress = progress.clone();
+        async move {
+            let result = search_call_data(debug, backend, request, abort).await;
+            progress();
+            (request.row_limit(), result)
+        }
+    });
+    let answers = futures::future::join_all(futures).await;
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+    let mut limit_reached = false;
+    for (row_limit, answer) in answers {
+        match answer {
+            Ok(data) => {
+                limit_reached |= row_limit > 0 && data.len() >= row_limit as usize;
+                rows.push(data);
+            }
+            Err(e) => failures.push(describe(&e)),
+        }
+    }
+    if rows.is_empty() && !failures.is_empty() {
+        return Err(failures.join("; "));
+    }
+    let outcome = match compiled.view {
+        ResultView::Messages => {
+            let merged = compiled.finish_rows(rows);
+            limit_reached |= merged.len() >= compiled.limit as usize;
+            SearchOutcome::Rows(merged)
+        }
+        ResultView::Calls => {
+            let calls = compiled.finish_calls(rows);
+            limit_reached |= calls.len() >= compiled.limit as usize;
+            SearchOutcome::Calls(calls)
+        }
+    };
+    Ok((outcome, limit_reached, failures))
+}
+
+fn describe(error: &ClientError) -> String {
+    match error {
+        ClientError::Status { status: 504, message } => format!("the backend timed out: {message}"),
+        other => other.to_string(),
+    }
+}
+
+/// Progress, errors, timeouts, "limit reached" and the elapsed time.
+#[component]
+fn StatusBanner(
+    state: RwSignal<RunState>,
+    on_retry: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+    on_cancel: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+    query_text: Signal<String>,
+) -> impl IntoView {
+    move || {
+        let on_retry = on_retry.clone();
+        let on_cancel = on_cancel.clone();
+        state.with(|s| match s {
+            RunState::Idle => view! {
+                <p class="notice">"Enter filters and press Search. With no filters, Search lists the last 24 hours."</p>
+            }.into_any(),
+            RunState::Running { done, total } => view! {
+                <div class="banner ok" role="status" aria-live="polite">
+                    <span>{format!("Searching… {done} of {total} HOMER requests answered")}</span>
+                    <button type="button" on:click=on_cancel>"Cancel"</button>
+                </div>
+            }.into_any(),
+            RunState::Cancelled => view! {
+                <div class="banner warn" role="status">
+                    <span>"Search cancelled."</span>
+                    <button type="button" on:click=on_retry>"Run again"</button>
+                </div>
+            }.into_any(),
+            RunState::Invalid { message, error } => {
+                let pointer = error.as_ref().filter(|e| e.input == Input::Query).map(|e| {
+                    error_pointer(&query_text.get_untracked(), e)
+                });
+                view! {
+                    <div class="banner error query-error" role="alert">
+                        <div>
+                            <div>{message.clone()}</div>
+                            {pointer}
+                        </div>
+                    </div>
+                }.into_any()
+            }
+            RunState::Failed { error, elapsed_ms } => view! {
+                <div class="banner error" role="alert">
+                    <span>{format!("Search failed after {:.1} s: {error}", elapsed_ms / 1000.0)}</span>
+                    <button type="button" on:click=on_retry>"Retry"</button>
+                </div>
+            }.into_any(),
+            RunState::Done { outcome, elapsed_ms, limit_reached, failures, limit } => {
+                let count = outcome.len();
+                let noun = outcome.noun();
+                view! {
+                    <p class="result-meta" role="status">
+                        {format!("{count} {noun} in {:.2} s", elapsed_ms / 1000.0)}
+                    </p>
+                    {(*limit_reached).then(|| view! {
+                        <div class="banner warn" role="status" data-testid="limit-banner">
+                            {format!("Limit reached: only the first {limit} are shown. Narrow the time range or add filters (number, user, method), or raise Limit.")}
+                        </div>
+                    })}
+                    {(!failures.is_empty()).then(|| view! {
+                        <div class="banner error" role="alert">
+                            <span>{format!("Some HOMER requests failed, results may be incomplete: {}", failures.join("; "))}</span>
+                            <button type="button" on:click=on_retry>"Retry"</button>
+                        </div>
+                    })}
+                    {(count == 0).then(|| view! {
+                        <p class="notice">{format!("No {noun} match these filters in this time range.")}</p>
+                    })}
+                }.into_any()
+            }
+        })
+    }
+}
+
+/// The query text with the offending token marked.
+fn error_pointer(text: &str, error: &QueryError) -> impl IntoView {
+    let start = error.span.start.min(text.len());
+    let end = error.span.end.clamp(start, text.len());
+    let (before, token, after) = match (text.get(..start), text.get(start..end), text.get(end..)) {
+        (Some(b), Some(t), Some(a)) => (b.to_string(), t.to_string(), a.to_string()),
+        _ => (text.to_string(), String::new(), String::new()),
+    };
+    let token = if token.is_empty() { " ".to_string() } else { token };
+    view! {
+        <code class="query-pointer" data-testid="query-error-pointer">
+            {before}<mark data-testid="query-error-token">{token}</mark>{after}
+        </code>
+    }
+}
+
+/// The exact HOMER request bodies of the last run.
+#[component]
+fn DebugPanel(debug: DebugCtx) -> impl IntoView {
+    view! {
+        <section class="panel debug" aria-label="HOMER requests">
+            <h2>"HOMER requests"</h2>
+            {move || debug.sent.get().into_iter().map(|r| view! {
+                <div class="debug-request">
+                    <div class="mono">{format!("POST {}", r.url)}</div>
+                    <pre>{r.body}</pre>
+                </div>
+            }).collect_view()}
+        </section>
+    }
+}
