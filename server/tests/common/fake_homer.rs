@@ -308,14 +308,24 @@ async fn moded(state: &FakeState, status: StatusCode, body: Value) -> Response {
 
 /// A response whose body stops with an error: the connection is cut mid-response.
 fn broken_body(content_type: &'static str, first: &'static [u8]) -> Response {
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(Bytes::from_static(first)),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut")),
-    ];
+    // The pause lets hyper flush the headers and the first chunk before the error cuts it.
+    let chunks = futures_util::stream::unfold(0u8, move |step| async move {
+        match step {
+            0 => Some((Ok(Bytes::from_static(first)), 1)),
+            1 => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Some((
+                    Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut")),
+                    2,
+                ))
+            }
+            _ => None,
+        }
+    });
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)
-        .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        .body(Body::from_stream(chunks))
         .unwrap()
 }
 
