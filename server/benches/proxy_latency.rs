@@ -74,8 +74,14 @@ async fn run() {
     let (d50, d99) = (percentile(&direct_us, 0.50), percentile(&direct_us, 0.99));
     let (p50, p99) = (percentile(&proxied_us, 0.50), percentile(&proxied_us, 0.99));
     println!("search/call/data, {SAMPLES} sequential requests each (after {WARMUP} warm-up)");
-    println!("direct to fake Homer : p50 {:>8.1} µs   p99 {:>8.1} µs", d50, d99);
-    println!("through hepscope     : p50 {:>8.1} µs   p99 {:>8.1} µs", p50, p99);
+    println!(
+        "direct to fake Homer : p50 {:>8.1} µs   p99 {:>8.1} µs",
+        d50, d99
+    );
+    println!(
+        "through hepscope     : p50 {:>8.1} µs   p99 {:>8.1} µs",
+        p50, p99
+    );
     println!(
         "added by the proxy   : p50 {:>8.1} µs   p99 {:>8.1} µs   (target p50 <= 1000 µs: {})",
         p50 - d50,
@@ -88,7 +94,11 @@ async fn run() {
 async fn time(request: reqwest::RequestBuilder) -> f64 {
     let started = Instant::now();
     let response = request.send().await.expect("request");
-    assert!(response.status().is_success(), "status {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "status {}",
+        response.status()
+    );
     response.bytes().await.expect("body");
     started.elapsed().as_secs_f64() * 1e6
 }

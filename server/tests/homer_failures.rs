@@ -67,7 +67,10 @@ async fn homer_500_passes_through_unchanged() {
     let response = search(&api).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body = error_json(response).await;
-    assert_eq!(body, serde_json::json!({"message": "Internal Server Error"}));
+    assert_eq!(
+        body,
+        serde_json::json!({"message": "Internal Server Error"})
+    );
 }
 
 #[tokio::test]
@@ -133,4 +136,3 @@ async fn no_backend_answers_503_json() {
     let body = error_json(response).await;
     assert_eq!(body["error"], "no backend is configured");
 }
-

@@ -53,7 +53,11 @@ async fn allowlisted_read_routes_pass() {
         (Method::GET, "mapping/protocol", 200),
         (Method::GET, "mapping/protocol/1/call", 200),
         (Method::GET, "database/node/list", 200),
-        (Method::GET, "smart/search/tag/1/call?query=%7B%22data%22%3A%22%22%7D", 200),
+        (
+            Method::GET,
+            "smart/search/tag/1/call?query=%7B%22data%22%3A%22%22%7D",
+            200,
+        ),
         (Method::GET, "auth/type/list", 200),
     ];
     for (method, path, status) in cases {
@@ -176,7 +180,10 @@ async fn backends_lists_name_kind_url_default_and_last_status() {
         .await
         .unwrap();
     assert_eq!(list[0]["status"], "ok");
-    assert!(list[1]["status"].as_str().unwrap().contains("cannot connect"));
+    assert!(list[1]["status"]
+        .as_str()
+        .unwrap()
+        .contains("cannot connect"));
 }
 
 #[tokio::test]

@@ -14,7 +14,10 @@ async fn exchange(request: reqwest::RequestBuilder) -> String {
     let response = request.send().await.unwrap();
     let mut text = format!("{}\n", response.status());
     for (name, value) in response.headers() {
-        text.push_str(&format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+        text.push_str(&format!(
+            "{name}: {}\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
     }
     let body = response.bytes().await.unwrap_or_default();
     text.push_str(&String::from_utf8_lossy(&body));
@@ -45,7 +48,9 @@ async fn password_and_tokens_appear_in_no_response_or_log_line() {
     seen_by_browser.push(exchange(search()).await);
     fake.state.revoke_tokens();
     seen_by_browser.push(exchange(search()).await);
-    fake.state.force_missing_jwt.store(1, std::sync::atomic::Ordering::SeqCst);
+    fake.state
+        .force_missing_jwt
+        .store(1, std::sync::atomic::Ordering::SeqCst);
     seen_by_browser.push(exchange(search()).await);
     fake.state.set_mode(Mode::Delay(Duration::from_secs(2)));
     seen_by_browser.push(exchange(search()).await);
@@ -65,7 +70,10 @@ async fn password_and_tokens_appear_in_no_response_or_log_line() {
     let tokens = fake.state.issued_tokens();
     assert!(tokens.len() >= 3, "the scenario should renew the token");
     let log_text = logs.text();
-    assert!(log_text.contains("logged in to Homer"), "capture works: {log_text}");
+    assert!(
+        log_text.contains("logged in to Homer"),
+        "capture works: {log_text}"
+    );
     let outputs = [
         ("responses", seen_by_browser.join("\n")),
         ("logs", log_text),
@@ -79,7 +87,10 @@ async fn password_and_tokens_appear_in_no_response_or_log_line() {
             assert!(!text.contains(token.as_str()), "a token leaked into {what}");
             // The payload alone identifies the session, so it must not show up either.
             let payload = token.split('.').nth(1).unwrap();
-            assert!(!text.contains(payload), "a token payload leaked into {what}");
+            assert!(
+                !text.contains(payload),
+                "a token payload leaked into {what}"
+            );
         }
     }
 }

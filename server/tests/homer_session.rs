@@ -129,5 +129,8 @@ async fn wrong_server_credentials_answer_502_json_not_401() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "homer login failed");
     assert_eq!(body["backend"], "main");
-    assert!(body["detail"].as_str().unwrap().contains("incorrect password"));
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("incorrect password"));
 }

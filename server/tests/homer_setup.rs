@@ -38,7 +38,10 @@ impl ServiceResolver for FakeResolver {
         port: u16,
     ) -> BoxFuture<'a, std::io::Result<Vec<SocketAddr>>> {
         self.asked.lock().unwrap().push(format!("{host}:{port}"));
-        let found = self.hosts.get(host).map(|ip| vec![SocketAddr::new(*ip, port)]);
+        let found = self
+            .hosts
+            .get(host)
+            .map(|ip| vec![SocketAddr::new(*ip, port)]);
         Box::pin(async move {
             found.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "NXDOMAIN"))
         })
@@ -110,15 +113,18 @@ async fn login_username(
         .await
         .unwrap();
     let seen = fake.state.seen();
-    let login = seen.iter().rev().find(|s| s.path == "/api/v3/auth").unwrap();
+    let login = seen
+        .iter()
+        .rev()
+        .find(|s| s.path == "/api/v3/auth")
+        .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&login.body).unwrap();
     body["username"].as_str().unwrap().to_owned()
 }
 
 fn entries(url: &str) -> Vec<HomerBackendConfig> {
-    let text = format!(
-        "[[homer]]\nname = 'lab'\nurl = '{url}'\ndefault = true\nrequest_timeout = '3s'\n"
-    );
+    let text =
+        format!("[[homer]]\nname = 'lab'\nurl = '{url}'\ndefault = true\nrequest_timeout = '3s'\n");
     toml::from_str::<TopLevel>(&text).unwrap().homer
 }
 
@@ -245,7 +251,10 @@ async fn discovery_prefers_port_80_and_uses_the_service_account_namespace() {
     let found = discover(&resolver, "monitoring", Duration::from_secs(1))
         .await
         .unwrap();
-    assert_eq!(found.url, "http://homer-webapp.monitoring.svc.cluster.local");
+    assert_eq!(
+        found.url,
+        "http://homer-webapp.monitoring.svc.cluster.local"
+    );
 
     let backends = homer_backends(HomerSources {
         backends: &[],

@@ -59,7 +59,12 @@ mod tests {
         ($name:ident, $method:ident, $path:expr) => {
             #[test]
             fn $name() {
-                assert!(is_allowed(&Method::$method, $path), "{} {}", stringify!($method), $path);
+                assert!(
+                    is_allowed(&Method::$method, $path),
+                    "{} {}",
+                    stringify!($method),
+                    $path
+                );
             }
         };
     }
@@ -67,7 +72,12 @@ mod tests {
         ($name:ident, $method:ident, $path:expr) => {
             #[test]
             fn $name() {
-                assert!(!is_allowed(&Method::$method, $path), "{} {}", stringify!($method), $path);
+                assert!(
+                    !is_allowed(&Method::$method, $path),
+                    "{} {}",
+                    stringify!($method),
+                    $path
+                );
             }
         };
     }
@@ -81,8 +91,16 @@ mod tests {
     allowed!(allows_export_text, POST, "export/call/messages/text");
     allowed!(allows_get_alias, GET, "alias");
     allowed!(allows_get_mapping, GET, "mapping/protocol");
-    allowed!(allows_get_mapping_by_profile, GET, "mapping/protocol/1/call");
-    allowed!(allows_get_mapping_by_guid, GET, "mapping/protocol/9b0b-4c1d");
+    allowed!(
+        allows_get_mapping_by_profile,
+        GET,
+        "mapping/protocol/1/call"
+    );
+    allowed!(
+        allows_get_mapping_by_guid,
+        GET,
+        "mapping/protocol/9b0b-4c1d"
+    );
     allowed!(allows_get_node_list, GET, "database/node/list");
     allowed!(allows_get_smart_tags, GET, "smart/search/tag/1/call");
     allowed!(allows_get_auth_types, GET, "auth/type/list");
@@ -91,7 +109,11 @@ mod tests {
     refused!(refuses_alias_delete, DELETE, "alias/9b0b");
     refused!(refuses_alias_by_guid_get, GET, "alias/9b0b");
     refused!(refuses_mapping_reset, GET, "mapping/protocol/reset");
-    refused!(refuses_mapping_reset_uuid, GET, "mapping/protocol/reset/9b0b");
+    refused!(
+        refuses_mapping_reset_uuid,
+        GET,
+        "mapping/protocol/reset/9b0b"
+    );
     refused!(refuses_mapping_write, POST, "mapping/protocol");
     refused!(refuses_users, GET, "users");
     refused!(refuses_user_create, POST, "users");
@@ -100,7 +122,11 @@ mod tests {
     refused!(refuses_search_data_by_get, GET, "search/call/data");
     refused!(refuses_trailing_slash, POST, "search/call/data/");
     refused!(refuses_dot_segments, GET, "alias/../users");
-    refused!(refuses_encoded_slash, GET, "mapping/protocol/1%2F..%2Freset");
+    refused!(
+        refuses_encoded_slash,
+        GET,
+        "mapping/protocol/1%2F..%2Freset"
+    );
     refused!(refuses_import, POST, "import/data/pcap");
     refused!(refuses_empty_path, GET, "");
     refused!(refuses_smart_tag_prefix, GET, "smart/search/tag/1");

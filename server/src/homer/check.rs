@@ -64,7 +64,12 @@ impl Steps {
     }
 
     /// Records a step; returns whether it passed.
-    fn push(&mut self, step: &'static str, began: Instant, outcome: Result<String, String>) -> bool {
+    fn push(
+        &mut self,
+        step: &'static str,
+        began: Instant,
+        outcome: Result<String, String>,
+    ) -> bool {
         let ok = outcome.is_ok();
         let detail = outcome.unwrap_or_else(|e| e);
         self.steps.push(CheckStep {
@@ -105,7 +110,11 @@ pub async fn check_homer(
     let mut steps = Steps::new();
     let base = client.base_url();
     let (Some(host), Some(port)) = (base.host(), base.port()) else {
-        steps.push("dns", Instant::now(), Err("the URL has no host or port".into()));
+        steps.push(
+            "dns",
+            Instant::now(),
+            Err("the URL has no host or port".into()),
+        );
         return steps.finish(info);
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -119,7 +128,11 @@ pub async fn check_homer(
             return steps.finish(info);
         }
         Err(_) => {
-            steps.push("dns", began, Err(format!("{host}: no answer within {connect_timeout:?}")));
+            steps.push(
+                "dns",
+                began,
+                Err(format!("{host}: no answer within {connect_timeout:?}")),
+            );
             return steps.finish(info);
         }
     };
@@ -216,7 +229,9 @@ fn mapping_count(body: &[u8]) -> Option<usize> {
 fn describe_mapping(status: u16, count: Option<usize>) -> Result<String, String> {
     match (status, count) {
         (200..=299, Some(n)) => Ok(format!("HTTP {status}, {n} mapping profiles")),
-        (200..=299, None) => Err(format!("HTTP {status}, but the answer is not a mapping list")),
+        (200..=299, None) => Err(format!(
+            "HTTP {status}, but the answer is not a mapping list"
+        )),
         _ => Err(format!("HTTP {status}")),
     }
 }

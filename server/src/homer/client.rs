@@ -216,10 +216,7 @@ impl HomerClient {
                     // Passing Homer's 401 on would look like hepscope's own session ending.
                     Attempt::TokenRejected(second) => Err(UpstreamError::Login {
                         backend: self.inner.name.clone(),
-                        detail: format!(
-                            "Homer rejected a fresh token: HTTP {}",
-                            second.status
-                        ),
+                        detail: format!("Homer rejected a fresh token: HTTP {}", second.status),
                     }),
                 }
             }
@@ -324,10 +321,7 @@ impl HomerClient {
         token: &Token,
     ) -> Result<Attempt, UpstreamError> {
         let name = &self.inner.name;
-        let url = self
-            .inner
-            .base
-            .v3(&request.path, request.query.as_deref());
+        let url = self.inner.base.v3(&request.path, request.query.as_deref());
         let mut builder = self
             .inner
             .http
@@ -346,10 +340,8 @@ impl HomerClient {
             let headers = response.headers();
             let content_type = headers.get(header::CONTENT_TYPE).cloned();
             let content_disposition = headers.get(header::CONTENT_DISPOSITION).cloned();
-            let stream = !status.is_client_error()
-                && content_type
-                    .as_ref()
-                    .is_some_and(|ct| !is_json(ct));
+            let stream =
+                !status.is_client_error() && content_type.as_ref().is_some_and(|ct| !is_json(ct));
             let body = if stream {
                 HomerBody::Stream(response)
             } else {
@@ -401,7 +393,11 @@ enum Attempt {
 fn is_json(content_type: &HeaderValue) -> bool {
     content_type
         .to_str()
-        .map(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"))
+        .map(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
         .unwrap_or(false)
 }
 

@@ -74,7 +74,8 @@ impl<'de> Deserialize<'de> for Timeout {
 }
 
 fn seconds(secs: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("invalid timeout {secs}: want seconds >= 0"))
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("invalid timeout {secs}: want seconds >= 0"))
 }
 
 /// Parses `"5s"`, `"250ms"`, `"2m"` or `"30"` (seconds).
@@ -153,7 +154,8 @@ impl BaseUrl {
             url: redact_userinfo(url),
             reason: reason.to_owned(),
         };
-        let mut parsed = Url::parse(url.trim()).map_err(|e| invalid(&format!("is not a URL: {e}")))?;
+        let mut parsed =
+            Url::parse(url.trim()).map_err(|e| invalid(&format!("is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(invalid("must start with http:// or https://"));
         }
@@ -294,9 +296,8 @@ mod tests {
 
     #[test]
     fn config_reads_durations_as_text_or_seconds() {
-        let cfg = entry(
-            "name='a'\nurl='http://h:9080'\nconnect_timeout='500ms'\nrequest_timeout=12",
-        );
+        let cfg =
+            entry("name='a'\nurl='http://h:9080'\nconnect_timeout='500ms'\nrequest_timeout=12");
         assert_eq!(cfg.connect_timeout(), Duration::from_millis(500));
         assert_eq!(cfg.request_timeout(), Duration::from_secs(12));
     }

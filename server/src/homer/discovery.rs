@@ -153,10 +153,7 @@ mod tests {
 
     #[test]
     fn service_host_uses_the_cluster_domain() {
-        assert_eq!(
-            service_host("voip"),
-            "homer-webapp.voip.svc.cluster.local"
-        );
+        assert_eq!(service_host("voip"), "homer-webapp.voip.svc.cluster.local");
     }
 
     #[test]

@@ -74,7 +74,11 @@ pub async fn homer_backends(sources: HomerSources<'_>) -> Result<Vec<HomerBacken
         resolved.credentials,
         HomerClientOptions::default(),
     )?;
-    Ok(vec![HomerBackend::new(client, true, DEFAULT_CONNECT_TIMEOUT)])
+    Ok(vec![HomerBackend::new(
+        client,
+        true,
+        DEFAULT_CONNECT_TIMEOUT,
+    )])
 }
 
 fn configured_backend(

@@ -98,7 +98,10 @@ impl FakeState {
     }
 
     fn issue_token(&self) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let claims = json!({
             "username": USERNAME,
             "useradmin": true,
@@ -182,7 +185,10 @@ fn app(state: Arc<FakeState>) -> Router {
         .route("/database/node/list", get(nodes))
         .route("/smart/search/tag/{hepid}/{profile}", get(smart_tags))
         .fallback(not_found)
-        .route_layer(middleware::from_fn_with_state(Arc::clone(&state), require_jwt));
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            require_jwt,
+        ));
     let v3 = Router::new()
         .route("/auth", post(login))
         .route("/auth/type/list", get(auth_types))
@@ -195,7 +201,9 @@ fn app(state: Arc<FakeState>) -> Router {
 
 async fn record(State(state): State<Arc<FakeState>>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let header_text = |name: header::HeaderName| {
         parts
             .headers
@@ -281,8 +289,10 @@ async fn login(State(state): State<Arc<FakeState>>, body: Bytes) -> Response {
 }
 
 async fn auth_types() -> Response {
-    Json(json!({"count": 1, "data": {"internal": {"name": "Internal", "type": "internal",
-        "position": 1, "enable": true}}, "message": "all good"}))
+    Json(
+        json!({"count": 1, "data": {"internal": {"name": "Internal", "type": "internal",
+        "position": 1, "enable": true}}, "message": "all good"}),
+    )
     .into_response()
 }
 
@@ -315,7 +325,10 @@ fn broken_body(content_type: &'static str, first: &'static [u8]) -> Response {
             1 => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 Some((
-                    Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut")),
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "cut",
+                    )),
                     2,
                 ))
             }
@@ -355,9 +368,11 @@ async fn search_data(State(state): State<Arc<FakeState>>) -> Response {
 async fn search_message() -> Response {
     (
         StatusCode::CREATED,
-        Json(json!({"total": 1, "keys": ["id", "raw"], "data": [{"id": 4711,
+        Json(
+            json!({"total": 1, "keys": ["id", "raw"], "data": [{"id": 4711,
             "raw": "INVITE sip:2002@example.com SIP/2.0\r\n\r\n",
-            "create_ts": 1_700_000_123_456_u64, "micro_ts": 1_700_000_123_456_789_u64}]})),
+            "create_ts": 1_700_000_123_456_u64, "micro_ts": 1_700_000_123_456_789_u64}]}),
+        ),
     )
         .into_response()
 }
@@ -365,8 +380,10 @@ async fn search_message() -> Response {
 async fn transaction() -> Response {
     (
         StatusCode::CREATED,
-        Json(json!({"total": 0, "keys": [], "data": {"messages": [], "hosts": {},
-            "calldata": [], "alias": {}}})),
+        Json(
+            json!({"total": 0, "keys": [], "data": {"messages": [], "hosts": {},
+            "calldata": [], "alias": {}}}),
+        ),
     )
         .into_response()
 }
@@ -437,8 +454,10 @@ async fn export_text() -> Response {
 async fn alias() -> Response {
     (
         StatusCode::CREATED,
-        Json(json!({"data": [{"id": 1, "guid": "9b0b", "alias": "SBC-1", "ip": "10.0.0.5",
-            "port": 5060, "mask": 32, "captureID": "0", "status": true}]})),
+        Json(
+            json!({"data": [{"id": 1, "guid": "9b0b", "alias": "SBC-1", "ip": "10.0.0.5",
+            "port": 5060, "mask": 32, "captureID": "0", "status": true}]}),
+        ),
     )
         .into_response()
 }
@@ -453,9 +472,11 @@ async fn write_route() -> Response {
 }
 
 async fn mapping() -> Response {
-    Json(json!({"count": 1, "data": [{"guid": "m1", "profile": "call", "hepid": 1,
+    Json(
+        json!({"count": 1, "data": [{"guid": "m1", "profile": "call", "hepid": 1,
         "hep_alias": "SIP", "partid": 10, "fields_mapping": [{"id": "data_header.from_user",
-        "name": "From User", "type": "string"}]}]}))
+        "name": "From User", "type": "string"}]}]}),
+    )
     .into_response()
 }
 

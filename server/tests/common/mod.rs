@@ -33,7 +33,12 @@ pub fn client(name: &str, url: &str, request_timeout: Duration) -> HomerClient {
 }
 
 /// A client for the Homer at `url` with the given password.
-pub fn client_with(name: &str, url: &str, password: &str, request_timeout: Duration) -> HomerClient {
+pub fn client_with(
+    name: &str,
+    url: &str,
+    password: &str,
+    request_timeout: Duration,
+) -> HomerClient {
     HomerClient::new(
         name,
         BaseUrl::parse(name, url).unwrap(),
@@ -106,7 +111,9 @@ pub async fn garbage_server() -> SocketAddr {
             tokio::spawn(async move {
                 let mut buf = [0u8; 1024];
                 let _ = socket.read(&mut buf).await;
-                let _ = socket.write_all(b"SSH-2.0-OpenSSH_9.2\r\n\x00\x01garbage").await;
+                let _ = socket
+                    .write_all(b"SSH-2.0-OpenSSH_9.2\r\n\x00\x01garbage")
+                    .await;
             });
         }
     });
