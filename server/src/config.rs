@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use app::domain::api::Role;
+
+use crate::homer::config::HomerBackendConfig;
 use serde::Deserialize;
 
 /// Default address of the web UI and API.
@@ -42,6 +44,16 @@ pub struct RawConfig {
     pub auth: RawAuth,
     #[serde(default)]
     pub users: Vec<RawUser>,
+    /// `[[homer]]`: HOMER 7 backends.
+    #[serde(default)]
+    pub homer: Vec<HomerBackendConfig>,
+    /// dex's config file (default `~/.dex/config.json`).
+    pub dex_config: Option<PathBuf>,
+    /// Kubernetes namespace for discovering `homer-webapp`.
+    pub namespace: Option<String>,
+    /// Look for `homer-webapp` in Kubernetes DNS when no Homer is configured. Default: only when running
+    /// in a pod (`KUBERNETES_SERVICE_HOST` is set).
+    pub discovery: Option<bool>,
 }
 
 /// `[auth]` as written.
@@ -120,6 +132,15 @@ pub struct AuthConfig {
     pub admin_password: Option<String>,
 }
 
+/// Where HOMER 7 backends come from.
+#[derive(Clone, Debug, Default)]
+pub struct HomerSettings {
+    pub backends: Vec<HomerBackendConfig>,
+    pub dex_config: Option<PathBuf>,
+    pub namespace: Option<String>,
+    pub discovery: bool,
+}
+
 /// The validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -129,6 +150,7 @@ pub struct Config {
     pub dist_dir: PathBuf,
     pub auth: AuthConfig,
     pub users: Vec<ConfiguredUser>,
+    pub homer: HomerSettings,
     /// The file the config came from, if any (for messages).
     pub source: Option<PathBuf>,
 }
@@ -238,12 +260,21 @@ impl Config {
             });
         }
 
+        let homer = HomerSettings {
+            backends: raw.homer,
+            dex_config: raw.dex_config,
+            namespace: raw.namespace,
+            discovery: raw
+                .discovery
+                .unwrap_or_else(|| env.var("KUBERNETES_SERVICE_HOST").is_some()),
+        };
         Ok(Config {
             listen,
             data_dir,
             dist_dir,
             auth,
             users,
+            homer,
             source,
         })
     }
@@ -284,7 +315,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let value: u64 = rest.get(..digits)?.parse().ok()?;
         rest = rest.get(digits..)?;
         let letters = rest
@@ -331,13 +364,8 @@ mod tests {
 
     #[test]
     fn defaults_apply_without_a_file() {
-        let config = Config::from_raw(
-            RawConfig::default(),
-            None,
-            &Overrides::default(),
-            &env(&[]),
-        )
-        .unwrap();
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.data_dir, PathBuf::from("./data"));
         assert_eq!(config.auth.session_ttl, Duration::from_secs(12 * 3600));

@@ -5,9 +5,11 @@
 //! shutdown future resolves, so tests can start and stop real servers on `127.0.0.1:0`.
 
 pub mod auth;
+pub mod backends;
 pub mod config;
 pub mod error;
 pub mod hep;
+pub mod homer;
 pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
@@ -34,6 +36,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::AuthState;
 use crate::config::Config;
 use crate::error::json_error;
+use crate::homer::BackendRegistry;
 use crate::ratelimit::LoginLimiter;
 use crate::users::{Bootstrap, Users};
 
@@ -42,6 +45,8 @@ use crate::users::{Bootstrap, Users};
 pub struct AppState {
     pub config: Arc<Config>,
     pub auth: AuthState,
+    /// HOMER 7 instances and the embedded store, by name.
+    pub backends: Arc<BackendRegistry>,
 }
 
 impl FromRef<AppState> for AuthState {
@@ -55,7 +60,10 @@ impl AppState {
     ///
     /// # Errors
     /// The data dir cannot be read or written.
-    pub fn from_config(config: Config) -> anyhow::Result<(AppState, Bootstrap)> {
+    pub fn from_config(
+        config: Config,
+        backends: Arc<BackendRegistry>,
+    ) -> anyhow::Result<(AppState, Bootstrap)> {
         let (users, bootstrap) = Users::prepare(&config.users, &config.auth, &config.data_dir)
             .context("preparing users")?;
         let key = secret::session_key(config.auth.jwt_secret.as_deref(), &config.data_dir)
@@ -71,6 +79,7 @@ impl AppState {
             AppState {
                 config: Arc::new(config),
                 auth,
+                backends,
             },
             bootstrap,
         ))
@@ -81,6 +90,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/me", get(auth::me))
+        .with_state(state.clone())
+        .merge(homer::router(state.backends.clone()))
         .route_layer(middleware::from_fn_with_state(
             state.auth.clone(),
             auth::require_session,
@@ -88,6 +99,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .with_state(state.clone())
         .merge(protected)
         .fallback(api_not_found)
         .layer(middleware::from_fn(same_origin_writes));
@@ -99,7 +111,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(telemetry::track_requests))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight requests.
@@ -134,7 +145,10 @@ async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Respons
 /// Refuses state-changing API requests sent from another origin (a CSRF guard on top of SameSite=Lax):
 /// when a browser sends an `Origin` header, its host must be the `Host` the request was sent to.
 async fn same_origin_writes(request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe {
         let headers = request.headers();
         if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {

@@ -65,7 +65,12 @@ async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     if let Some(source) = &config.source {
         tracing::info!(file = %source.display(), "config loaded");
     }
-    let (state, bootstrap) = AppState::from_config(config)?;
+    let entries = server::backends::homer_registry_entries(&config, &ProcessEnv).await?;
+    if entries.is_empty() {
+        tracing::info!("no HOMER 7 backend configured");
+    }
+    let registry = server::backends::registry(entries)?;
+    let (state, bootstrap) = AppState::from_config(config, registry)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding the web listener on {listen}"))?;
@@ -76,7 +81,9 @@ async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         println!("(printed once; it is stored hashed in the data dir; set HEPSCOPE_ADMIN_PASSWORD to change it)");
     }
     if demo {
-        tracing::warn!("demo: the embedded store and its traffic generator are not built yet; serving only");
+        tracing::warn!(
+            "demo: the embedded store and its traffic generator are not built yet; serving only"
+        );
     }
     serve(listener, router(state), shutdown::signal()).await
 }

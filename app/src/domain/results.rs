@@ -56,8 +56,9 @@ impl ColumnSort {
 }
 
 /// Columns of the messages table that can be sorted.
-pub const MESSAGE_SORT_COLUMNS: &[&str] =
-    &["time", "method", "from", "to", "ruri", "ua", "src", "dst", "callid"];
+pub const MESSAGE_SORT_COLUMNS: &[&str] = &[
+    "time", "method", "from", "to", "ruri", "ua", "src", "dst", "callid",
+];
 /// Columns of the calls table that can be sorted.
 pub const CALL_SORT_COLUMNS: &[&str] = &[
     "time", "caller", "callee", "status", "duration", "pdd", "messages", "callid",
@@ -252,10 +253,7 @@ pub fn calls_download(calls: &[CallSummary], tz: &TimeZone, format: DownloadForm
 fn render(items: Vec<Value>, format: DownloadFormat) -> String {
     match format {
         DownloadFormat::Json => serde_json::to_string_pretty(&items).unwrap_or_default(),
-        DownloadFormat::Jsonl => items
-            .iter()
-            .map(|v| format!("{v}\n"))
-            .collect::<String>(),
+        DownloadFormat::Jsonl => items.iter().map(|v| format!("{v}\n")).collect::<String>(),
         DownloadFormat::Csv => to_csv(&items),
     }
 }
@@ -341,7 +339,10 @@ mod tests {
     fn times_format_in_the_given_zone() {
         let tz = TimeZone::fixed(jiff::tz::offset(1));
         assert_eq!(format_ms(0, &tz), "1970-01-01 01:00:00.000");
-        assert_eq!(format_us(1_500_000, &TimeZone::UTC), "1970-01-01 00:00:01.500000");
+        assert_eq!(
+            format_us(1_500_000, &TimeZone::UTC),
+            "1970-01-01 00:00:01.500000"
+        );
         assert_eq!(host_port("::1", Some(5060)), "[::1]:5060");
     }
 }

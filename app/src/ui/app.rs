@@ -7,10 +7,12 @@ use leptos_router::path;
 
 use super::client::{self, ClientError};
 use super::homer::DebugCtx;
-use super::pages::{login::LoginPage, not_built::NotBuilt, search::SearchPage, settings::SettingsPage};
-use crate::domain::query::ResultView;
+use super::pages::{
+    login::LoginPage, not_built::NotBuilt, search::SearchPage, settings::SettingsPage,
+};
 use super::session::{encode_component, SessionCtx};
 use super::topbar::TopBar;
+use crate::domain::query::ResultView;
 
 /// The whole app.
 #[component]

@@ -86,7 +86,10 @@ pub async fn post_v3<B: Serialize>(
         .await
         .map_err(|e| ClientError::Network(e.to_string()))?;
     let status = response.status();
-    let body = response.text().await.map_err(|e| ClientError::Network(e.to_string()))?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| ClientError::Network(e.to_string()))?;
     if (200..300).contains(&status) {
         Ok(body)
     } else {

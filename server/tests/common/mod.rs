@@ -1,119 +1,155 @@
-//! Shared set-up for the HTTP tests: a real server on 127.0.0.1:0 with a temporary data dir and dist.
+//! Shared setup for the server's integration tests: serving routers on `127.0.0.1:0`, the fake
+//! HOMER 7, a proxy in front of it, broken upstreams, and a tracing capture.
 
-#![allow(dead_code)]
+#![allow(dead_code)] // Each test binary uses a different part of this module.
 
-use std::collections::BTreeMap;
+pub mod app;
+pub mod fake_homer;
+
+use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use server::config::{Config, Overrides, RawConfig};
-use server::{router, serve, AppState};
-use tokio::sync::oneshot;
+use axum::Router;
+use server::homer::client::{HomerClient, HomerClientOptions};
+use server::homer::config::BaseUrl;
+use server::homer::dex::Credentials;
+use server::homer::{BackendRegistry, HomerBackend, RegisteredBackend, Secret};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub const ADMIN_PASSWORD: &str = "test-admin-password";
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh temporary directory for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("hepscope-test-{}-{name}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// Serves `router` on a fresh `127.0.0.1` port.
+pub async fn serve(router: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    addr
 }
 
-/// A running server; stops when dropped.
-pub struct TestServer {
-    pub addr: SocketAddr,
-    pub dist: PathBuf,
-    pub data: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    pub task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+/// A client for the Homer at `url` with the fake's credentials.
+pub fn client(name: &str, url: &str, request_timeout: Duration) -> HomerClient {
+    client_with(name, url, fake_homer::PASSWORD, request_timeout)
 }
 
-impl TestServer {
-    /// Starts a server with the given TOML config text.
-    pub async fn start(toml_text: &str) -> TestServer {
-        let dist = temp_dir("dist");
-        std::fs::write(dist.join("index.html"), "<!doctype html><title>hepscope</title>").unwrap();
-        std::fs::write(dist.join("app-0123456789abcdef_bg.wasm"), vec![b'a'; 20_000]).unwrap();
-        let data = temp_dir("data");
-        let raw: RawConfig = toml::from_str(toml_text).unwrap();
-        let env: BTreeMap<String, String> =
-            [("HEPSCOPE_ADMIN_PASSWORD".to_string(), ADMIN_PASSWORD.to_string())].into();
-        let overrides = Overrides {
-            listen: Some("127.0.0.1:0".into()),
-            data_dir: Some(data.clone()),
-            dist_dir: Some(dist.clone()),
-        };
-        let config = Config::from_raw(raw, None, &overrides, &env).unwrap();
-        let (state, _) = AppState::from_config(config).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, router(state), async {
-            let _ = stopped.await;
-        }));
-        TestServer {
-            addr,
-            dist,
-            data,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
-
-    /// Asks the server to stop and waits for it.
-    pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.task.take() {
-            Some(task) => task.await.unwrap(),
-            None => Ok(()),
-        }
-    }
+/// A client for the Homer at `url` with the given password.
+pub fn client_with(
+    name: &str,
+    url: &str,
+    password: &str,
+    request_timeout: Duration,
+) -> HomerClient {
+    HomerClient::new(
+        name,
+        BaseUrl::parse(name, url).unwrap(),
+        Credentials {
+            username: fake_homer::USERNAME.to_owned(),
+            password: Secret::new(password),
+        },
+        HomerClientOptions {
+            connect_timeout: Duration::from_secs(2),
+            request_timeout,
+            ..HomerClientOptions::default()
+        },
+    )
+    .unwrap()
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
+/// hepscope's HOMER routes nested under `/api`, as the lead wires them, on a fresh port.
+pub async fn proxy(clients: Vec<HomerClient>) -> (String, Arc<BackendRegistry>) {
+    let backends = clients
+        .into_iter()
+        .map(|client| RegisteredBackend {
+            backend: Arc::new(HomerBackend::new(client, false, Duration::from_secs(2))),
+            default: false,
+        })
+        .collect();
+    let registry = Arc::new(BackendRegistry::new(backends).unwrap());
+    let app = Router::new().nest("/api", server::homer::router(Arc::clone(&registry)));
+    let addr = serve(app).await;
+    (format!("http://{addr}/api"), registry)
 }
 
-/// A client that keeps no cookies by itself and never decompresses, so tests see raw headers.
-pub fn client() -> reqwest::Client {
+/// The fake plus a proxy whose only (default) backend is it, named `main`.
+pub async fn fake_and_proxy(request_timeout: Duration) -> (fake_homer::FakeHomer, String) {
+    let fake = fake_homer::FakeHomer::start().await;
+    let (api, _) = proxy(vec![client("main", &fake.url(), request_timeout)]).await;
+    (fake, api)
+}
+
+/// A plain HTTP client for talking to the proxy.
+pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
         .build()
         .unwrap()
 }
 
-/// Logs in and returns the `name=value` part of the session cookie.
-pub async fn login(server: &TestServer, username: &str, password: &str) -> reqwest::Response {
-    client()
-        .post(server.url("/api/login"))
-        .json(&serde_json::json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .unwrap()
+/// A Homer search body as homer-ui sends it.
+pub fn search_body() -> serde_json::Value {
+    serde_json::json!({
+        "timestamp": {"from": 1_700_000_000_000_u64, "to": 1_700_003_600_000_u64},
+        "param": {"search": {"1_call": [
+            {"name": "data_header.from_user", "value": "1001", "type": "string", "hepid": 1},
+            {"name": "limit", "value": "200", "type": "string", "hepid": 1}
+        ]}, "location": {}, "orlogic": false, "limit": 200}
+    })
 }
 
-/// The session cookie pair from a login response.
-pub fn session_cookie(response: &reqwest::Response) -> String {
-    let set_cookie = response
-        .headers()
-        .get("set-cookie")
-        .expect("a Set-Cookie header")
-        .to_str()
-        .unwrap();
-    set_cookie.split(';').next().unwrap().to_string()
+/// A local address nothing listens on (connections are refused).
+pub async fn refused_addr() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// A server that answers every connection with non-HTTP bytes and closes it.
+pub async fn garbage_server() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket
+                    .write_all(b"SSH-2.0-OpenSSH_9.2\r\n\x00\x01garbage")
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Captured tracing output, shared with the subscriber's writer.
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Installs a TRACE-level subscriber writing here, for the current thread.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let capture = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || capture.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+}
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

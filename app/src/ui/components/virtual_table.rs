@@ -40,7 +40,13 @@ where
     let viewport = RwSignal::new(600.0_f64);
     let container = NodeRef::<leptos::html::Div>::new();
     let window = Memo::new(move |_| {
-        visible_window(scroll_top.get(), viewport.get(), ROW_HEIGHT, row_count.get(), 8)
+        visible_window(
+            scroll_top.get(),
+            viewport.get(),
+            ROW_HEIGHT,
+            row_count.get(),
+            8,
+        )
     });
     let on_scroll = move |_| {
         if let Some(el) = container.get_untracked() {
@@ -63,7 +69,11 @@ where
         .map(|col| {
             let aria_sort = move || match (col.sort_key, sort.get()) {
                 (Some(key), Some((current, desc))) if current == key => {
-                    if desc { "descending" } else { "ascending" }
+                    if desc {
+                        "descending"
+                    } else {
+                        "ascending"
+                    }
                 }
                 (Some(_), _) => "none",
                 (None, _) => "",
@@ -77,7 +87,8 @@ where
                                 "ascending" => " ▲", "descending" => " ▼", _ => "" }}</span>
                         </button>
                     </th>
-                }.into_any(),
+                }
+                .into_any(),
                 None => view! { <th scope="col">{col.label}</th> }.into_any(),
             }
         })

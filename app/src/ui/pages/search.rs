@@ -23,8 +23,20 @@ use super::search_state::{RunState, SearchOutcome};
 
 /// Methods offered in the Method filter.
 const METHODS: &[&str] = &[
-    "INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS", "UPDATE", "PRACK", "REFER", "INFO",
-    "NOTIFY", "SUBSCRIBE", "MESSAGE", "PUBLISH",
+    "INVITE",
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "REGISTER",
+    "OPTIONS",
+    "UPDATE",
+    "PRACK",
+    "REFER",
+    "INFO",
+    "NOTIFY",
+    "SUBSCRIBE",
+    "MESSAGE",
+    "PUBLISH",
 ];
 
 /// The browser's time zone, or the one named in the form.
@@ -67,7 +79,9 @@ fn write_url(form: &SearchForm, order: Option<&ColumnSort>) -> String {
             qs.push('&');
         }
         qs.push_str("order=");
-        qs.push_str(&crate::domain::search_form::percent_encode(&order.to_param()));
+        qs.push_str(&crate::domain::search_form::percent_encode(
+            &order.to_param(),
+        ));
     }
     if qs.is_empty() {
         // An explicit default, so the URL says a search was asked for.
@@ -155,11 +169,21 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
         let (form, _) = read_url(&search);
         let form = match form {
             Ok(f) => f,
-            Err(e) => return state.set(RunState::Invalid { message: e, error: None }),
+            Err(e) => {
+                return state.set(RunState::Invalid {
+                    message: e,
+                    error: None,
+                })
+            }
         };
         let zone = match resolve_zone(&form.tz) {
             Ok(z) => z,
-            Err(e) => return state.set(RunState::Invalid { message: e, error: None }),
+            Err(e) => {
+                return state.set(RunState::Invalid {
+                    message: e,
+                    error: None,
+                })
+            }
         };
         let compiled = match compile(&form, view, Timestamp::now(), &zone) {
             Ok(c) => c,
@@ -270,12 +294,22 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
             if let RunState::Done { outcome, .. } = s {
                 let (ext, mime) = format.extension_and_mime();
                 let (name, text) = match outcome.as_ref() {
-                    SearchOutcome::Rows(rows) => {
-                        ("hepscope-messages", results::rows_download(&sorted_rows(rows, order.get_untracked()), &zone, format))
-                    }
-                    SearchOutcome::Calls(calls) => {
-                        ("hepscope-calls", results::calls_download(&sorted_calls(calls, order.get_untracked()), &zone, format))
-                    }
+                    SearchOutcome::Rows(rows) => (
+                        "hepscope-messages",
+                        results::rows_download(
+                            &sorted_rows(rows, order.get_untracked()),
+                            &zone,
+                            format,
+                        ),
+                    ),
+                    SearchOutcome::Calls(calls) => (
+                        "hepscope-calls",
+                        results::calls_download(
+                            &sorted_calls(calls, order.get_untracked()),
+                            &zone,
+                            format,
+                        ),
+                    ),
                 };
                 if let Err(e) = save_text(&format!("{name}.{ext}"), mime, &text) {
                     leptos::logging::warn!("download failed: {e}");
@@ -288,7 +322,10 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
         ResultView::Messages => "Search",
         ResultView::Calls => "Calls",
     };
-    let text_input = |label: &'static str, name: &'static str, signal: RwSignal<String>, placeholder: &'static str| {
+    let text_input = |label: &'static str,
+                      name: &'static str,
+                      signal: RwSignal<String>,
+                      placeholder: &'static str| {
         view! {
             <label class="field">
                 <span>{label}</span>
@@ -476,7 +513,10 @@ async fn run_requests(
 
 fn describe(error: &ClientError) -> String {
     match error {
-        ClientError::Status { status: 504, message } => format!("the backend timed out: {message}"),
+        ClientError::Status {
+            status: 504,
+            message,
+        } => format!("the backend timed out: {message}"),
         other => other.to_string(),
     }
 }
@@ -562,7 +602,11 @@ fn error_pointer(text: &str, error: &QueryError) -> impl IntoView {
         (Some(b), Some(t), Some(a)) => (b.to_string(), t.to_string(), a.to_string()),
         _ => (text.to_string(), String::new(), String::new()),
     };
-    let token = if token.is_empty() { " ".to_string() } else { token };
+    let token = if token.is_empty() {
+        " ".to_string()
+    } else {
+        token
+    };
     view! {
         <code class="query-pointer" data-testid="query-error-pointer">
             {before}<mark data-testid="query-error-token">{token}</mark>{after}

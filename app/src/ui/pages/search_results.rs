@@ -21,7 +21,10 @@ pub fn call_link(call_ids: &[String], backend: &str, around_ms: Option<i64>) -> 
         query.push(format!("t={ms}"));
     }
     if !backend.is_empty() {
-        query.push(format!("backend={}", String::from(js_sys::encode_uri_component(backend))));
+        query.push(format!(
+            "backend={}",
+            String::from(js_sys::encode_uri_component(backend))
+        ));
     }
     let query = if query.is_empty() {
         String::new()

@@ -1,0 +1,161 @@
+//! The browser-facing HOMER routes, meant to be nested under `/api` behind the session check.
+//!
+//! - `GET /backends`: every backend's name, kind, URL, default flag and last status.
+//! - `GET /backends/{name}/check`: the diagnostic of [`super::check`].
+//! - `ANY /v3/{*path}`: the default backend; `ANY /b/{name}/v3/{*path}`: a named one.
+//!
+//! Only allowlisted read routes pass ([`super::allowlist`]); others get a 403 JSON naming the
+//! route. Failures are JSON [`ErrorBody`]s, never HTML.
+
+use std::sync::Arc;
+
+use app::domain::api::{BackendInfo, ErrorBody};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+
+use super::allowlist::is_allowed;
+use super::check::CheckReport;
+use super::client::V3Request;
+use super::registry::BackendRegistry;
+
+/// Largest request body forwarded to Homer (search bodies are a few kB).
+pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
+
+/// The HOMER routes with their state applied. Nest under `/api`.
+pub fn router(registry: Arc<BackendRegistry>) -> Router {
+    Router::new()
+        .route("/backends", get(backends_list))
+        .route("/backends/{name}/check", get(backend_check))
+        .route("/v3/{*path}", any(v3_default))
+        .route("/b/{name}/v3/{*path}", any(v3_named))
+        .with_state(registry)
+}
+
+async fn backends_list(State(registry): State<Arc<BackendRegistry>>) -> Json<Vec<BackendInfo>> {
+    Json(registry.infos())
+}
+
+async fn backend_check(
+    State(registry): State<Arc<BackendRegistry>>,
+    Path(name): Path<String>,
+) -> Result<Json<CheckReport>, Response> {
+    let backend = registry.get(&name).ok_or_else(|| unknown_backend(&name))?;
+    let report = backend.check().await;
+    registry.record_status(&name, if report.ok { "ok" } else { "check failed" });
+    Ok(Json(report))
+}
+
+async fn v3_default(
+    State(registry): State<Arc<BackendRegistry>>,
+    method: Method,
+    uri: Uri,
+    body: Body,
+) -> Response {
+    let Some((name, _)) = registry.default_backend() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorBody::new("no backend is configured"),
+        );
+    };
+    let tail = uri.path().strip_prefix("/v3/").unwrap_or_default();
+    forward(&registry, name, method, tail, uri.query(), body).await
+}
+
+async fn v3_named(
+    State(registry): State<Arc<BackendRegistry>>,
+    method: Method,
+    uri: Uri,
+    body: Body,
+) -> Response {
+    // The raw (still percent-encoded) path, so the allowlist sees what Homer will see. Backend
+    // names are plain `[A-Za-z0-9_-]`, so the raw name is the name.
+    let Some((name, tail)) = uri
+        .path()
+        .strip_prefix("/b/")
+        .and_then(|rest| rest.split_once('/'))
+        .and_then(|(name, rest)| Some((name, rest.strip_prefix("v3/")?)))
+    else {
+        return unknown_backend("");
+    };
+    forward(&registry, name.to_owned(), method, tail, uri.query(), body).await
+}
+
+async fn forward(
+    registry: &BackendRegistry,
+    name: String,
+    method: Method,
+    path: &str,
+    query: Option<&str>,
+    body: Body,
+) -> Response {
+    let Some(backend) = registry.get(&name) else {
+        return unknown_backend(&name);
+    };
+    if !is_allowed(&method, path) {
+        tracing::info!(backend = %name, %method, path, "refused a non-allowlisted Homer route");
+        return error(
+            StatusCode::FORBIDDEN,
+            ErrorBody {
+                error: format!("route not allowed through hepscope: {method} /api/v3/{path}"),
+                backend: Some(name),
+                detail: Some("only HOMER's read routes are proxied".to_owned()),
+            },
+        );
+    }
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(e) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorBody {
+                    error: "request body too large or unreadable".to_owned(),
+                    backend: Some(name),
+                    detail: Some(e.to_string()),
+                },
+            )
+        }
+    };
+    let request = V3Request {
+        method,
+        path: path.to_owned(),
+        query: query.map(str::to_owned),
+        body,
+    };
+    match backend.call(request).await {
+        Ok(response) => {
+            let status = response.status();
+            registry.record_status(
+                &name,
+                if status.is_server_error() {
+                    format!("HTTP {}", status.as_u16())
+                } else {
+                    "ok".to_owned()
+                },
+            );
+            response
+        }
+        Err(e) => {
+            registry.record_status(&name, e.to_string());
+            e.into_response()
+        }
+    }
+}
+
+fn unknown_backend(name: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        ErrorBody {
+            error: format!("no backend named {name:?}"),
+            backend: Some(name.to_owned()),
+            detail: None,
+        },
+    )
+}
+
+fn error(status: StatusCode, body: ErrorBody) -> Response {
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,129 @@
+//! A real hepscope server on 127.0.0.1:0 with a temporary data dir and dist, and HTTP helpers.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use server::config::{Config, Overrides, RawConfig};
+use server::{router, serve, AppState};
+use tokio::sync::oneshot;
+
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("hepscope-test-{}-{name}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running server; stops when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub dist: PathBuf,
+    pub data: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    pub task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts a server with the given TOML config text.
+    pub async fn start(toml_text: &str) -> TestServer {
+        let dist = temp_dir("dist");
+        std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><title>hepscope</title>",
+        )
+        .unwrap();
+        std::fs::write(
+            dist.join("app-0123456789abcdef_bg.wasm"),
+            vec![b'a'; 20_000],
+        )
+        .unwrap();
+        let data = temp_dir("data");
+        let raw: RawConfig = toml::from_str(toml_text).unwrap();
+        let env: BTreeMap<String, String> = [(
+            "HEPSCOPE_ADMIN_PASSWORD".to_string(),
+            ADMIN_PASSWORD.to_string(),
+        )]
+        .into();
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(data.clone()),
+            dist_dir: Some(dist.clone()),
+        };
+        let config = Config::from_raw(raw, None, &overrides, &env).unwrap();
+        let registry = server::backends::registry(Vec::new()).unwrap();
+        let (state, _) = AppState::from_config(config, registry).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, router(state), async {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            dist,
+            data,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Asks the server to stop and waits for it.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A client that keeps no cookies by itself and never decompresses, so tests see raw headers.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Logs in and returns the `name=value` part of the session cookie.
+pub async fn login(server: &TestServer, username: &str, password: &str) -> reqwest::Response {
+    client()
+        .post(server.url("/api/login"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session cookie pair from a login response.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .expect("a Set-Cookie header")
+        .to_str()
+        .unwrap();
+    set_cookie.split(';').next().unwrap().to_string()
+}

@@ -1,0 +1,138 @@
+//! Upstream failures: refused, slow (timeout), 500, empty body, dropped mid-response, garbage.
+//! Each ends in Homer's own answer or a JSON `{"error","backend","detail"}`, never a hang.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::fake_homer::Mode;
+use common::{client, fake_and_proxy, http, proxy, search_body};
+use reqwest::StatusCode;
+
+async fn search(api: &str) -> reqwest::Response {
+    http()
+        .post(format!("{api}/v3/search/call/data"))
+        .json(&search_body())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn error_json(response: reqwest::Response) -> serde_json::Value {
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn refused_connection_answers_502_json() {
+    let refused = common::refused_addr().await;
+    let (api, _) = proxy(vec![client(
+        "main",
+        &format!("http://{refused}"),
+        Duration::from_secs(5),
+    )])
+    .await;
+    let response = search(&api).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let body = error_json(response).await;
+    assert_eq!(body["error"], "homer unreachable");
+    assert_eq!(body["backend"], "main");
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn slow_homer_answers_504_within_the_configured_timeout() {
+    let (fake, api) = fake_and_proxy(Duration::from_millis(400)).await;
+    // Log in first, so the timeout below is the search's own.
+    assert_eq!(search(&api).await.status(), StatusCode::CREATED);
+    fake.state.set_mode(Mode::Delay(Duration::from_secs(5)));
+    let started = Instant::now();
+    let response = search(&api).await;
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(400), "took {elapsed:?}");
+    let body = error_json(response).await;
+    assert_eq!(body["error"], "homer timed out");
+    assert_eq!(body["backend"], "main");
+}
+
+#[tokio::test]
+async fn homer_500_passes_through_unchanged() {
+    let (fake, api) = fake_and_proxy(Duration::from_secs(5)).await;
+    fake.state.set_mode(Mode::Status500);
+    let response = search(&api).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = error_json(response).await;
+    assert_eq!(
+        body,
+        serde_json::json!({"message": "Internal Server Error"})
+    );
+}
+
+#[tokio::test]
+async fn empty_body_passes_through_with_homers_status() {
+    let (fake, api) = fake_and_proxy(Duration::from_secs(5)).await;
+    fake.state.set_mode(Mode::EmptyBody);
+    let response = search(&api).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(response.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn json_dropped_mid_response_answers_502_json() {
+    let (fake, api) = fake_and_proxy(Duration::from_secs(5)).await;
+    fake.state.set_mode(Mode::DropMidResponse);
+    let response = search(&api).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let body = error_json(response).await;
+    assert_eq!(body["error"], "homer answer broken");
+}
+
+#[tokio::test]
+async fn pcap_dropped_mid_stream_ends_the_download_with_an_error() {
+    let (fake, api) = fake_and_proxy(Duration::from_secs(5)).await;
+    fake.state.set_mode(Mode::DropMidResponse);
+    let response = http()
+        .post(format!("{api}/v3/export/call/messages/pcap"))
+        .json(&search_body())
+        .send()
+        .await
+        .unwrap();
+    // Headers were already sent when the stream broke; the body must fail, not hang or look whole.
+    assert_eq!(response.status(), StatusCode::OK);
+    let started = Instant::now();
+    let body = tokio::time::timeout(Duration::from_secs(5), response.bytes())
+        .await
+        .expect("the broken download must end promptly");
+    assert!(body.is_err(), "a cut stream must not look complete");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn garbage_answer_is_502_json() {
+    let garbage = common::garbage_server().await;
+    let (api, _) = proxy(vec![client(
+        "main",
+        &format!("http://{garbage}"),
+        Duration::from_secs(5),
+    )])
+    .await;
+    let response = search(&api).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let body = error_json(response).await;
+    assert_eq!(body["backend"], "main");
+    assert!(body["error"].as_str().unwrap().starts_with("homer"));
+}
+
+#[tokio::test]
+async fn no_backend_answers_503_json() {
+    let (api, _) = proxy(Vec::new()).await;
+    let response = search(&api).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = error_json(response).await;
+    assert_eq!(body["error"], "no backend is configured");
+}
