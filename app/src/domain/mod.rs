@@ -8,15 +8,22 @@
 //! - [`calls`]: messages grouped into calls with their status.
 //! - [`sip`]: the one tolerant SIP scanner; [`sdp`]: the lenient SDP reader.
 //! - [`fixture`]: our own generator of realistic SIP, RTCP and log traffic for tests and the demo.
+//! - [`ladder`]: the call-flow ladder (lanes, rows, filters) and its SVG/text exports.
+//! - [`legs`]: correlation of a call's legs across proxies and B2BUAs (dex's `analyze`).
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
 pub mod api;
 pub mod calls;
 pub mod fixture;
 pub mod homer;
+pub mod ladder;
+pub mod legs;
 pub mod qos;
 pub mod query;
 pub mod results;
 pub mod sdp;
 pub mod search_form;
 pub mod sip;
+
+#[cfg(test)]
+mod fixture_rows;

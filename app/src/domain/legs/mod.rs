@@ -1,0 +1,1 @@
+//! Leg correlation (in progress).
