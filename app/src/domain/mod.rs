@@ -8,11 +8,13 @@
 //! - [`calls`]: messages grouped into calls with their status.
 //! - [`sip`]: the one tolerant SIP scanner; [`sdp`]: the lenient SDP reader.
 //! - [`fixture`]: our own generator of realistic SIP, RTCP and log traffic for tests and the demo.
+//! - [`call_view`]: the call view's state in the URL.
 //! - [`ladder`]: the call-flow ladder (lanes, rows, filters) and its SVG/text exports.
 //! - [`legs`]: correlation of a call's legs across proxies and B2BUAs (dex's `analyze`).
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
 pub mod api;
+pub mod call_view;
 pub mod calls;
 pub mod fixture;
 pub mod homer;

@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use super::client;
 use super::session::SessionCtx;
 use super::theme::ThemeToggle;
+use crate::domain::api::{BackendInfo, BackendKind};
 
 /// Time ranges offered in the top bar, as the `since` values the views understand.
 const RANGES: &[(&str, &str)] = &[
@@ -61,6 +62,9 @@ pub fn TopBar() -> impl IntoView {
         }
     };
     let set_since = set_param.clone();
+    let set_backend = set_param.clone();
+    let backend = move || query.with(|q| q.get("backend").unwrap_or_default());
+    let backends = LocalResource::new(|| client::get_json::<Vec<BackendInfo>>("/api/backends"));
     let since = move || query.with(|q| q.get("since").unwrap_or_else(|| "24h".to_string()));
 
     let logout = move |_| {
@@ -89,8 +93,32 @@ pub fn TopBar() -> impl IntoView {
             <span class="spacer"></span>
             <label>
                 "Backend"
-                <select aria-label="Backend" disabled=true title="Backends come with the HOMER connector and the embedded store">
-                    <option>"default"</option>
+                <select
+                    aria-label="Backend"
+                    disabled=move || backends.get().map(|b| b.as_ref().map(|l| l.len() < 2).unwrap_or(true)).unwrap_or(true)
+                    title=move || match backends.get() {
+                        Some(Err(e)) => format!("cannot list backends: {e}"),
+                        Some(Ok(list)) if list.is_empty() => "no backend configured".to_string(),
+                        _ => "the HOMER 7 instance or embedded store to search".to_string(),
+                    }
+                    on:change=move |ev| set_backend("backend", event_target_value(&ev))
+                >
+                    {move || match backends.get() {
+                        Some(Ok(list)) if !list.is_empty() => list.into_iter().map(|b| {
+                            let value = if b.default { String::new() } else { b.name.clone() };
+                            let selected_value = value.clone();
+                            let label = format!("{} ({})", b.name, match b.kind {
+                                BackendKind::Homer7 => "HOMER 7",
+                                BackendKind::Embedded => "embedded",
+                            });
+                            view! {
+                                <option value=value selected=move || backend() == selected_value>{label}</option>
+                            }
+                        }).collect_view().into_any(),
+                        Some(Ok(_)) => view! { <option value="">"none configured"</option> }.into_any(),
+                        Some(Err(_)) => view! { <option value="">"unavailable"</option> }.into_any(),
+                        None => view! { <option value="">"…"</option> }.into_any(),
+                    }}
                 </select>
             </label>
             <label>

@@ -12,7 +12,25 @@ pub fn save_text(file_name: &str, mime: &str, contents: &str) -> Result<(), Stri
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
         .map_err(|e| format!("cannot create the file: {e:?}"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
+    save_blob(file_name, &blob)
+}
+
+/// Offers `bytes` as a download named `file_name`.
+///
+/// # Errors
+/// As [`save_text`].
+pub fn save_bytes(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| format!("cannot create the file: {e:?}"))?;
+    save_blob(file_name, &blob)
+}
+
+fn save_blob(file_name: &str, blob: &web_sys::Blob) -> Result<(), String> {
+    let url = web_sys::Url::create_object_url_with_blob(blob)
         .map_err(|e| format!("cannot create a download link: {e:?}"))?;
     let document = web_sys::window()
         .and_then(|w| w.document())

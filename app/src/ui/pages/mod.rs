@@ -1,5 +1,9 @@
 //! One module per route.
 
+pub mod call;
+mod call_ladder;
+mod call_state;
+mod call_toolbar;
 pub mod login;
 pub mod not_built;
 pub mod search;

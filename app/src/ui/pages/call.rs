@@ -1,0 +1,246 @@
+//! `/call/{ids}`: one or several Call-IDs as a SIP ladder (dex's `show`), with the raw messages, SDP,
+//! filters, lane and time modes, keyboard navigation and exports. Every choice is in the URL.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
+
+use crate::domain::homer::{
+    AliasList, HomerRow, ProfileKey, TimeWindow, TransactionRequest, TransactionResponse,
+};
+use crate::domain::ladder::{layout, AliasTable, LadderMessage, LadderOptions, LadderView};
+use crate::domain::search_form::percent_decode;
+use crate::ui::client::ClientError;
+use crate::ui::homer::{post_v3, DebugCtx};
+
+use super::call_ladder::{Ladder, MessagePane};
+use super::call_state::{CallQuery, LoadState};
+use super::search::resolve_zone;
+
+/// Ten days, dex's default window when the link does not carry the call's time.
+const DEFAULT_WINDOW_MS: i64 = 10 * 24 * 3600 * 1000;
+/// Before and after a known start time.
+const BEFORE_MS: i64 = 5 * 60 * 1000;
+const AFTER_MS: i64 = 3600 * 1000;
+/// How far a call with no end is followed.
+const WIDEST_AFTER_MS: i64 = 24 * 3600 * 1000;
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// The call view.
+#[component]
+pub fn CallPage() -> impl IntoView {
+    let debug = expect_context::<DebugCtx>();
+    let params = use_params_map();
+    let location = use_location();
+    let navigate = use_navigate();
+    let call_ids = Memo::new(move |_| {
+        params.with(|p| {
+            p.get("ids")
+                .map(|ids| {
+                    ids.split(',')
+                        .map(percent_decode)
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
+    let query = Memo::new(move |_| CallQuery::from_query_string(&location.search.get()));
+    let zone = Signal::derive(move || resolve_zone(&query.get().tz).unwrap_or(TimeZone::UTC));
+
+    let set_query = {
+        let navigate = navigate.clone();
+        Callback::new(move |next: CallQuery| {
+            navigate(
+                &format!("{}{}", location.pathname.get_untracked(), next.to_search()),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        })
+    };
+
+    // Load the transaction (and the alias list) when the Call-IDs, backend or time change.
+    let load_key = Memo::new(move |_| {
+        let q = query.get();
+        (call_ids.get(), q.backend.clone(), q.t)
+    });
+    let state = RwSignal::new(LoadState::Loading);
+    Effect::new(move |_| {
+        let (ids, backend, t) = load_key.get();
+        if ids.is_empty() {
+            state.set(LoadState::Failed("no Call-ID in the link".into()));
+            return;
+        }
+        state.set(LoadState::Loading);
+        leptos::task::spawn_local(async move {
+            let result = load(debug, &backend, &ids, t).await;
+            state.set(match result {
+                Ok(loaded) => LoadState::Loaded(Arc::new(loaded)),
+                Err(e) => LoadState::Failed(e.to_string()),
+            });
+        });
+    });
+
+    view! {
+        <h1 class="call-title">
+            {move || {
+                let ids = call_ids.get();
+                match ids.len() {
+                    0 => "Call".to_string(),
+                    1 => format!("Call {}", ids.first().cloned().unwrap_or_default()),
+                    n => format!("{n} calls"),
+                }
+            }}
+        </h1>
+        {move || match state.get() {
+            LoadState::Loading => view! { <p class="notice" role="status">"Loading the call…"</p> }.into_any(),
+            LoadState::Failed(e) => view! {
+                <div class="banner error" role="alert"><span>{format!("Cannot load the call: {e}")}</span></div>
+            }.into_any(),
+            LoadState::Loaded(loaded) => {
+                let loaded_for_view = loaded.clone();
+                let ladder = Memo::new(move |_| {
+                    let q = query.get();
+                    Arc::new(layout(
+                        &loaded_for_view.messages,
+                        &loaded_for_view.aliases,
+                        &LadderOptions { lane_mode: q.lanes, filter: q.filter() },
+                    ))
+                });
+                view! {
+                    <CallBody loaded=loaded ladder=ladder query=query set_query=set_query zone=zone call_ids=call_ids/>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// What the call view loaded.
+pub struct Loaded {
+    pub messages: Vec<LadderMessage>,
+    pub aliases: AliasTable,
+    pub request: TransactionRequest,
+    /// Something the user should know about the data (a call without an end, …).
+    pub notices: Vec<String>,
+}
+
+async fn transaction(
+    debug: DebugCtx,
+    backend: &str,
+    request: &TransactionRequest,
+) -> Result<TransactionResponse, ClientError> {
+    let text = post_v3(debug, backend, "call/transaction", request, None).await?;
+    if text.trim().is_empty() {
+        return Ok(TransactionResponse::default());
+    }
+    serde_json::from_str(&text).map_err(|e| ClientError::Decode(format!("call/transaction: {e}")))
+}
+
+fn has_end(rows: &[HomerRow]) -> bool {
+    let answered = rows
+        .iter()
+        .any(|r| r.status_code() == Some(200) && r.cseq_method() == Some("INVITE"));
+    let final_failure = rows
+        .iter()
+        .any(|r| r.status_code().is_some_and(|c| c >= 300) && r.cseq_method() == Some("INVITE"));
+    let bye = rows.iter().any(|r| r.method == "BYE");
+    final_failure || (answered && bye) || !rows.iter().any(|r| r.method == "INVITE")
+}
+
+async fn load(
+    debug: DebugCtx,
+    backend: &str,
+    ids: &[String],
+    t: Option<i64>,
+) -> Result<Loaded, ClientError> {
+    debug.sent.set(Vec::new());
+    let profile = ProfileKey::call();
+    let window = match t {
+        Some(t) => TimeWindow::new(t - BEFORE_MS, t + AFTER_MS),
+        None => TimeWindow::new(now_ms() - DEFAULT_WINDOW_MS, now_ms()),
+    };
+    let mut request = TransactionRequest::new(&profile, window, ids.to_vec());
+    let mut answer = transaction(debug, backend, &request).await?;
+    let mut notices = Vec::new();
+    if let Some(t) = t {
+        if !has_end(&answer.data.messages) {
+            // A long call: follow it further before saying its end is missing.
+            request = TransactionRequest::new(
+                &profile,
+                TimeWindow::new(t - BEFORE_MS, t + WIDEST_AFTER_MS),
+                ids.to_vec(),
+            );
+            answer = transaction(debug, backend, &request).await?;
+            if !has_end(&answer.data.messages) {
+                notices.push(
+                    "No BYE or final failure was found within 24 hours of the call's start: the call may still be up, or its end was not captured."
+                        .to_string(),
+                );
+            }
+        }
+    }
+    let aliases = match post_alias(backend).await {
+        Ok(list) => AliasTable::from_list(&list),
+        Err(e) => {
+            notices.push(format!("Host aliases are unavailable: {e}"));
+            AliasTable::from_transaction(&answer.data.alias)
+        }
+    };
+    let rows = answer.data.messages;
+    if rows.is_empty() {
+        return Err(ClientError::Status {
+            status: 404,
+            message: format!("no messages for {} in the searched window", ids.join(", ")),
+        });
+    }
+    let found: Vec<&str> = rows.iter().map(|r| r.sid.as_str()).collect();
+    for id in ids {
+        if !found.contains(&id.as_str()) {
+            notices.push(format!("No messages were found for Call-ID {id}."));
+        }
+    }
+    let messages = LadderMessage::from_rows(&rows);
+    Ok(Loaded {
+        messages,
+        aliases,
+        request,
+        notices,
+    })
+}
+
+async fn post_alias(backend: &str) -> Result<AliasList, ClientError> {
+    crate::ui::client::get_json(&crate::ui::homer::v3_url(backend, "alias")).await
+}
+
+/// The loaded call: toolbar, legend, ladder and the open message.
+#[component]
+fn CallBody(
+    loaded: Arc<Loaded>,
+    ladder: Memo<Arc<LadderView>>,
+    query: Memo<CallQuery>,
+    set_query: Callback<CallQuery>,
+    zone: Signal<TimeZone>,
+    call_ids: Memo<Vec<String>>,
+) -> impl IntoView {
+    let notices = loaded.notices.clone();
+    let export_loaded = loaded.clone();
+    let pane_loaded = loaded.clone();
+    view! {
+        {notices.into_iter().map(|n| view! { <div class="banner warn" role="status">{n}</div> }).collect_view()}
+        <super::call_toolbar::Toolbar query=query set_query=set_query ladder=ladder loaded=export_loaded call_ids=call_ids/>
+        <div class="call-layout">
+            <Ladder ladder=ladder query=query set_query=set_query zone=zone/>
+            <MessagePane loaded=pane_loaded ladder=ladder query=query set_query=set_query zone=zone/>
+        </div>
+    }
+}

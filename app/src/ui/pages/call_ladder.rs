@@ -1,0 +1,334 @@
+//! The ladder (virtualized rows under a sticky host header) and the open message's pane.
+
+use std::sync::Arc;
+
+use jiff::tz::TimeZone;
+use leptos::prelude::*;
+
+use crate::domain::call_view::CallQuery;
+use crate::domain::ladder::{diff_lines, DiffLine, LadderView, Row, PALETTE};
+use crate::domain::results::{format_us, visible_window};
+use crate::domain::sip;
+
+use super::call::Loaded;
+
+/// Height of one ladder row in pixels (CSS `.lrow` matches).
+const ROW_HEIGHT: f64 = 30.0;
+
+fn colour(index: usize) -> &'static str {
+    PALETTE
+        .get(index % PALETTE.len().max(1))
+        .copied()
+        .unwrap_or("#1f6feb")
+}
+
+fn lane_x(lane: usize, lanes: usize) -> f64 {
+    (lane as f64 + 0.5) / lanes.max(1) as f64 * 100.0
+}
+
+fn row_name(row: &Row, time: &str) -> String {
+    let mut name = format!("{time} {} from {} to {}", row.label, row.src, row.dst);
+    if row.has_sdp {
+        name.push_str(", with SDP");
+    }
+    name
+}
+
+/// The ladder of the loaded call.
+#[component]
+pub fn Ladder(
+    ladder: Memo<Arc<LadderView>>,
+    query: Memo<CallQuery>,
+    set_query: Callback<CallQuery>,
+    zone: Signal<TimeZone>,
+) -> impl IntoView {
+    let scroll_top = RwSignal::new(0.0_f64);
+    let viewport = RwSignal::new(600.0_f64);
+    let hovered = RwSignal::new(None::<usize>);
+    let container = NodeRef::<leptos::html::Div>::new();
+    let count = Signal::derive(move || ladder.with(|l| l.rows.len()));
+    let window = Memo::new(move |_| {
+        visible_window(
+            scroll_top.get(),
+            viewport.get(),
+            ROW_HEIGHT,
+            count.get(),
+            10,
+        )
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = container.get_untracked() {
+            scroll_top.set(f64::from(el.scroll_top()));
+            viewport.set(f64::from(el.client_height()));
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(el) = container.get() {
+            viewport.set(f64::from(el.client_height()).max(ROW_HEIGHT));
+        }
+    });
+    // The row position of the open message, for keyboard moves.
+    let open_position = move || {
+        let msg = query.with(|q| q.msg)?;
+        ladder.with(|l| l.rows.iter().position(|r| r.message == msg))
+    };
+    let open_at = move |position: usize| {
+        let message = ladder.with_untracked(|l| l.rows.get(position).map(|r| r.message));
+        if let Some(message) = message {
+            let mut next = query.get_untracked();
+            next.msg = Some(message);
+            set_query.run(next);
+            if let Some(el) = container.get_untracked() {
+                let top = position as f64 * ROW_HEIGHT;
+                let current = f64::from(el.scroll_top());
+                let height = f64::from(el.client_height());
+                if top < current || top + ROW_HEIGHT > current + height - ROW_HEIGHT {
+                    el.set_scroll_top((top - height / 2.0).max(0.0) as i32);
+                }
+            }
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = count.get_untracked();
+        if n == 0 {
+            return;
+        }
+        let current = open_position();
+        match ev.key().as_str() {
+            "ArrowDown" | "j" => {
+                ev.prevent_default();
+                open_at(current.map_or(0, |p| (p + 1).min(n - 1)));
+            }
+            "ArrowUp" | "k" => {
+                ev.prevent_default();
+                open_at(current.map_or(0, |p| p.saturating_sub(1)));
+            }
+            "Home" => open_at(0),
+            "End" => open_at(n - 1),
+            "Enter" => open_at(current.unwrap_or(0)),
+            _ => {}
+        }
+    };
+
+    let header = move || {
+        ladder.with(|l| {
+            l.lanes
+                .iter()
+                .map(|lane| {
+                    view! {
+                        <div role="columnheader" class="lane-head" title=format!("{} {}", lane.label, lane.sublabel)>
+                            <div class="lane-label">{lane.label.clone()}</div>
+                            <div class="lane-sub">{lane.sublabel.clone()}</div>
+                        </div>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let rows = move || {
+        let (start, end) = window.get();
+        let tz = zone.get();
+        let mode = query.with(|q| q.time);
+        let open = query.with(|q| q.msg);
+        let hover_tx = hovered
+            .get()
+            .and_then(|h| ladder.with(|l| l.rows.get(h).and_then(|r| r.transaction.clone())));
+        ladder.with(|l| {
+            let lanes = l.lanes.len();
+            (start..end)
+                .filter_map(|i| l.rows.get(i).map(|r| (i, r.clone())))
+                .map(|(i, row)| {
+                    let time = row.time_text(mode, &tz);
+                    let name = row_name(&row, &time);
+                    let x1 = lane_x(row.from_lane, lanes);
+                    let x2 = lane_x(row.to_lane, lanes);
+                    let stroke = colour(row.colour);
+                    let is_open = open == Some(row.message);
+                    let in_tx = hover_tx.is_some() && row.transaction == hover_tx;
+                    let class = format!(
+                        "lrow{}{}{}",
+                        if is_open { " open" } else { "" },
+                        if in_tx { " tx" } else { "" },
+                        match row.kind { crate::domain::ladder::MessageKind::Sip => "", _ => " media" },
+                    );
+                    let label = if row.retransmissions + row.duplicates > 0 {
+                        format!("{} ×{}", row.label, 1 + row.retransmissions + row.duplicates)
+                    } else {
+                        row.label.clone()
+                    };
+                    let (lx, anchor) = if row.is_self_message() { (x1 + 2.0, "start") } else { ((x1 + x2) / 2.0, "middle") };
+                    let arrow = if row.is_self_message() {
+                        view! { <circle cx=format!("{x1}%") cy="20" r="4" fill=stroke/> }.into_any()
+                    } else {
+                        view! {
+                            <line x1=format!("{x1}%") x2=format!("{x2}%") y1="20" y2="20" stroke=stroke stroke-width="2"
+                                marker-end=format!("url(#arrow-{})", row.colour % PALETTE.len().max(1))/>
+                        }.into_any()
+                    };
+                    let message = row.message;
+                    view! {
+                        <div role="row" class=class aria-label=name aria-selected=is_open.to_string()
+                            data-message=message
+                            on:click=move |_| open_at(i)
+                            on:mouseenter=move |_| hovered.set(Some(i))
+                            on:mouseleave=move |_| hovered.set(None)>
+                            <div role="cell" class="ltime mono">{time}</div>
+                            <div role="cell" class="larrow">
+                                <svg width="100%" height="30" aria-hidden="true">
+                                    {arrow}
+                                    <text x=format!("{lx}%") y="14" text-anchor=anchor class="llabel">
+                                        {label}{row.has_sdp.then_some(" (SDP)")}
+                                    </text>
+                                </svg>
+                            </div>
+                        </div>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let legend = move || {
+        ladder.with(|l| {
+            (l.legend.len() > 1).then(|| {
+                l.legend
+                    .iter()
+                    .map(|e| view! {
+                        <span class="legend-item"><span class="swatch" style=format!("background:{}", colour(e.colour))></span>{e.call_id.clone()}</span>
+                    })
+                    .collect_view()
+            })
+        })
+    };
+    view! {
+        <div class="ladder-wrap">
+            <div class="legend" aria-label="Call-IDs">{legend}</div>
+            <svg width="0" height="0" style="position:absolute" aria-hidden="true">
+                <defs>
+                    {PALETTE.iter().enumerate().map(|(i, c)| view! {
+                        <marker id=format!("arrow-{i}") viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                            <path d="M 0 0 L 10 5 L 0 10 z" fill=*c/>
+                        </marker>
+                    }).collect_view()}
+                </defs>
+            </svg>
+            <div class="ladder" role="table" aria-label="SIP ladder" aria-rowcount=move || count.get() + 1
+                node_ref=container on:scroll=on_scroll on:keydown=on_key tabindex="0">
+                <div role="row" class="lhead">
+                    <div role="columnheader" class="ltime">"Time"</div>
+                    <div class="lanes" style=move || format!("grid-template-columns: repeat({}, 1fr)", ladder.with(|l| l.lanes.len().max(1)))>
+                        {header}
+                    </div>
+                </div>
+                <div style=move || format!("height:{}px", window.get().0 as f64 * ROW_HEIGHT)></div>
+                {rows}
+                <div style=move || format!("height:{}px", count.get().saturating_sub(window.get().1) as f64 * ROW_HEIGHT)></div>
+            </div>
+            <p class="notice">{move || ladder.with(|l| {
+                let h = l.hidden;
+                if h.total() == 0 { format!("{} messages", l.rows.len()) } else {
+                    format!("{} messages shown, {} hidden by filters", l.rows.len(), h.total())
+                }
+            })}</p>
+        </div>
+    }
+}
+
+/// The open message: raw SIP exactly as captured, headers, SDP, and a diff with a marked message.
+#[component]
+pub fn MessagePane(
+    loaded: Arc<Loaded>,
+    ladder: Memo<Arc<LadderView>>,
+    query: Memo<CallQuery>,
+    set_query: Callback<CallQuery>,
+    zone: Signal<TimeZone>,
+) -> impl IntoView {
+    let _ = ladder;
+    let copied = RwSignal::new(false);
+    move || {
+        let q = query.get();
+        let Some(index) = q.msg else {
+            return view! { <aside class="message-pane notice">"Click a message (or press j/k) to see it."</aside> }.into_any();
+        };
+        let Some(message) = loaded.messages.get(index).cloned() else {
+            return view! { <aside class="message-pane notice">"That message is not in this call."</aside> }.into_any();
+        };
+        let raw = message.raw.clone().unwrap_or_default();
+        let scanned = sip::scan(raw.as_bytes()).ok();
+        let sdp_view = scanned.as_ref().and_then(|m| m.sdp().map(|parsed| (parsed, String::from_utf8_lossy(m.body()).to_string()))).map(|(parsed, body)| {
+            let codecs = parsed.codecs();
+            view! {
+                <section class="sdp" aria-label="SDP">
+                    <h3>"SDP"</h3>
+                    <ul>
+                        {codecs.into_iter().map(|c| view! {
+                            <li>{format!("{} {} ({} Hz)", c.payload_type, c.name, c.clock_rate_hz)}</li>
+                        }).collect_view()}
+                    </ul>
+                    <pre class="mono">{body}</pre>
+                </section>
+            }
+        });
+        let headers = scanned.as_ref().map(|m| {
+            m.headers()
+                .map(|(n, v)| view! { <div class="hdr"><span class="hname">{n.to_string()}</span>": "{v.to_string()}</div> })
+                .collect_view()
+        });
+        let diff = q.cmp.filter(|c| *c != index).and_then(|c| loaded.messages.get(c)).map(|other| {
+            let lines = diff_lines(other.raw.as_deref().unwrap_or(""), &raw);
+            view! {
+                <section class="diff" aria-label="Diff">
+                    <h3>"Diff with the marked message"</h3>
+                    <pre class="mono">
+                        {lines.into_iter().map(|l| match l {
+                            DiffLine::Same(t) => view! { <div class="same">{format!("  {t}")}</div> }.into_any(),
+                            DiffLine::Removed(t) => view! { <div class="removed">{format!("- {t}")}</div> }.into_any(),
+                            DiffLine::Added(t) => view! { <div class="added">{format!("+ {t}")}</div> }.into_any(),
+                        }).collect_view()}
+                    </pre>
+                </section>
+            }
+        });
+        let copy_text = raw.clone();
+        let copy = move |_| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&copy_text);
+                copied.set(true);
+            }
+        };
+        let mark = move |_| {
+            let mut next = query.get_untracked();
+            next.cmp = if next.cmp == Some(index) {
+                None
+            } else {
+                Some(index)
+            };
+            set_query.run(next);
+        };
+        let marked = q.cmp == Some(index);
+        view! {
+            <aside class="message-pane" aria-label="Message">
+                <div class="msg-meta">
+                    <div class="mono">{format_us(message.time_us, &zone.get())}</div>
+                    <div class="mono">{format!("{} → {}", message.src, message.dst)}</div>
+                    <div>{format!("Capture node {}", if message.capture_id.is_empty() { "unknown" } else { &message.capture_id })}</div>
+                </div>
+                <div class="msg-actions">
+                    <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy raw" }}</button>
+                    <button type="button" on:click=mark aria-pressed=marked.to_string()>
+                        {if marked { "Marked for diff" } else { "Mark for diff" }}
+                    </button>
+                </div>
+                <details open=true>
+                    <summary>"Raw message"</summary>
+                    <pre class="mono raw" data-testid="raw-message">{raw.clone()}</pre>
+                </details>
+                <details>
+                    <summary>"Headers"</summary>
+                    <div class="headers mono">{headers}</div>
+                </details>
+                {sdp_view}
+                {diff}
+            </aside>
+        }.into_any()
+    }
+}

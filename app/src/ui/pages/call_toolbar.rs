@@ -1,0 +1,175 @@
+//! The call view's toolbar: lane and time modes, filters, exports and the shareable link.
+
+use std::sync::Arc;
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+
+use crate::domain::call_view::CallQuery;
+use crate::domain::ladder::{to_svg, LadderView, LaneMode, SvgOptions, TimeMode};
+use crate::ui::components::download::{save_bytes, save_text};
+use crate::ui::homer::v3_url;
+
+use super::call::Loaded;
+
+async fn export(backend: &str, route: &str, body: &str) -> Result<(Vec<u8>, String), String> {
+    let response = Request::post(&v3_url(backend, route))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the server: {e}"))?;
+    let status = response.status();
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .unwrap_or_default();
+    let bytes = response.binary().await.map_err(|e| e.to_string())?;
+    if !(200..300).contains(&status) {
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        return Err(crate::ui::client::error_from_text(status, &text).to_string());
+    }
+    let name = disposition
+        .split("filename=")
+        .nth(1)
+        .map(|n| {
+            n.trim_matches(|c| c == '"' || c == ';' || c == ' ')
+                .to_string()
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_default();
+    Ok((bytes, name))
+}
+
+/// Toggles, exports and the link.
+#[component]
+pub fn Toolbar(
+    query: Memo<CallQuery>,
+    set_query: Callback<CallQuery>,
+    ladder: Memo<Arc<LadderView>>,
+    loaded: Arc<Loaded>,
+    call_ids: Memo<Vec<String>>,
+) -> impl IntoView {
+    let message = RwSignal::new(None::<String>);
+    let show_keys = RwSignal::new(false);
+    let update = move |f: &dyn Fn(&mut CallQuery)| {
+        let mut next = query.get_untracked();
+        f(&mut next);
+        set_query.run(next);
+    };
+    let checkbox = move |label: &'static str,
+                         get: fn(&CallQuery) -> bool,
+                         set: fn(&mut CallQuery, bool)| {
+        view! {
+            <label class="check">
+                <input type="checkbox" prop:checked=move || query.with(get)
+                    on:change=move |ev| { let on = event_target_checked(&ev); update(&move |q| set(q, on)); } />
+                {label}
+            </label>
+        }
+    };
+    let body = serde_json::to_string(&loaded.request).unwrap_or_default();
+    let base_name = move || {
+        let ids = call_ids.get_untracked();
+        let first = ids.first().cloned().unwrap_or_else(|| "call".into());
+        let safe: String = first
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(60)
+            .collect();
+        safe
+    };
+    let download_export = move |route: &'static str, ext: &'static str, mime: &'static str| {
+        let body = body.clone();
+        let backend = query.get_untracked().backend;
+        let fallback = format!("{}.{ext}", base_name());
+        leptos::task::spawn_local(async move {
+            match export(&backend, route, &body).await {
+                Ok((bytes, name)) => {
+                    let name = if name.is_empty() { fallback } else { name };
+                    if let Err(e) = save_bytes(&name, mime, &bytes) {
+                        message.set(Some(e));
+                    }
+                }
+                Err(e) => message.set(Some(format!("Export failed: {e}"))),
+            }
+        });
+    };
+    let pcap = {
+        let d = download_export.clone();
+        move |_| {
+            d(
+                "export/call/messages/pcap",
+                "pcap",
+                "application/vnd.tcpdump.pcap",
+            )
+        }
+    };
+    let text = move |_| download_export("export/call/messages/text", "txt", "text/plain");
+    let svg = move |_| {
+        let svg = ladder.with_untracked(|l| to_svg(l, &SvgOptions::default()));
+        if let Err(e) = save_text(&format!("{}.svg", base_name()), "image/svg+xml", &svg) {
+            message.set(Some(e));
+        }
+    };
+    let copy_link = move |_| {
+        if let Some(w) = web_sys::window() {
+            if let Ok(href) = w.location().href() {
+                let _ = w.navigator().clipboard().write_text(&href);
+                message.set(Some("Link copied.".into()));
+            }
+        }
+    };
+    view! {
+        <div class="call-toolbar" role="toolbar" aria-label="Ladder options">
+            <label class="field-inline">"Columns"
+                <select aria-label="Columns" on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    update(&move |q| q.lanes = LaneMode::parse(&v).unwrap_or_default());
+                }>
+                    {LaneMode::ALL.into_iter().map(|m| view! {
+                        <option value=m.as_str() selected=move || query.with(|q| q.lanes == m)>{match m {
+                            LaneMode::HostPort => "IP:port", LaneMode::Ip => "IP", LaneMode::Alias => "Alias",
+                        }}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="field-inline">"Time"
+                <select aria-label="Time" on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    update(&move |q| q.time = TimeMode::parse(&v).unwrap_or_default());
+                }>
+                    {[TimeMode::Absolute, TimeMode::Delta, TimeMode::Relative].into_iter().map(|m| view! {
+                        <option value=m.as_str() selected=move || query.with(|q| q.time == m)>{match m {
+                            TimeMode::Absolute => "Absolute", TimeMode::Delta => "Delta", TimeMode::Relative => "Relative",
+                        }}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            {checkbox("Hide OPTIONS", |q| q.hide_options, |q, on| q.hide_options = on)}
+            {checkbox("Hide 1xx", |q| q.hide_provisional, |q, on| q.hide_provisional = on)}
+            {checkbox("Collapse retransmissions", |q| q.collapse, |q, on| q.collapse = on)}
+            {checkbox("RTCP", |q| q.show_rtcp, |q, on| q.show_rtcp = on)}
+            {checkbox("Logs", |q| q.show_logs, |q, on| q.show_logs = on)}
+            <span class="spacer"></span>
+            <button type="button" on:click=pcap>"PCAP"</button>
+            <button type="button" on:click=text>"Text"</button>
+            <button type="button" on:click=svg>"SVG"</button>
+            <button type="button" on:click=copy_link>"Copy link"</button>
+            <button type="button" aria-expanded=move || show_keys.get().to_string() on:click=move |_| show_keys.update(|s| *s = !*s)>"?"</button>
+        </div>
+        {move || message.get().map(|m| view! { <div class="banner warn" role="status">{m}</div> })}
+        {move || show_keys.get().then(|| view! {
+            <div class="panel keys" role="note" aria-label="Keyboard shortcuts">
+                "In the ladder: ↓ or j next message, ↑ or k previous, Home/End first/last, Enter opens. Hover a message to highlight its transaction."
+            </div>
+        })}
+    }
+}
