@@ -5,6 +5,7 @@
 //! - [`query`]: dex-style filters and the query language, compiled to HOMER 7 search requests.
 //! - [`search_form`]: the search and calls views' state, to and from the URL.
 //! - [`calls`]: messages grouped into calls with their status.
+//! - [`sip`]: the one tolerant SIP scanner; [`sdp`]: the lenient SDP reader.
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
 pub mod api;
@@ -12,4 +13,6 @@ pub mod calls;
 pub mod homer;
 pub mod qos;
 pub mod query;
+pub mod sdp;
 pub mod search_form;
+pub mod sip;
