@@ -6,10 +6,12 @@
 //! - [`search_form`]: the search and calls views' state, to and from the URL.
 //! - [`calls`]: messages grouped into calls with their status.
 //! - [`sip`]: the one tolerant SIP scanner; [`sdp`]: the lenient SDP reader.
+//! - [`fixture`]: generated SIP calls, RTCP and logs for tests and the demo.
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
 pub mod api;
 pub mod calls;
+pub mod fixture;
 pub mod homer;
 pub mod qos;
 pub mod query;

@@ -245,6 +245,21 @@ fn scan_keeps_truncated_body_and_flags_it() {
 }
 
 #[test]
+fn scan_finds_sdp_inside_multipart_body() {
+    let body = "--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=audio 4000 RTP/AVP 0\r\n\r\n--b1\r\nContent-Type: application/isup\r\n\r\nxx\r\n--b1--\r\n";
+    let text = format!(
+        "INVITE sip:a@b SIP/2.0\r\nCall-ID: mp\r\nCSeq: 1 INVITE\r\nContent-Type: multipart/mixed;boundary=b1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let m = scanned(&text);
+    assert!(m.has_sdp());
+    assert_eq!(
+        m.sdp().and_then(|s| s.media.first().map(|m| m.port)),
+        Some(4000)
+    );
+}
+
+#[test]
 fn scan_stops_body_at_content_length() {
     let m = scanned("MESSAGE sip:a@b SIP/2.0\r\nCall-ID: s\r\nCSeq: 1 MESSAGE\r\nl: 5\r\n\r\nhelloOPTIONS sip:next SIP/2.0\r\n");
     assert_eq!(m.body(), b"hello");
