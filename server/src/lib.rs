@@ -12,6 +12,7 @@ pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
 pub mod shutdown;
+pub mod store;
 pub mod telemetry;
 pub mod users;
 pub mod web;
@@ -35,6 +36,7 @@ use crate::auth::AuthState;
 use crate::config::Config;
 use crate::error::json_error;
 use crate::ratelimit::LoginLimiter;
+use crate::store::Store;
 use crate::users::{Bootstrap, Users};
 
 /// Shared handles for handlers; each part is cheap to clone.
@@ -42,6 +44,8 @@ use crate::users::{Bootstrap, Users};
 pub struct AppState {
     pub config: Arc<Config>,
     pub auth: AuthState,
+    /// The embedded HEP store, when `[store] enabled` (the default).
+    pub store: Option<Store>,
 }
 
 impl FromRef<AppState> for AuthState {
@@ -67,10 +71,18 @@ impl AppState {
             config.auth.cookie_secure,
             LoginLimiter::new(config.auth.max_failed_logins, config.auth.lockout_window),
         );
+        let store = if config.store.enabled {
+            let store = Store::open(config.store.clone(), config.aliases.clone())
+                .context("opening the embedded store")?;
+            Some(store)
+        } else {
+            None
+        };
         Ok((
             AppState {
                 config: Arc::new(config),
                 auth,
+                store,
             },
             bootstrap,
         ))
@@ -79,9 +91,11 @@ impl AppState {
 
 /// The whole HTTP app.
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .route("/me", get(auth::me))
-        .route_layer(middleware::from_fn_with_state(
+    let mut protected = Router::new().route("/me", get(auth::me));
+    if let Some(store) = &state.store {
+        protected = protected.merge(store::sql_api::router(store.clone()));
+    }
+    let protected = protected.route_layer(middleware::from_fn_with_state(
             state.auth.clone(),
             auth::require_session,
         ));
@@ -120,8 +134,21 @@ pub async fn serve(
     .context("serving HTTP")
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// `GET /healthz`: `{"status":"ok"}`, or `"degraded"` with the reason while the store cannot
+/// write (disk full, I/O errors), plus the store's counters.
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Json<serde_json::Value> {
+    let Some(store) = &state.store else {
+        return Json(serde_json::json!({ "status": "ok" }));
+    };
+    let stats = store.stats();
+    match &stats.degraded {
+        Some(reason) => Json(serde_json::json!({
+            "status": "degraded",
+            "reason": format!("store: {reason}"),
+            "store": stats,
+        })),
+        None => Json(serde_json::json!({ "status": "ok", "store": stats })),
+    }
 }
 
 async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {
