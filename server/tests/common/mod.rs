@@ -117,3 +117,5 @@ pub fn session_cookie(response: &reqwest::Response) -> String {
         .unwrap();
     set_cookie.split(';').next().unwrap().to_string()
 }
+
+pub mod store;
