@@ -392,7 +392,10 @@ fn store_config(raw: RawStore, data_dir: &Path) -> Result<StoreConfig, ConfigErr
     };
     if let Some(headers) = raw.correlation_headers {
         if let Some(bad) = headers.iter().find(|h| {
-            h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            h.is_empty()
+                || !h
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         }) {
             return Err(invalid(
                 "correlation_headers",
@@ -485,7 +488,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let value: u64 = rest.get(..digits)?.parse().ok()?;
         rest = rest.get(digits..)?;
         let letters = rest
@@ -532,13 +537,8 @@ mod tests {
 
     #[test]
     fn defaults_apply_without_a_file() {
-        let config = Config::from_raw(
-            RawConfig::default(),
-            None,
-            &Overrides::default(),
-            &env(&[]),
-        )
-        .unwrap();
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.data_dir, PathBuf::from("./data"));
         assert_eq!(config.auth.session_ttl, Duration::from_secs(12 * 3600));
@@ -586,7 +586,10 @@ mod tests {
         assert!(config.store.enabled);
         assert_eq!(config.store.retention, Duration::from_secs(7 * 86_400));
         assert_eq!(config.store.partition, PartitionSpan::Day);
-        assert_eq!(config.store.path, PathBuf::from("./data/store/hepscope.sqlite"));
+        assert_eq!(
+            config.store.path,
+            PathBuf::from("./data/store/hepscope.sqlite")
+        );
         let raw: RawConfig = toml::from_str(
             "[store]\nretention = \"2h\"\npartition = \"hour\"\ncorrelation_headers = [\"X-Acme\"]\n\
              [[alias]]\nip = \"10.0.0.0/24\"\nname = \"core\"\n",

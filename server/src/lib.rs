@@ -96,9 +96,9 @@ pub fn router(state: AppState) -> Router {
         protected = protected.merge(store::sql_api::router(store.clone()));
     }
     let protected = protected.route_layer(middleware::from_fn_with_state(
-            state.auth.clone(),
-            auth::require_session,
-        ));
+        state.auth.clone(),
+        auth::require_session,
+    ));
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
@@ -136,7 +136,9 @@ pub async fn serve(
 
 /// `GET /healthz`: `{"status":"ok"}`, or `"degraded"` with the reason while the store cannot
 /// write (disk full, I/O errors), plus the store's counters.
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Json<serde_json::Value> {
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<serde_json::Value> {
     let Some(store) = &state.store else {
         return Json(serde_json::json!({ "status": "ok" }));
     };
@@ -161,7 +163,10 @@ async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Respons
 /// Refuses state-changing API requests sent from another origin (a CSRF guard on top of SameSite=Lax):
 /// when a browser sends an `Origin` header, its host must be the `Host` the request was sent to.
 async fn same_origin_writes(request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe {
         let headers = request.headers();
         if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {

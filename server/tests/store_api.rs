@@ -5,8 +5,8 @@
 mod common;
 
 use app::domain::fixture::{
-    self, call, single_call, three_leg_call, CallOptions, Outcome, Packet, PacketKind,
-    RtcpOptions, SipBuilder,
+    self, call, single_call, three_leg_call, CallOptions, Outcome, Packet, PacketKind, RtcpOptions,
+    SipBuilder,
 };
 use app::domain::sip::{scan, Method};
 use axum::http::StatusCode;
@@ -93,7 +93,11 @@ fn from_user_of(packets: &[Packet]) -> String {
         .iter()
         .find(|p| p.kind == PacketKind::Sip && p.payload.starts_with(b"INVITE"))
         .unwrap();
-    scan(&invite.payload).unwrap().from_user().unwrap().to_owned()
+    scan(&invite.payload)
+        .unwrap()
+        .from_user()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -103,8 +107,10 @@ async fn search_by_from_user_returns_that_calls_messages_oldest_first() {
     let (status, answer) = post_json(
         &f.app,
         "/search/call/data",
-        f.search(json!([{"name": "data_header.from_user", "value": user, "type": "string", "hepid": 1},
-                        {"name": "limit", "value": "200", "type": "string", "hepid": 1}])),
+        f.search(
+            json!([{"name": "data_header.from_user", "value": user, "type": "string", "hepid": 1},
+                        {"name": "limit", "value": "200", "type": "string", "hepid": 1}]),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -129,7 +135,8 @@ async fn search_by_from_user_returns_that_calls_messages_oldest_first() {
         assert!(ms >= last);
         last = ms;
         assert_eq!(
-            row["timeSeconds"].as_i64().unwrap() * 1000 + row["timeUseconds"].as_i64().unwrap() / 1000,
+            row["timeSeconds"].as_i64().unwrap() * 1000
+                + row["timeUseconds"].as_i64().unwrap() / 1000,
             ms
         );
     }
@@ -137,7 +144,10 @@ async fn search_by_from_user_returns_that_calls_messages_oldest_first() {
     assert_eq!(first["method"], "INVITE");
     assert_eq!(first["aliasSrc"], "CARRIER-A");
     assert_ne!(first["aliasDst"], "CARRIER-A");
-    assert!(answer["keys"].as_array().unwrap().contains(&json!("ruri_user")));
+    assert!(answer["keys"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("ruri_user")));
 }
 
 #[tokio::test]
@@ -253,7 +263,10 @@ async fn search_rejects_bad_requests_with_400_json() {
     for body in cases {
         let (status, answer) = post_json(&f.app, "/search/call/data", body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "{answer}");
+        assert!(
+            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{answer}"
+        );
     }
     let (status, headers, bytes) = send(&f.app, "POST", "/search/call/data", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -299,14 +312,28 @@ async fn transaction_pulls_in_legs_linked_by_x_cid_and_custom_header_with_rtcp_a
     assert_eq!(status, StatusCode::CREATED);
     let data = &answer["data"];
     let messages = data["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), f.three_leg.len(), "every packet of the three legs");
+    assert_eq!(
+        messages.len(),
+        f.three_leg.len(),
+        "every packet of the three legs"
+    );
     assert_eq!(answer["total"], f.three_leg.len());
     for leg in &legs {
-        assert!(messages.iter().any(|m| m["sid"] == leg.as_str()), "leg {leg}");
+        assert!(
+            messages.iter().any(|m| m["sid"] == leg.as_str()),
+            "leg {leg}"
+        );
     }
-    assert!(messages.iter().any(|m| m["payloadType"] == 5 && m["profile"] == "5_default"));
-    assert!(messages.iter().any(|m| m["payloadType"] == 100 && m["raw"].is_string()));
-    let times: Vec<i64> = messages.iter().map(|m| m["micro_ts"].as_i64().unwrap()).collect();
+    assert!(messages
+        .iter()
+        .any(|m| m["payloadType"] == 5 && m["profile"] == "5_default"));
+    assert!(messages
+        .iter()
+        .any(|m| m["payloadType"] == 100 && m["raw"].is_string()));
+    let times: Vec<i64> = messages
+        .iter()
+        .map(|m| m["micro_ts"].as_i64().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
     let calldata = data["calldata"].as_array().unwrap();
     assert_eq!(calldata.len(), messages.len());
@@ -317,14 +344,25 @@ async fn transaction_pulls_in_legs_linked_by_x_cid_and_custom_header_with_rtcp_a
     assert_eq!(hosts[first]["position"], 0);
     assert_eq!(data["alias"][first], first);
 
-    let (_, only_answered) =
-        post_json(&f.app, "/call/transaction", f.transaction(&call_ids(&f.answered))).await;
+    let (_, only_answered) = post_json(
+        &f.app,
+        "/call/transaction",
+        f.transaction(&call_ids(&f.answered)),
+    )
+    .await;
     let messages = only_answered["data"]["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), f.answered.len(), "SIP and RTCP of one call, nothing else");
+    assert_eq!(
+        messages.len(),
+        f.answered.len(),
+        "SIP and RTCP of one call, nothing else"
+    );
     let src = messages[0]["srcIp"].as_str().unwrap();
     let key = format!("{src}:{}", messages[0]["srcPort"]);
     assert_eq!(only_answered["data"]["alias"][&key], "CARRIER-A");
-    assert_eq!(only_answered["data"]["calldata"][0]["aliasSrc"], "CARRIER-A");
+    assert_eq!(
+        only_answered["data"]["calldata"][0]["aliasSrc"],
+        "CARRIER-A"
+    );
 }
 
 #[tokio::test]
@@ -351,8 +389,16 @@ async fn transaction_follows_the_b2b_suffix_and_rejects_bad_bodies() {
             node: "n".into(),
         }
     };
-    store_all(&f.store, &[packet("b2b-a", t0), packet("b2b-a_b2b-1", t0 + 1000)]);
-    let (_, answer) = post_json(&f.app, "/call/transaction", f.transaction(&["b2b-a".into()])).await;
+    store_all(
+        &f.store,
+        &[packet("b2b-a", t0), packet("b2b-a_b2b-1", t0 + 1000)],
+    );
+    let (_, answer) = post_json(
+        &f.app,
+        "/call/transaction",
+        f.transaction(&["b2b-a".into()]),
+    )
+    .await;
     let sids: Vec<&str> = answer["data"]["messages"]
         .as_array()
         .unwrap()
@@ -370,7 +416,8 @@ async fn transaction_follows_the_b2b_suffix_and_rejects_bad_bodies() {
         let (status, _) = post_json(&f.app, "/call/transaction", body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     }
-    let (status, empty) = post_json(&f.app, "/call/transaction", f.transaction(&["none".into()])).await;
+    let (status, empty) =
+        post_json(&f.app, "/call/transaction", f.transaction(&["none".into()])).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(empty["data"]["messages"], json!([]));
 }
@@ -378,9 +425,18 @@ async fn transaction_follows_the_b2b_suffix_and_rejects_bad_bodies() {
 #[tokio::test]
 async fn qos_and_log_reports_answer_rtcp_and_log_rows() {
     let f = fixture("qos");
-    let (status, qos) = post_json(&f.app, "/call/report/qos", f.transaction(&call_ids(&f.answered))).await;
+    let (status, qos) = post_json(
+        &f.app,
+        "/call/report/qos",
+        f.transaction(&call_ids(&f.answered)),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let rtcp_count = f.answered.iter().filter(|p| p.kind == PacketKind::Rtcp).count();
+    let rtcp_count = f
+        .answered
+        .iter()
+        .filter(|p| p.kind == PacketKind::Rtcp)
+        .count();
     assert!(rtcp_count > 0);
     assert_eq!(qos["rtcp"]["total"], rtcp_count);
     assert_eq!(qos["rtp"], json!({"total": 0, "data": []}));
@@ -393,7 +449,11 @@ async fn qos_and_log_reports_answer_rtcp_and_log_rows() {
     let legs = call_ids(&f.three_leg);
     let (status, logs) = post_json(&f.app, "/call/report/log", f.transaction(&legs)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let log_count = f.three_leg.iter().filter(|p| p.kind == PacketKind::Log).count();
+    let log_count = f
+        .three_leg
+        .iter()
+        .filter(|p| p.kind == PacketKind::Log)
+        .count();
     assert_eq!(logs["total"], log_count);
     assert!(log_count > 0);
     assert_eq!(logs["data"][0]["payloadType"], 100);
@@ -404,18 +464,31 @@ async fn qos_and_log_reports_answer_rtcp_and_log_rows() {
 async fn pcap_export_decodes_back_to_the_same_messages() {
     let f = fixture("pcap");
     let ids = call_ids(&f.answered);
-    let (status, headers, bytes) =
-        send(&f.app, "POST", "/export/call/messages/pcap", Some(&f.transaction(&ids))).await;
+    let (status, headers, bytes) = send(
+        &f.app,
+        "POST",
+        "/export/call/messages/pcap",
+        Some(&f.transaction(&ids)),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let disposition = headers["content-disposition"].to_str().unwrap();
-    assert!(disposition.starts_with("attachment; filename=export-") && disposition.ends_with(".pcap"));
+    assert!(
+        disposition.starts_with("attachment; filename=export-") && disposition.ends_with(".pcap")
+    );
     let capture = server::pcap::read_capture(&bytes).unwrap();
     assert_eq!(capture.packets.len(), f.answered.len());
-    let mut expected: Vec<(i64, Vec<u8>)> =
-        f.answered.iter().map(|p| (p.ts_us, p.payload.clone())).collect();
+    let mut expected: Vec<(i64, Vec<u8>)> = f
+        .answered
+        .iter()
+        .map(|p| (p.ts_us, p.payload.clone()))
+        .collect();
     expected.sort();
-    let mut got: Vec<(i64, Vec<u8>)> =
-        capture.packets.iter().map(|p| (p.ts_us, p.payload.clone())).collect();
+    let mut got: Vec<(i64, Vec<u8>)> = capture
+        .packets
+        .iter()
+        .map(|p| (p.ts_us, p.payload.clone()))
+        .collect();
     got.sort();
     assert_eq!(got, expected);
 
@@ -423,11 +496,25 @@ async fn pcap_export_decodes_back_to_the_same_messages() {
         let file = common::temp_dir("pcap-tshark").join("export.pcap");
         std::fs::write(&file, &bytes).unwrap();
         let output = std::process::Command::new(path)
-            .args(["-r", file.to_str().unwrap(), "-d", "udp.port==5060,sip", "-T", "fields",
-                   "-e", "frame.time_epoch", "-e", "sip.Call-ID"])
+            .args([
+                "-r",
+                file.to_str().unwrap(),
+                "-d",
+                "udp.port==5060,sip",
+                "-T",
+                "fields",
+                "-e",
+                "frame.time_epoch",
+                "-e",
+                "sip.Call-ID",
+            ])
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let text = String::from_utf8_lossy(&output.stdout);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), f.answered.len());
@@ -460,10 +547,18 @@ fn which_tshark() -> Result<String, ()> {
 async fn text_export_writes_one_block_per_row() {
     let f = fixture("text");
     let ids = call_ids(&f.busy);
-    let (status, headers, bytes) =
-        send(&f.app, "POST", "/export/call/messages/text", Some(&f.transaction(&ids))).await;
+    let (status, headers, bytes) = send(
+        &f.app,
+        "POST",
+        "/export/call/messages/text",
+        Some(&f.transaction(&ids)),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
     let text = String::from_utf8(bytes).unwrap();
     assert_eq!(text.matches("proto:UDP ").count(), f.busy.len());
     assert!(text.contains(" ---> "));
@@ -480,7 +575,10 @@ async fn reference_endpoints_answer_homer_shapes() {
     let (status, _, bytes) = send(&f.app, "GET", "/mapping/protocol", None).await;
     assert_eq!(status, StatusCode::OK);
     let mapping: app::domain::homer::MappingList = serde_json::from_slice(&bytes).unwrap();
-    assert!(mapping.data.iter().any(|p| p.profile == "call" && p.hepid == 1));
+    assert!(mapping
+        .data
+        .iter()
+        .any(|p| p.profile == "call" && p.hepid == 1));
     let (status, _, bytes) = send(&f.app, "GET", "/database/node/list", None).await;
     assert_eq!(status, StatusCode::OK);
     let nodes: Value = serde_json::from_slice(&bytes).unwrap();

@@ -20,7 +20,10 @@ fn count(store: &Store, profile: Profile) -> i64 {
         .read_blocking(move |conn| {
             let mut total = 0;
             for (suffix, _) in schema::list_partitions(conn)? {
-                let sql = format!("SELECT count(*) FROM {}", schema::table_name(profile, &suffix));
+                let sql = format!(
+                    "SELECT count(*) FROM {}",
+                    schema::table_name(profile, &suffix)
+                );
                 total += conn.query_row(&sql, [], |r| r.get::<_, i64>(0))?;
             }
             Ok::<_, StoreError>(total)
@@ -51,9 +54,11 @@ fn packets_are_routed_to_tables_by_cseq_method_and_type() {
     let (store, _) = open_store("routing", Vec::new(), |_| {});
     let t = now_us();
     let mut batch = Vec::new();
-    for (i, method) in ["INVITE", "ACK", "BYE", "CANCEL", "UPDATE", "PRACK", "REFER", "INFO", "NOTIFY"]
-        .iter()
-        .enumerate()
+    for (i, method) in [
+        "INVITE", "ACK", "BYE", "CANCEL", "UPDATE", "PRACK", "REFER", "INFO", "NOTIFY",
+    ]
+    .iter()
+    .enumerate()
     {
         batch.push((sip(method, method, &format!("call-{i}"), t), t));
     }
@@ -144,9 +149,14 @@ fn retention_drops_whole_old_partitions_and_skips_expired_rows() {
     let ids: Vec<i64> = store
         .read_blocking(|conn| {
             let (suffix, _) = schema::list_partitions(conn)?.pop().unwrap();
-            let sql = format!("SELECT id FROM {} ORDER BY id", schema::table_name(Profile::Call, &suffix));
+            let sql = format!(
+                "SELECT id FROM {} ORDER BY id",
+                schema::table_name(Profile::Call, &suffix)
+            );
             let mut stmt = conn.prepare(&sql)?;
-            let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
             Ok::<_, StoreError>(ids)
         })
         .unwrap();
@@ -185,7 +195,12 @@ fn writer_killed_mid_ingest_loses_at_most_one_batch() {
     let dir = common::temp_dir("crash");
     let path = dir.join("store.sqlite");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child_ingests_until_killed", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "crash_child_ingests_until_killed",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .spawn()
@@ -207,11 +222,21 @@ fn writer_killed_mid_ingest_loses_at_most_one_batch() {
 
     let store = Store::open(StoreConfig::at(path), Vec::new()).unwrap();
     let stored = count(&store, Profile::Call) as u64;
-    assert!(stored >= last, "{stored} rows after the kill, {last} reported committed");
+    assert!(
+        stored >= last,
+        "{stored} rows after the kill, {last} reported committed"
+    );
     let integrity: String = store
-        .read_blocking(|conn| Ok::<_, StoreError>(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+        .read_blocking(|conn| {
+            Ok::<_, StoreError>(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        })
         .unwrap();
     assert_eq!(integrity, "ok");
     let t = now_us();
-    assert_eq!(store.ingest_batch(vec![(sip("INVITE", "INVITE", "after", t), t)]).unwrap(), 1);
+    assert_eq!(
+        store
+            .ingest_batch(vec![(sip("INVITE", "INVITE", "after", t), t)])
+            .unwrap(),
+        1
+    );
 }

@@ -48,8 +48,14 @@ async fn get(app: &Router, sql: &str) -> (StatusCode, Value, bool) {
 fn stored() -> Store {
     let (store, _) = open_store("sql", Vec::new(), |_| {});
     // One call two hours ago, one a minute ago.
-    store_all(&store, &single_call(1, now_us() - 7_200_000_000, Outcome::Busy));
-    store_all(&store, &single_call(2, now_us() - 60_000_000, Outcome::Answered));
+    store_all(
+        &store,
+        &single_call(1, now_us() - 7_200_000_000, Outcome::Busy),
+    );
+    store_all(
+        &store,
+        &single_call(2, now_us() - 60_000_000, Outcome::Answered),
+    );
     store
 }
 
@@ -65,12 +71,22 @@ async fn admin_queries_readable_views_with_a_ten_minute_default() {
     assert!(recent[0]["payload"].as_str().unwrap().contains("SIP/2.0"));
 
     let since = now_us() - 3 * 3_600_000_000;
-    let (_, all, _) = get(&app, &format!("SELECT count(*) AS n FROM hep_1 WHERE time_us > {since}")).await;
+    let (_, all, _) = get(
+        &app,
+        &format!("SELECT count(*) AS n FROM hep_1 WHERE time_us > {since}"),
+    )
+    .await;
     let busy = single_call(1, 0, Outcome::Busy).len();
     assert_eq!(all[0]["n"], answered + busy);
 
     let (status, body) = {
-        let (s, _, b) = send(&app, "POST", "/query", Some(&json!({"query": "SELECT 1 AS one"}))).await;
+        let (s, _, b) = send(
+            &app,
+            "POST",
+            "/query",
+            Some(&json!({"query": "SELECT 1 AS one"})),
+        )
+        .await;
         (s, serde_json::from_slice::<Value>(&b).unwrap())
     };
     assert_eq!(status, StatusCode::OK);
@@ -83,7 +99,11 @@ async fn admin_queries_readable_views_with_a_ten_minute_default() {
 #[tokio::test]
 async fn non_admins_and_anonymous_users_are_refused() {
     let store = stored();
-    let (status, _, _) = get(&app(&store, Some(Role::Viewer), SqlLimits::default()), "SELECT 1").await;
+    let (status, _, _) = get(
+        &app(&store, Some(Role::Viewer), SqlLimits::default()),
+        "SELECT 1",
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = get(&app(&store, None, SqlLimits::default()), "SELECT 1").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -116,7 +136,10 @@ async fn escape_attempts_are_refused_with_the_sqlite_message() {
     ] {
         let (status, body, _) = get(&app, &sql).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{sql}: {body}");
-        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{sql}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{sql}"
+        );
     }
     let (_, left, _) = get(&app, "SELECT count(*) AS n FROM partitions").await;
     assert_eq!(left[0]["n"], 1);

@@ -293,7 +293,11 @@ mod tests {
         assert_eq!(row.correlation_id.as_deref(), Some("a-leg"));
         assert_eq!(row.links, vec!["a-leg", "b"]);
         assert_eq!(
-            (row.from_user.as_str(), row.to_user.as_str(), row.ruri_user.as_str()),
+            (
+                row.from_user.as_str(),
+                row.to_user.as_str(),
+                row.ruri_user.as_str()
+            ),
             ("1001", "2002", "2002")
         );
         assert_eq!(row.from_tag, "ft");

@@ -33,8 +33,8 @@ impl Partition {
 
     /// The table-name suffix: `YYYYMMDD` for days, `YYYYMMDD_HH` for hours (UTC).
     pub fn suffix(&self) -> String {
-        let ts = jiff::Timestamp::from_microsecond(self.start_us)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let ts =
+            jiff::Timestamp::from_microsecond(self.start_us).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         match self.span {
             PartitionSpan::Day => ts.strftime("%Y%m%d").to_string(),
             PartitionSpan::Hour => ts.strftime("%Y%m%d_%H").to_string(),

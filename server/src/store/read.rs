@@ -185,8 +185,7 @@ pub fn rows_by_sid(
                      AND time_us BETWEEN ? AND ?",
                     schema::table_name(profile, &suffix)
                 );
-                let mut values: Vec<Value> =
-                    chunk.iter().map(|s| Value::Text(s.clone())).collect();
+                let mut values: Vec<Value> = chunk.iter().map(|s| Value::Text(s.clone())).collect();
                 values.push(Value::Integer(window.from_us));
                 values.push(Value::Integer(window.to_us));
                 out.extend(query_rows(conn, profile, &sql, values)?);

@@ -109,7 +109,9 @@ enum QueryError {
 impl IntoResponse for QueryError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
-            QueryError::NotLoggedIn => (StatusCode::UNAUTHORIZED, json!({"error": "not logged in"})),
+            QueryError::NotLoggedIn => {
+                (StatusCode::UNAUTHORIZED, json!({"error": "not logged in"}))
+            }
             QueryError::NotAdmin => (
                 StatusCode::FORBIDDEN,
                 json!({"error": "the SQL query API requires admin access"}),
@@ -124,7 +126,10 @@ impl IntoResponse for QueryError {
             ),
             QueryError::Store(e) => {
                 tracing::error!(error = %e, "SQL query API failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, json!({"error": "store error; see the server log"}))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"error": "store error; see the server log"}),
+                )
             }
         };
         (status, Json(body)).into_response()
@@ -149,8 +154,11 @@ async fn query_post(
 ) -> Response {
     match body {
         Ok(Json(body)) => run(state, session, body.query).await,
-        Err(e) => QueryError::Bad(format!("expected {{\"query\": \"<SQL>\"}}: {}", e.body_text()))
-            .into_response(),
+        Err(e) => QueryError::Bad(format!(
+            "expected {{\"query\": \"<SQL>\"}}: {}",
+            e.body_text()
+        ))
+        .into_response(),
     }
 }
 
@@ -197,7 +205,10 @@ const VIEW_COLUMNS: &str = "id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000
 fn create_views(conn: &Connection, from_us: Option<i64>) -> Result<(), StoreError> {
     let partitions = schema::list_partitions(conn)?;
     let views: [(&str, &[Profile]); 4] = [
-        ("hep_1", &[Profile::Call, Profile::Registration, Profile::SipDefault]),
+        (
+            "hep_1",
+            &[Profile::Call, Profile::Registration, Profile::SipDefault],
+        ),
         ("hep_5", &[Profile::Rtcp]),
         ("hep_35", &[Profile::Report]),
         ("hep_100", &[Profile::Log]),
@@ -261,7 +272,8 @@ fn execute(store: &Store, sql: &str, limits: SqlLimits, now_us: i64) -> Result<R
     let from_us = (!mentions_time(sql)).then(|| now_us.saturating_sub(lookback));
     create_views(&conn, from_us).map_err(QueryError::Store)?;
     let sqlite = |e: rusqlite::Error| QueryError::Store(StoreError::Sqlite(e));
-    conn.pragma_update(None, "query_only", true).map_err(sqlite)?;
+    conn.pragma_update(None, "query_only", true)
+        .map_err(sqlite)?;
     conn.authorizer(Some(authorize)).map_err(sqlite)?;
     let started = Instant::now();
     let budget = limits.budget;
@@ -287,7 +299,7 @@ fn execute(store: &Store, sql: &str, limits: SqlLimits, now_us: i64) -> Result<R
 
 fn collect(conn: &Connection, sql: &str, max_rows: usize) -> rusqlite::Result<Rows> {
     let mut stmt = conn.prepare(sql)?;
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {

@@ -112,7 +112,9 @@ impl Writer {
                         e.to_string()
                     });
                     if let Ok(stored) = result {
-                        self.shared.stored.fetch_add(stored as u64, Ordering::Relaxed);
+                        self.shared
+                            .stored
+                            .fetch_add(stored as u64, Ordering::Relaxed);
                     }
                     let _ = reply.send(result);
                 }
@@ -150,7 +152,9 @@ impl Writer {
         }
         match self.write(pending, now_us()) {
             Ok(stored) => {
-                self.shared.stored.fetch_add(stored as u64, Ordering::Relaxed);
+                self.shared
+                    .stored
+                    .fetch_add(stored as u64, Ordering::Relaxed);
                 metrics::counter!("hepscope_store_rows_total").increment(stored as u64);
             }
             Err(e) => {
@@ -280,4 +284,64 @@ pub(super) fn now_us() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::index::Profile;
+
+    fn row(time_us: i64, raw_len: usize) -> Row {
+        Row {
+            profile: Some(Profile::Call),
+            time_us,
+            sid: "cid".into(),
+            method: "INVITE".into(),
+            raw: vec![b'x'; raw_len],
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn disk_full_degrades_health_counts_the_loss_and_keeps_going() {
+        let conn = Connection::open_in_memory().unwrap();
+        let shared = Arc::new(Shared::default());
+        let settings = WriterSettings {
+            batch_size: 10,
+            span: PartitionSpan::Day,
+            retention_us: i64::MAX / 4,
+        };
+        let mut writer = Writer::new(conn, settings, shared.clone()).unwrap();
+        let now = now_us();
+        let mut first = vec![row(now, 10)];
+        writer.commit_live(&mut first);
+        assert_eq!(shared.stored.load(Ordering::Relaxed), 1);
+        // Simulate a full disk: the file may not grow any more.
+        let pages: i64 = writer
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        writer
+            .conn
+            .pragma_update(None, "max_page_count", pages)
+            .unwrap();
+        let mut big: Vec<Row> = (0..10).map(|_| row(now, 100_000)).collect();
+        writer.commit_live(&mut big);
+        assert_eq!(shared.lost.load(Ordering::Relaxed), 10);
+        assert!(shared
+            .degraded
+            .lock()
+            .unwrap()
+            .as_deref()
+            .is_some_and(|r| r.contains("full")));
+        // Space again: the next batch is stored and health recovers.
+        writer
+            .conn
+            .pragma_update(None, "max_page_count", 1_000_000)
+            .unwrap();
+        let mut small = vec![row(now, 10)];
+        writer.commit_live(&mut small);
+        assert_eq!(shared.stored.load(Ordering::Relaxed), 2);
+        assert!(shared.degraded.lock().unwrap().is_none());
+    }
 }

@@ -46,7 +46,9 @@ fn attachment(content_type: &'static str, extension: &str, body: Vec<u8>) -> Res
 }
 
 fn socket(ip: &str, port: u16) -> Option<SocketAddr> {
-    ip.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, port))
+    ip.parse::<IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, port))
 }
 
 /// The rows as a pcap file; rows whose addresses cannot be written are left out.
@@ -54,8 +56,10 @@ pub fn pcap_bytes(rows: &[StoredRow]) -> Result<Vec<u8>, StoreError> {
     let fail = |e: crate::pcap::PcapWriteError| StoreError::Write(format!("writing pcap: {e}"));
     let mut writer = PcapWriter::new(Vec::new()).map_err(fail)?;
     for row in rows {
-        let (Some(src), Some(dst)) = (socket(&row.src_ip, row.src_port), socket(&row.dst_ip, row.dst_port))
-        else {
+        let (Some(src), Some(dst)) = (
+            socket(&row.src_ip, row.src_port),
+            socket(&row.dst_ip, row.dst_port),
+        ) else {
             continue;
         };
         match writer.write_packet(row.time_us, src, dst, Transport::Udp, &row.raw) {
@@ -105,5 +109,9 @@ pub(super) async fn messages_text(
     request: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let rows = rows(&store, request).await?;
-    Ok(attachment("text/plain; charset=UTF-8", "txt", text_bytes(&rows)))
+    Ok(attachment(
+        "text/plain; charset=UTF-8",
+        "txt",
+        text_bytes(&rows),
+    ))
 }

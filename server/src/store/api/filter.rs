@@ -182,27 +182,18 @@ fn element_sql(
                 .iter()
                 .map(|p| integer(name, p))
                 .collect::<Result<Vec<_>, _>>()?;
-            (
-                format!("{col} {not}IN ({})", marks(numbers.len())),
-                numbers,
-            )
+            (format!("{col} {not}IN ({})", marks(numbers.len())), numbers)
         }
         Kind::Raw => {
             let likes: Vec<String> = parts
                 .iter()
                 .map(|_| format!("lower({col}) LIKE lower(?)"))
                 .collect();
-            (
-                format!("{not}({})", likes.join(" OR ")),
-                texts(&parts),
-            )
+            (format!("{not}({})", likes.join(" OR ")), texts(&parts))
         }
         Kind::Text if parts.iter().any(|p| p.contains('%')) => {
             let likes: Vec<String> = parts.iter().map(|_| format!("{col} LIKE ?")).collect();
-            (
-                format!("{not}({})", likes.join(" OR ")),
-                texts(&parts),
-            )
+            (format!("{not}({})", likes.join(" OR ")), texts(&parts))
         }
         Kind::Text if parts.len() == 1 => {
             let op = if negate { "<>" } else { "=" };
@@ -319,11 +310,19 @@ fn smartinput(profile: Profile, input: &str) -> Result<(String, Vec<Value>), Fil
         let op = match iter.next() {
             Some(Token::Op(op)) => op,
             Some(Token::Word(w)) if w.eq_ignore_ascii_case("like") => "LIKE",
-            other => return Err(fail(format!("expected an operator after {field}, found {other:?}"))),
+            other => {
+                return Err(fail(format!(
+                    "expected an operator after {field}, found {other:?}"
+                )))
+            }
         };
         let value = match iter.next() {
             Some(Token::Quoted(v)) | Some(Token::Word(v)) => v,
-            other => return Err(fail(format!("expected a value after {field} {op}, found {other:?}"))),
+            other => {
+                return Err(fail(format!(
+                    "expected a value after {field} {op}, found {other:?}"
+                )))
+            }
         };
         let (col, kind) = match allowed_column(profile, &field) {
             Ok(found) => found,
@@ -392,7 +391,11 @@ mod tests {
             ("data_header.method", "INVITE;BYE", "method IN (?, ?)"),
             ("data_header.method", "!=INVITE;BYE", "method NOT IN (?, ?)"),
             ("protocol_header.srcPort", "5060", "src_port IN (?)"),
-            ("data_header.user_agent", "isEmpty", "(user_agent IS NULL OR user_agent = '')"),
+            (
+                "data_header.user_agent",
+                "isEmpty",
+                "(user_agent IS NULL OR user_agent = '')",
+            ),
             ("raw", "%X-CID%", "(lower(CAST(raw AS TEXT)) LIKE lower(?))"),
             ("sid", "a;b%", "(sid LIKE ? OR sid LIKE ?)"),
         ];
@@ -426,10 +429,18 @@ mod tests {
             el("data_header.ruri_user' OR 1=1 --", "1"),
         ];
         for element in bad {
-            assert!(compile(Profile::Call, &[element.clone()], false).is_err(), "{element:?}");
+            assert!(
+                compile(Profile::Call, std::slice::from_ref(&element), false).is_err(),
+                "{element:?}"
+            );
         }
         // ruri_user is not in the 1_default mapping.
-        assert!(compile(Profile::SipDefault, &[el("data_header.ruri_user", "1")], false).is_err());
+        assert!(compile(
+            Profile::SipDefault,
+            &[el("data_header.ruri_user", "1")],
+            false
+        )
+        .is_err());
     }
 
     #[test]
@@ -439,8 +450,14 @@ mod tests {
             "data_header.method = 'INVITE' or protocol_header.dstPort >= 5080 AND data_header.to_user LIKE '+49%'",
         )]);
         assert_eq!(s, "(method = ? OR dst_port >= ? AND to_user LIKE ?)");
-        assert_eq!(params, vec![text("INVITE"), Value::Integer(5080), text("+49%")]);
-        let (s, _, _) = sql(&[el("smartinput", "sid!='x y' AND data_header.from_user = asterisk")]);
+        assert_eq!(
+            params,
+            vec![text("INVITE"), Value::Integer(5080), text("+49%")]
+        );
+        let (s, _, _) = sql(&[el(
+            "smartinput",
+            "sid!='x y' AND data_header.from_user = asterisk",
+        )]);
         assert_eq!(s, "(sid <> ? AND from_user = ?)");
         let (s, _, _) = sql(&[el("smartinput", "data_header.user_agent = isEmpty")]);
         assert_eq!(s, "(user_agent = '')");
@@ -457,7 +474,10 @@ mod tests {
             "data_header.from_user = 1 data_header.to_user = 2",
         ] {
             let err = compile(Profile::Call, &[el("smartinput", input)], false).unwrap_err();
-            assert!(matches!(err, FilterError::Smartinput { .. }), "{input}: {err}");
+            assert!(
+                matches!(err, FilterError::Smartinput { .. }),
+                "{input}: {err}"
+            );
         }
     }
 
@@ -465,7 +485,10 @@ mod tests {
     fn orlogic_joins_everything_with_or() {
         let c = compile(
             Profile::Call,
-            &[el("data_header.from_user", "1"), el("data_header.to_user", "2")],
+            &[
+                el("data_header.from_user", "1"),
+                el("data_header.to_user", "2"),
+            ],
             true,
         )
         .unwrap();

@@ -65,7 +65,10 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message.clone()),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "HOMER API request failed in the store");
-                (StatusCode::INTERNAL_SERVER_ERROR, "store error; see the server log".into())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "store error; see the server log".into(),
+                )
             }
         };
         (status, Json(json!({ "data": {}, "message": message }))).into_response()
@@ -87,9 +90,12 @@ fn part<T: serde::de::DeserializeOwned>(value: &Value, what: &str) -> Result<T, 
 
 /// `timestamp.from`/`to` (epoch ms), required.
 fn window(body: &Value) -> Result<super::read::Window, ApiError> {
-    let ts = body.get("timestamp").filter(|t| t.is_object()).ok_or_else(|| {
-        ApiError::BadRequest("timestamp.from and timestamp.to (epoch ms) are required".into())
-    })?;
+    let ts = body
+        .get("timestamp")
+        .filter(|t| t.is_object())
+        .ok_or_else(|| {
+            ApiError::BadRequest("timestamp.from and timestamp.to (epoch ms) are required".into())
+        })?;
     let tw: app::domain::homer::TimeWindow = part(ts, "timestamp")?;
     if tw.from > tw.to {
         return Err(ApiError::BadRequest(format!(

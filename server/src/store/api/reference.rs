@@ -61,10 +61,15 @@ pub fn resolve<'a>(aliases: &'a [AliasConfig], ip: &str, port: u16) -> Option<&'
 
 fn contains(alias: &AliasConfig, addr: IpAddr) -> bool {
     match (alias.ip, addr) {
-        (IpAddr::V4(net), IpAddr::V4(a)) => {
-            prefix_eq(u128::from(u32::from(net)), u128::from(u32::from(a)), 32, alias.prefix)
+        (IpAddr::V4(net), IpAddr::V4(a)) => prefix_eq(
+            u128::from(u32::from(net)),
+            u128::from(u32::from(a)),
+            32,
+            alias.prefix,
+        ),
+        (IpAddr::V6(net), IpAddr::V6(a)) => {
+            prefix_eq(u128::from(net), u128::from(a), 128, alias.prefix)
         }
-        (IpAddr::V6(net), IpAddr::V6(a)) => prefix_eq(u128::from(net), u128::from(a), 128, alias.prefix),
         _ => false,
     }
 }

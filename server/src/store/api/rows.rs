@@ -101,7 +101,10 @@ pub fn row_json(row: &StoredRow, shape: Shape, aliases: &[AliasConfig]) -> Value
             let dst_alias = resolve(aliases, &row.dst_ip, row.dst_port).map_or(dst, str::to_owned);
             m.insert("aliasSrc".into(), json!(src_alias));
             m.insert("aliasDst".into(), json!(dst_alias));
-            m.insert("table".into(), json!(format!("hep_proto_{}", profile.key())));
+            m.insert(
+                "table".into(),
+                json!(format!("hep_proto_{}", profile.key())),
+            );
             if profile == Profile::Log {
                 m.insert("raw".into(), raw());
             }
@@ -172,8 +175,7 @@ fn calldata_method(row: &StoredRow) -> String {
 /// The `data` object of a transaction answer for rows sorted oldest first.
 pub fn transaction_data(rows: &[StoredRow], aliases: &[AliasConfig]) -> Value {
     let mut hosts: Vec<String> = Vec::new();
-    let position = |key: &str, hosts: &mut Vec<String>| match hosts.iter().position(|h| h == key)
-    {
+    let position = |key: &str, hosts: &mut Vec<String>| match hosts.iter().position(|h| h == key) {
         Some(p) => p,
         None => {
             hosts.push(key.to_owned());

@@ -36,7 +36,9 @@ pub(super) async fn call_data(
         .and_then(Value::as_object)
         .ok_or_else(|| ApiError::BadRequest("param.search must be an object".into()))?;
     // homer-ui sometimes adds a `range` key; homer-app skips keys that fail the key rule.
-    let mut keys = search.iter().filter(|(k, _)| ProfileKey::parse(k).is_some());
+    let mut keys = search
+        .iter()
+        .filter(|(k, _)| ProfileKey::parse(k).is_some());
     let (key, elements) = match (keys.next(), keys.next()) {
         (Some(entry), None) => entry,
         _ => {
@@ -61,9 +63,7 @@ pub(super) async fn call_data(
         return Ok((StatusCode::CREATED, Json(table_answer(Vec::new()))));
     }
     let mut found = store
-        .read(move |conn| {
-            read::search(conn, profile, window, &compiled.condition, compiled.limit)
-        })
+        .read(move |conn| read::search(conn, profile, window, &compiled.condition, compiled.limit))
         .await?;
     found.reverse();
     let aliases = store.aliases();

@@ -197,9 +197,7 @@ async fn report_rows(
         return Ok(Vec::new());
     }
     Ok(store
-        .read(move |conn| {
-            read::rows_by_sid(conn, profiles, selection.window, &selection.call_ids)
-        })
+        .read(move |conn| read::rows_by_sid(conn, profiles, selection.window, &selection.call_ids))
         .await?)
 }
 
