@@ -172,3 +172,37 @@ async fn runaway_query_is_interrupted_and_big_answers_truncated() {
     assert!(truncated);
     assert_eq!(rows.as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn full_server_mounts_the_query_api_behind_login_and_reports_store_health() {
+    let server = common::TestServer::start("").await;
+    let health: Value = common::client()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["store"]["stored"], 0);
+    let anonymous = common::client()
+        .get(server.url("/api/query?q=SELECT%201"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let login = common::login(&server, "admin", common::ADMIN_PASSWORD).await;
+    let cookie = common::session_cookie(&login);
+    let answer: Value = common::client()
+        .get(server.url("/api/query?q=SELECT%201%20AS%20one"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer, json!([{"one": 1}]));
+    server.shutdown().await.unwrap();
+}
