@@ -54,6 +54,43 @@ pub struct RawConfig {
     /// Look for `homer-webapp` in Kubernetes DNS when no Homer is configured. Default: only when running
     /// in a pod (`KUBERNETES_SERVICE_HOST` is set).
     pub discovery: Option<bool>,
+    #[serde(default)]
+    pub store: RawStore,
+    /// `[[alias]]`: names for IP addresses (and ports), served by the embedded HOMER API.
+    #[serde(default)]
+    pub alias: Vec<RawAlias>,
+}
+
+/// `[store]` as written: the embedded HEP store.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    /// Run the store (default true).
+    pub enabled: Option<bool>,
+    /// The SQLite file; relative paths are under `data_dir` (default `store/hepscope.sqlite`).
+    pub path: Option<PathBuf>,
+    /// How long rows are kept, e.g. "7d" (default); whole partitions are dropped.
+    pub retention: Option<String>,
+    /// Partition size: "day" (default) or "hour".
+    pub partition: Option<String>,
+    /// SIP headers whose values link call legs (default `["X-CID", "X-Call-ID"]`).
+    pub correlation_headers: Option<Vec<String>>,
+    /// Rows per write transaction (default 2000).
+    pub batch_size: Option<usize>,
+    /// Packets queued for the writer before new ones are dropped (default 100000).
+    pub queue: Option<usize>,
+}
+
+/// `[[alias]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlias {
+    /// An IP address, or a network as `ip/prefix`.
+    pub ip: String,
+    /// 0 (the default) matches any port.
+    #[serde(default)]
+    pub port: u16,
+    pub name: String,
 }
 
 /// `[auth]` as written.
@@ -151,8 +188,74 @@ pub struct Config {
     pub auth: AuthConfig,
     pub users: Vec<ConfiguredUser>,
     pub homer: HomerSettings,
+    /// The embedded store.
+    pub store: StoreConfig,
+    /// Address aliases.
+    pub aliases: Vec<AliasConfig>,
     /// The file the config came from, if any (for messages).
     pub source: Option<PathBuf>,
+}
+
+/// How big one store partition is (one table set per partition).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PartitionSpan {
+    /// One table set per UTC day.
+    Day,
+    /// One table set per UTC hour.
+    Hour,
+}
+
+impl PartitionSpan {
+    /// Length of a partition, µs.
+    pub fn len_us(self) -> i64 {
+        match self {
+            PartitionSpan::Day => 86_400_000_000,
+            PartitionSpan::Hour => 3_600_000_000,
+        }
+    }
+}
+
+/// `[store]`, validated.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    pub enabled: bool,
+    /// The SQLite file (absolute, or relative to the working directory).
+    pub path: PathBuf,
+    pub retention: Duration,
+    pub partition: PartitionSpan,
+    pub correlation_headers: Vec<String>,
+    /// Rows per write transaction, at least 1.
+    pub batch_size: usize,
+    /// Capacity of the writer's queue, at least 1.
+    pub queue: usize,
+}
+
+impl StoreConfig {
+    /// The defaults with the database at `path`.
+    pub fn at(path: PathBuf) -> StoreConfig {
+        StoreConfig {
+            enabled: true,
+            path,
+            retention: Duration::from_secs(7 * 86_400),
+            partition: PartitionSpan::Day,
+            correlation_headers: app::domain::sip::DEFAULT_CORRELATION_HEADERS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
+            batch_size: 2000,
+            queue: 100_000,
+        }
+    }
+}
+
+/// One `[[alias]]`, validated: the network `ip/prefix` and port (0 = any) named `name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasConfig {
+    pub ip: std::net::IpAddr,
+    /// Prefix length: 32 (or 128) for a single address.
+    pub prefix: u8,
+    pub port: u16,
+    pub name: String,
 }
 
 impl Config {
@@ -268,6 +371,13 @@ impl Config {
                 .discovery
                 .unwrap_or_else(|| env.var("KUBERNETES_SERVICE_HOST").is_some()),
         };
+        let store = store_config(raw.store, &data_dir)?;
+        let aliases = raw
+            .alias
+            .into_iter()
+            .map(alias_config)
+            .collect::<Result<Vec<_>, _>>()?;
+
         Ok(Config {
             listen,
             data_dir,
@@ -275,9 +385,103 @@ impl Config {
             auth,
             users,
             homer,
+            store,
+            aliases,
             source,
         })
     }
+}
+
+fn store_config(raw: RawStore, data_dir: &Path) -> Result<StoreConfig, ConfigError> {
+    let invalid = |what: &str, message: String| ConfigError::Invalid {
+        what: format!("store.{what}"),
+        message,
+    };
+    let path = raw
+        .path
+        .unwrap_or_else(|| PathBuf::from("store").join("hepscope.sqlite"));
+    let path = if path.is_absolute() {
+        path
+    } else {
+        data_dir.join(path)
+    };
+    let mut config = StoreConfig::at(path);
+    config.enabled = raw.enabled.unwrap_or(true);
+    config.retention = duration_setting("store.retention", raw.retention, "7d")?;
+    if config.retention.is_zero() {
+        return Err(invalid("retention", "must be longer than 0".into()));
+    }
+    config.partition = match raw.partition.as_deref() {
+        None | Some("day") => PartitionSpan::Day,
+        Some("hour") => PartitionSpan::Hour,
+        Some(other) => {
+            return Err(invalid(
+                "partition",
+                format!("{other:?} is not \"day\" or \"hour\""),
+            ))
+        }
+    };
+    if let Some(headers) = raw.correlation_headers {
+        if let Some(bad) = headers.iter().find(|h| {
+            h.is_empty()
+                || !h
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }) {
+            return Err(invalid(
+                "correlation_headers",
+                format!("{bad:?} is not a header name"),
+            ));
+        }
+        config.correlation_headers = headers;
+    }
+    if let Some(batch) = raw.batch_size {
+        if batch == 0 {
+            return Err(invalid("batch_size", "must be at least 1".into()));
+        }
+        config.batch_size = batch;
+    }
+    if let Some(queue) = raw.queue {
+        if queue == 0 {
+            return Err(invalid("queue", "must be at least 1".into()));
+        }
+        config.queue = queue;
+    }
+    Ok(config)
+}
+
+fn alias_config(raw: RawAlias) -> Result<AliasConfig, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        what: format!("alias {:?}", raw.name),
+        message,
+    };
+    if raw.name.trim().is_empty() {
+        return Err(invalid("the name is empty".into()));
+    }
+    let (ip_text, prefix_text) = match raw.ip.split_once('/') {
+        Some((ip, prefix)) => (ip, Some(prefix)),
+        None => (raw.ip.as_str(), None),
+    };
+    let ip: std::net::IpAddr = ip_text
+        .trim()
+        .parse()
+        .map_err(|_| invalid(format!("{:?} is not an IP address or ip/prefix", raw.ip)))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix_text {
+        None => max,
+        Some(text) => text
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(|| invalid(format!("prefix {text:?} is not 0 to {max}")))?,
+    };
+    Ok(AliasConfig {
+        ip,
+        prefix,
+        port: raw.port,
+        name: raw.name.clone(),
+    })
 }
 
 fn read_file(path: &Path) -> Result<RawConfig, ConfigError> {
@@ -404,6 +608,47 @@ mod tests {
             toml::from_str("[[users]]\nusername = \"bob\"\npassword_hash = \"plain\"\n").unwrap();
         let err = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap_err();
         assert!(err.to_string().contains("users.bob"));
+    }
+
+    #[test]
+    fn store_section_defaults_and_overrides() {
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
+        assert!(config.store.enabled);
+        assert_eq!(config.store.retention, Duration::from_secs(7 * 86_400));
+        assert_eq!(config.store.partition, PartitionSpan::Day);
+        assert_eq!(
+            config.store.path,
+            PathBuf::from("./data/store/hepscope.sqlite")
+        );
+        let raw: RawConfig = toml::from_str(
+            "[store]\nretention = \"2h\"\npartition = \"hour\"\ncorrelation_headers = [\"X-Acme\"]\n\
+             [[alias]]\nip = \"10.0.0.0/24\"\nname = \"core\"\n",
+        )
+        .unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(config.store.partition, PartitionSpan::Hour);
+        assert_eq!(config.store.correlation_headers, vec!["X-Acme"]);
+        assert_eq!(config.aliases[0].prefix, 24);
+        assert_eq!(config.aliases[0].port, 0);
+    }
+
+    #[test]
+    fn store_section_rejects_bad_values() {
+        for text in [
+            "[store]\npartition = \"week\"\n",
+            "[store]\nretention = \"soon\"\n",
+            "[store]\nbatch_size = 0\n",
+            "[[alias]]\nip = \"nonsense\"\nname = \"x\"\n",
+            "[[alias]]\nip = \"10.0.0.1/40\"\nname = \"x\"\n",
+        ] {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            assert!(
+                Config::from_raw(raw, None, &Overrides::default(), &env(&[])).is_err(),
+                "{text}"
+            );
+        }
+        assert!(toml::from_str::<RawConfig>("[store]\nsize = 1\n").is_err());
     }
 
     #[test]

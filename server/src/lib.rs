@@ -14,6 +14,7 @@ pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
 pub mod shutdown;
+pub mod store;
 pub mod telemetry;
 pub mod users;
 pub mod web;
@@ -36,8 +37,10 @@ use tower_http::trace::TraceLayer;
 use crate::auth::AuthState;
 use crate::config::Config;
 use crate::error::json_error;
-use crate::homer::BackendRegistry;
+use crate::homer::{BackendRegistry, RegisteredBackend};
 use crate::ratelimit::LoginLimiter;
+use crate::store::backend::EmbeddedBackend;
+use crate::store::Store;
 use crate::users::{Bootstrap, Users};
 
 /// Shared handles for handlers; each part is cheap to clone.
@@ -47,6 +50,8 @@ pub struct AppState {
     pub auth: AuthState,
     /// HOMER 7 instances and the embedded store, by name.
     pub backends: Arc<BackendRegistry>,
+    /// The embedded HEP store, when `[store] enabled` (the default).
+    pub store: Option<Store>,
 }
 
 impl FromRef<AppState> for AuthState {
@@ -62,7 +67,7 @@ impl AppState {
     /// The data dir cannot be read or written.
     pub fn from_config(
         config: Config,
-        backends: Arc<BackendRegistry>,
+        homer_backends: Vec<RegisteredBackend>,
     ) -> anyhow::Result<(AppState, Bootstrap)> {
         let (users, bootstrap) = Users::prepare(&config.users, &config.auth, &config.data_dir)
             .context("preparing users")?;
@@ -75,11 +80,29 @@ impl AppState {
             config.auth.cookie_secure,
             LoginLimiter::new(config.auth.max_failed_logins, config.auth.lockout_window),
         );
+        let store = if config.store.enabled {
+            let store = Store::open(config.store.clone(), config.aliases.clone())
+                .context("opening the embedded store")?;
+            Some(store)
+        } else {
+            None
+        };
+        let mut entries = homer_backends;
+        if let Some(store) = &store {
+            // The embedded store is the default when no HOMER 7 is configured.
+            let default = entries.is_empty();
+            entries.push(RegisteredBackend {
+                backend: Arc::new(EmbeddedBackend::new(store.clone(), default)),
+                default,
+            });
+        }
+        let backends = backends::registry(entries)?;
         Ok((
             AppState {
                 config: Arc::new(config),
                 auth,
                 backends,
+                store,
             },
             bootstrap,
         ))
@@ -88,8 +111,11 @@ impl AppState {
 
 /// The whole HTTP app.
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .route("/me", get(auth::me))
+    let mut protected = Router::new().route("/me", get(auth::me));
+    if let Some(store) = &state.store {
+        protected = protected.merge(store::sql_api::router(store.clone()));
+    }
+    let protected = protected
         .with_state(state.clone())
         .merge(homer::router(state.backends.clone()))
         .route_layer(middleware::from_fn_with_state(
@@ -105,7 +131,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(same_origin_writes));
     Router::new()
         .nest("/api", api)
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/metrics", get(telemetry::metrics_endpoint))
         .fallback_service(web::router(state.config.dist_dir.clone()))
         .layer(middleware::from_fn(telemetry::track_requests))
@@ -131,8 +157,23 @@ pub async fn serve(
     .context("serving HTTP")
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// `GET /healthz`: `{"status":"ok"}`, or `"degraded"` with the reason while the store cannot
+/// write (disk full, I/O errors), plus the store's counters.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<serde_json::Value> {
+    let Some(store) = &state.store else {
+        return Json(serde_json::json!({ "status": "ok" }));
+    };
+    let stats = store.stats();
+    match &stats.degraded {
+        Some(reason) => Json(serde_json::json!({
+            "status": "degraded",
+            "reason": format!("store: {reason}"),
+            "store": stats,
+        })),
+        None => Json(serde_json::json!({ "status": "ok", "store": stats })),
+    }
 }
 
 async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {

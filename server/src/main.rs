@@ -69,8 +69,7 @@ async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     if entries.is_empty() {
         tracing::info!("no HOMER 7 backend configured");
     }
-    let registry = server::backends::registry(entries)?;
-    let (state, bootstrap) = AppState::from_config(config, registry)?;
+    let (state, bootstrap) = AppState::from_config(config, entries)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding the web listener on {listen}"))?;

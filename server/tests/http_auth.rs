@@ -191,7 +191,7 @@ async fn sessions_survive_a_restart_with_the_same_data_dir() {
 
 #[tokio::test]
 async fn homer_routes_need_a_session_and_say_when_no_backend_exists() {
-    let server = TestServer::start("").await;
+    let server = TestServer::start("[store]\nenabled = false\n").await;
     let anonymous = client()
         .post(server.url("/api/v3/search/call/data"))
         .json(&serde_json::json!({}))
@@ -220,6 +220,12 @@ async fn homer_routes_need_a_session_and_say_when_no_backend_exists() {
         body["error"].as_str().unwrap().contains("backend"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn the_embedded_store_is_the_default_backend_without_homer() {
+    let server = TestServer::start("").await;
+    let cookie = session_cookie(&login(&server, "admin", ADMIN_PASSWORD).await);
     let list: Value = client()
         .get(server.url("/api/backends"))
         .header("cookie", &cookie)
@@ -229,5 +235,32 @@ async fn homer_routes_need_a_session_and_say_when_no_backend_exists() {
         .json()
         .await
         .unwrap();
-    assert!(list.is_array(), "{list}");
+    assert_eq!(list[0]["name"], "embedded", "{list}");
+    assert_eq!(list[0]["kind"], "embedded", "{list}");
+    assert_eq!(list[0]["default"], true, "{list}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let response = client()
+        .post(server.url("/api/v3/search/call/data"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({
+            "param": { "transaction": {}, "limit": 10, "search": { "1_call": [] }, "location": {} },
+            "timestamp": { "from": now - 60_000, "to": now }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "HOMER answers reads with 201");
+    let body: Value = response.json().await.unwrap();
+    assert!(body["data"].is_array(), "{body}");
+    let write = client()
+        .post(server.url("/api/v3/alias"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 403, "writes never reach a backend");
 }

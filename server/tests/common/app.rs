@@ -58,8 +58,7 @@ impl TestServer {
             dist_dir: Some(dist.clone()),
         };
         let config = Config::from_raw(raw, None, &overrides, &env).unwrap();
-        let registry = server::backends::registry(Vec::new()).unwrap();
-        let (state, _) = AppState::from_config(config, registry).unwrap();
+        let (state, _) = AppState::from_config(config, Vec::new()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

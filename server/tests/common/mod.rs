@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod fake_homer;
+pub mod store;
 
 use std::io::Write;
 use std::net::SocketAddr;

@@ -1,0 +1,130 @@
+//! Reference data of the HOMER API: the alias list from `[[alias]]` (`GET /alias`), alias
+//! resolution for transaction answers, and the data-node list (`GET /database/node/list`).
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde_json::{json, Value};
+
+use crate::config::AliasConfig;
+
+/// The one data node of the embedded store, as homer-app names a single-database setup.
+pub const NODE: &str = "localnode";
+
+/// The answer of `GET /database/node/list`.
+pub fn node_list() -> Value {
+    json!({ "count": 1, "data": [ { "value": NODE, "name": "LocalNode" } ] })
+}
+
+/// The answer of `GET /alias`: homer-app's alias rows, sorted by guid.
+pub fn alias_list(aliases: &[AliasConfig]) -> Value {
+    let data: Vec<Value> = aliases
+        .iter()
+        .enumerate()
+        .map(|(index, alias)| {
+            json!({
+                "id": index + 1,
+                "guid": format!("00000000-0000-4000-a000-{:012x}", index + 1),
+                "alias": alias.name,
+                "ip": alias.ip.to_string(),
+                "port": alias.port,
+                "mask": alias.prefix,
+                "captureID": "0",
+                "status": true,
+            })
+        })
+        .collect();
+    json!({ "data": data })
+}
+
+/// `ip:port`, with brackets for IPv6 (`[2001:db8::1]:5060`), as homer-app keys hosts.
+pub fn host_key(ip: &str, port: u16) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(addr) => SocketAddr::new(addr, port).to_string(),
+        Err(_) => format!("{ip}:{port}"),
+    }
+}
+
+/// The alias of `ip` and `port`: the longest matching prefix with this port, else with port 0
+/// (homer-app's `AliasMap.Find`).
+pub fn resolve<'a>(aliases: &'a [AliasConfig], ip: &str, port: u16) -> Option<&'a str> {
+    let addr: IpAddr = ip.parse().ok()?;
+    let best = |wanted: u16| {
+        aliases
+            .iter()
+            .filter(|a| a.port == wanted && contains(a, addr))
+            .max_by_key(|a| a.prefix)
+    };
+    best(port)
+        .or_else(|| best(0))
+        .map(|alias| alias.name.as_str())
+}
+
+fn contains(alias: &AliasConfig, addr: IpAddr) -> bool {
+    match (alias.ip, addr) {
+        (IpAddr::V4(net), IpAddr::V4(a)) => prefix_eq(
+            u128::from(u32::from(net)),
+            u128::from(u32::from(a)),
+            32,
+            alias.prefix,
+        ),
+        (IpAddr::V6(net), IpAddr::V6(a)) => {
+            prefix_eq(u128::from(net), u128::from(a), 128, alias.prefix)
+        }
+        _ => false,
+    }
+}
+
+fn prefix_eq(net: u128, addr: u128, bits: u32, prefix: u8) -> bool {
+    let prefix = u32::from(prefix).min(bits);
+    if prefix == 0 {
+        return true;
+    }
+    let shift = bits - prefix;
+    net.checked_shr(shift) == addr.checked_shr(shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alias(ip: &str, prefix: u8, port: u16, name: &str) -> AliasConfig {
+        AliasConfig {
+            ip: ip.parse().unwrap(),
+            prefix,
+            port,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn resolve_prefers_longest_prefix_then_port_then_any_port() {
+        let aliases = vec![
+            alias("10.0.0.0", 8, 0, "core"),
+            alias("10.0.0.5", 32, 0, "sbc"),
+            alias("10.0.0.5", 32, 5080, "sbc-internal"),
+            alias("2001:db8::", 32, 0, "v6-net"),
+        ];
+        assert_eq!(resolve(&aliases, "10.0.0.5", 5060), Some("sbc"));
+        assert_eq!(resolve(&aliases, "10.0.0.5", 5080), Some("sbc-internal"));
+        assert_eq!(resolve(&aliases, "10.9.9.9", 5060), Some("core"));
+        assert_eq!(resolve(&aliases, "192.0.2.1", 5060), None);
+        assert_eq!(resolve(&aliases, "2001:db8::7", 5060), Some("v6-net"));
+        assert_eq!(resolve(&aliases, "not-an-ip", 1), None);
+    }
+
+    #[test]
+    fn host_key_brackets_ipv6() {
+        assert_eq!(host_key("10.0.0.5", 5060), "10.0.0.5:5060");
+        assert_eq!(host_key("2001:db8::1", 5060), "[2001:db8::1]:5060");
+    }
+
+    #[test]
+    fn alias_list_has_homer_row_shape() {
+        let list = alias_list(&[alias("10.0.0.5", 32, 5060, "SBC-1")]);
+        let row = &list["data"][0];
+        assert_eq!(row["alias"], "SBC-1");
+        assert_eq!(row["mask"], 32);
+        assert_eq!(row["captureID"], "0");
+        assert_eq!(row["status"], true);
+    }
+}

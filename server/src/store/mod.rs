@@ -1,0 +1,326 @@
+//! The embedded HEP store: SQLite (bundled, WAL, `synchronous=NORMAL`) in one file under the data
+//! dir, written by one batching thread and read through a small pool of read-only connections on
+//! `spawn_blocking`.
+//!
+//! - [`index`]: packet -> stored row and its table (heplify-server's routing).
+//! - [`schema`], [`partition`]: one table set per UTC day or hour; retention drops whole partitions.
+//! - [`writer`]: the writer thread. [`read`]: queries shared by the APIs.
+//! - [`api`]: the HOMER 7 `/api/v3` subset answered from the store. [`sql_api`]: HEPop-style SQL.
+//!
+//! Why one file with a table set per partition rather than one file per partition: a PCAP import
+//! must be stored all or nothing, and SQLite commits atomically across attached files only without
+//! WAL; one file also lets every reader see all partitions without ATTACH limits (hour partitions
+//! over 7 days are 168). Dropped tables free their pages for the next partitions, so the file stays
+//! about the size of the retention window without VACUUM.
+
+pub mod api;
+pub mod backend;
+pub mod index;
+pub mod partition;
+pub mod read;
+pub mod schema;
+pub mod sql_api;
+mod writer;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Serialize;
+
+use crate::config::{AliasConfig, StoreConfig};
+use crate::hep::HepPacket;
+use index::{row_from_packet, Row};
+use writer::{Command, Writer, WriterSettings};
+
+pub use writer::{ERROR_LOG_INTERVAL, FLUSH_INTERVAL};
+
+/// Read-only connections kept for reuse.
+const READER_POOL: usize = 4;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file or its directory could not be created or opened.
+    #[error("opening the store at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A query failed.
+    #[error("store query failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The writer refused a batch (the transaction was rolled back).
+    #[error("storing the batch failed: {0}")]
+    Write(String),
+    /// The writer thread is gone.
+    #[error("the store's writer has stopped")]
+    WriterStopped,
+    /// A blocking task panicked or was cancelled.
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+/// Counters and health shared with the writer.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    stored: AtomicU64,
+    dropped: AtomicU64,
+    rejected: AtomicU64,
+    expired: AtomicU64,
+    lost: AtomicU64,
+    write_errors: AtomicU64,
+    degraded: Mutex<Option<String>>,
+}
+
+impl Shared {
+    fn set_degraded(&self, reason: String) {
+        if let Ok(mut slot) = self.degraded.lock() {
+            *slot = Some(reason);
+        }
+    }
+
+    fn set_healthy(&self) {
+        if let Ok(mut slot) = self.degraded.lock() {
+            *slot = None;
+        }
+    }
+}
+
+/// Ingest counters, for `/healthz` and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StoreStats {
+    /// Rows committed.
+    pub stored: u64,
+    /// Packets dropped because the writer's queue was full.
+    pub dropped: u64,
+    /// SIP packets that did not scan as SIP.
+    pub rejected: u64,
+    /// Rows older than retention, not stored.
+    pub expired: u64,
+    /// Rows lost with a failed commit.
+    pub lost: u64,
+    /// Failed commits or retention runs.
+    pub write_errors: u64,
+    /// Why the store is degraded (the last write error), if it is.
+    pub degraded: Option<String>,
+}
+
+struct Inner {
+    config: StoreConfig,
+    aliases: Vec<AliasConfig>,
+    commands: SyncSender<Command>,
+    shared: Arc<Shared>,
+    readers: Mutex<Vec<Connection>>,
+    correlation_headers: Vec<String>,
+}
+
+/// A cheap, cloneable handle on the store. The writer stops when the last handle is dropped, after
+/// committing what it holds.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens (or creates) the store file and starts the writer thread.
+    ///
+    /// # Errors
+    /// [`StoreError::Open`] when the directory or file cannot be created, opened or set up.
+    pub fn open(config: StoreConfig, aliases: Vec<AliasConfig>) -> Result<Store, StoreError> {
+        let open_err = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+            path: config.path.clone(),
+            source,
+        };
+        if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_err(Box::new(e)))?;
+        }
+        let conn = Connection::open(&config.path).map_err(|e| open_err(Box::new(e)))?;
+        schema::configure(&conn).map_err(|e| open_err(Box::new(e)))?;
+        let shared = Arc::new(Shared::default());
+        let settings = WriterSettings {
+            batch_size: config.batch_size,
+            span: config.partition,
+            retention_us: i64::try_from(config.retention.as_micros()).unwrap_or(i64::MAX),
+        };
+        let writer =
+            Writer::new(conn, settings, shared.clone()).map_err(|e| open_err(Box::new(e)))?;
+        let (commands, receiver) = sync_channel(config.queue);
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| open_err(Box::new(e)))?;
+        let correlation_headers = config.correlation_headers.clone();
+        Ok(Store {
+            inner: Arc::new(Inner {
+                config,
+                aliases,
+                commands,
+                shared,
+                readers: Mutex::new(Vec::new()),
+                correlation_headers,
+            }),
+        })
+    }
+
+    /// The settings the store runs with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.inner.config
+    }
+
+    /// The configured address aliases.
+    pub fn aliases(&self) -> &[AliasConfig] {
+        &self.inner.aliases
+    }
+
+    /// Queues one received packet without blocking. When the queue is full the packet is dropped
+    /// and counted; a SIP payload that does not scan is rejected and counted. `received_at_us`
+    /// stands in for a missing capture time.
+    pub fn ingest(&self, packet: HepPacket, received_at_us: i64) {
+        let Some(row) = self.row(packet, received_at_us) else {
+            return;
+        };
+        match self.inner.commands.try_send(Command::Row(Box::new(row))) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.inner.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("hepscope_store_dropped_total").increment(1);
+            }
+        }
+    }
+
+    /// Stores packets all or nothing in one transaction (for PCAP import); blocks until committed.
+    /// Returns how many rows were stored (unscannable SIP and rows past retention are left out).
+    ///
+    /// # Errors
+    /// [`StoreError::Write`] when the transaction failed (nothing was stored), or
+    /// [`StoreError::WriterStopped`].
+    pub fn ingest_batch(&self, packets: Vec<(HepPacket, i64)>) -> Result<usize, StoreError> {
+        let rows: Vec<Row> = packets
+            .into_iter()
+            .filter_map(|(packet, received)| self.row(packet, received))
+            .collect();
+        let (reply, answer) = sync_channel(1);
+        self.inner
+            .commands
+            .send(Command::Batch(rows, reply))
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer
+            .recv()
+            .map_err(|_| StoreError::WriterStopped)?
+            .map_err(StoreError::Write)
+    }
+
+    /// Blocks until everything queued before the call is committed.
+    ///
+    /// # Errors
+    /// [`StoreError::WriterStopped`].
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let (reply, answer) = sync_channel(1);
+        self.inner
+            .commands
+            .send(Command::Flush(reply))
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer.recv().map_err(|_| StoreError::WriterStopped)
+    }
+
+    /// Drops the partitions past retention as of `now_us` (the writer also does this every
+    /// minute); returns their suffixes.
+    ///
+    /// # Errors
+    /// [`StoreError::Write`] or [`StoreError::WriterStopped`].
+    pub fn apply_retention(&self, now_us: i64) -> Result<Vec<String>, StoreError> {
+        let (reply, answer) = sync_channel(1);
+        self.inner
+            .commands
+            .send(Command::Retention(now_us, reply))
+            .map_err(|_| StoreError::WriterStopped)?;
+        answer
+            .recv()
+            .map_err(|_| StoreError::WriterStopped)?
+            .map_err(StoreError::Write)
+    }
+
+    /// Ingest counters and health.
+    pub fn stats(&self) -> StoreStats {
+        let s = &self.inner.shared;
+        StoreStats {
+            stored: s.stored.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
+            rejected: s.rejected.load(Ordering::Relaxed),
+            expired: s.expired.load(Ordering::Relaxed),
+            lost: s.lost.load(Ordering::Relaxed),
+            write_errors: s.write_errors.load(Ordering::Relaxed),
+            degraded: s.degraded.lock().ok().and_then(|d| d.clone()),
+        }
+    }
+
+    /// Runs `f` on a pooled read-only connection, on a blocking thread.
+    ///
+    /// # Errors
+    /// Whatever `f` returns, a connection that cannot be opened, or a failed task.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// [`Store::read`] for callers that may block (benchmarks, command-line tools).
+    ///
+    /// # Errors
+    /// As [`Store::read`].
+    pub fn read_blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
+    {
+        let pooled = self.inner.readers.lock().ok().and_then(|mut p| p.pop());
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => self.open_reader()?,
+        };
+        let result = f(&conn);
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            if pool.len() < READER_POOL {
+                pool.push(conn);
+            }
+        }
+        result
+    }
+
+    /// A new read-only connection to the store file (the SQL API makes its own).
+    ///
+    /// # Errors
+    /// The file cannot be opened.
+    pub fn open_reader(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.inner.config.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "case_sensitive_like", true)?;
+        Ok(conn)
+    }
+
+    fn row(&self, packet: HepPacket, received_at_us: i64) -> Option<Row> {
+        let headers: Vec<&str> = self
+            .inner
+            .correlation_headers
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let row = row_from_packet(packet, received_at_us, &headers);
+        if row.is_none() {
+            self.inner.shared.rejected.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("hepscope_store_rejected_total").increment(1);
+        }
+        row
+    }
+}

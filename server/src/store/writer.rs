@@ -1,0 +1,347 @@
+//! The one writer thread: takes rows from a bounded channel and commits them in batched
+//! transactions (at most `batch_size` rows, at least every [`FLUSH_INTERVAL`]), creates partitions
+//! on demand and drops the ones past retention.
+//!
+//! A failed commit (disk full, I/O error) loses that batch only: it is counted, logged at most once
+//! per [`ERROR_LOG_INTERVAL`], reported as degraded health, and the thread keeps taking rows.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, Transaction};
+
+use super::index::Row;
+use super::partition::Partition;
+use super::schema::{self, COLUMNS};
+use super::Shared;
+use crate::config::PartitionSpan;
+
+/// Rows wait at most this long before they are committed.
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+/// Write errors are logged at most this often (the rest are counted).
+pub const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// How often the writer looks for partitions past retention.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What the writer is asked to do.
+pub(super) enum Command {
+    /// One live row; committed with the next batch.
+    Row(Box<Row>),
+    /// Rows stored in one transaction, all or nothing; the reply is the number stored (rows
+    /// older than retention are skipped).
+    Batch(Vec<Row>, SyncSender<Result<usize, String>>),
+    /// Commit what is pending, then reply.
+    Flush(SyncSender<()>),
+    /// Drop partitions past retention as of `now_us`; reply with the dropped suffixes.
+    Retention(i64, SyncSender<Result<Vec<String>, String>>),
+}
+
+/// Settings the writer needs.
+pub(super) struct WriterSettings {
+    pub batch_size: usize,
+    pub span: PartitionSpan,
+    pub retention_us: i64,
+}
+
+/// The writer's state; [`Writer::run`] consumes it on its thread.
+pub(super) struct Writer {
+    conn: Connection,
+    settings: WriterSettings,
+    shared: Arc<Shared>,
+    /// Partitions known to exist (committed).
+    known: HashSet<Partition>,
+    next_id: i64,
+    last_error_log: Option<Instant>,
+    suppressed_errors: u64,
+}
+
+impl Writer {
+    /// Prepares the writer on an open, configured connection.
+    ///
+    /// # Errors
+    /// The catalogue cannot be read.
+    pub fn new(
+        conn: Connection,
+        settings: WriterSettings,
+        shared: Arc<Shared>,
+    ) -> rusqlite::Result<Writer> {
+        schema::create_catalogue(&conn)?;
+        let next_id = schema::max_row_id(&conn)? + 1;
+        let known = schema::list_partitions(&conn)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        Ok(Writer {
+            conn,
+            settings,
+            shared,
+            known,
+            next_id,
+            last_error_log: None,
+            suppressed_errors: 0,
+        })
+    }
+
+    /// Runs until every sender is gone, then commits the last batch.
+    pub fn run(mut self, commands: Receiver<Command>) {
+        let mut pending: Vec<Row> = Vec::with_capacity(self.settings.batch_size);
+        let mut first_pending: Option<Instant> = None;
+        let mut last_retention = Instant::now();
+        loop {
+            let timeout = match first_pending {
+                Some(at) => FLUSH_INTERVAL.saturating_sub(at.elapsed()),
+                None => RETENTION_INTERVAL,
+            };
+            match commands.recv_timeout(timeout) {
+                Ok(Command::Row(row)) => {
+                    pending.push(*row);
+                    first_pending.get_or_insert_with(Instant::now);
+                    if pending.len() >= self.settings.batch_size {
+                        self.commit_live(&mut pending);
+                        first_pending = None;
+                    }
+                }
+                Ok(Command::Batch(rows, reply)) => {
+                    self.commit_live(&mut pending);
+                    first_pending = None;
+                    let result = self.write(&rows, now_us()).map_err(|e| {
+                        self.report_error("storing a batch", &e);
+                        e.to_string()
+                    });
+                    if let Ok(stored) = result {
+                        self.shared
+                            .stored
+                            .fetch_add(stored as u64, Ordering::Relaxed);
+                    }
+                    let _ = reply.send(result);
+                }
+                Ok(Command::Flush(reply)) => {
+                    self.commit_live(&mut pending);
+                    first_pending = None;
+                    let _ = reply.send(());
+                }
+                Ok(Command::Retention(now, reply)) => {
+                    self.commit_live(&mut pending);
+                    first_pending = None;
+                    let _ = reply.send(self.apply_retention(now).map_err(|e| e.to_string()));
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.commit_live(&mut pending);
+                    first_pending = None;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.commit_live(&mut pending);
+                    break;
+                }
+            }
+            if last_retention.elapsed() >= RETENTION_INTERVAL {
+                last_retention = Instant::now();
+                if let Err(e) = self.apply_retention(now_us()) {
+                    self.report_error("dropping old partitions", &e);
+                }
+            }
+        }
+    }
+
+    fn commit_live(&mut self, pending: &mut Vec<Row>) {
+        if pending.is_empty() {
+            return;
+        }
+        match self.write(pending, now_us()) {
+            Ok(stored) => {
+                self.shared
+                    .stored
+                    .fetch_add(stored as u64, Ordering::Relaxed);
+                metrics::counter!("hepscope_store_rows_total").increment(stored as u64);
+            }
+            Err(e) => {
+                let lost = pending.len() as u64;
+                self.shared.lost.fetch_add(lost, Ordering::Relaxed);
+                metrics::counter!("hepscope_store_lost_rows_total").increment(lost);
+                self.report_error("storing received packets", &e);
+            }
+        }
+        pending.clear();
+    }
+
+    /// Stores `rows` in one transaction; rows older than retention are skipped and counted.
+    fn write(&mut self, rows: &[Row], now: i64) -> rusqlite::Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut created: Vec<Partition> = Vec::new();
+        let mut stored = 0usize;
+        let mut next_id = self.next_id;
+        for row in rows {
+            let Some(profile) = row.profile else { continue };
+            let partition = Partition::containing(row.time_us, self.settings.span);
+            if partition.expired(now, self.settings.retention_us) {
+                self.shared.expired.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            if !self.known.contains(&partition) && !created.contains(&partition) {
+                schema::create_partition(&tx, &partition)?;
+                created.push(partition);
+            }
+            let suffix = partition.suffix();
+            insert_row(&tx, &schema::table_name(profile, &suffix), next_id, row)?;
+            if !row.links.is_empty() {
+                let mut stmt = tx.prepare_cached(&format!(
+                    "INSERT INTO {} (value, sid, time_us) VALUES (?1, ?2, ?3)",
+                    schema::link_table(&suffix)
+                ))?;
+                for link in &row.links {
+                    stmt.execute(params![link, row.sid, row.time_us])?;
+                }
+            }
+            next_id += 1;
+            stored += 1;
+        }
+        // The ids are taken even if the commit fails: a gap is harmless, a reuse is not.
+        self.next_id = next_id;
+        tx.commit()?;
+        self.known.extend(created);
+        self.shared.set_healthy();
+        Ok(stored)
+    }
+
+    fn apply_retention(&mut self, now: i64) -> rusqlite::Result<Vec<String>> {
+        let mut dropped = Vec::new();
+        for (suffix, partition) in schema::list_partitions(&self.conn)? {
+            if partition.expired(now, self.settings.retention_us) {
+                schema::drop_partition(&self.conn, &suffix)?;
+                self.known.remove(&partition);
+                tracing::info!(partition = %suffix, "dropped a store partition past retention");
+                dropped.push(suffix);
+            }
+        }
+        // Statements cached for dropped tables would fail; start afresh.
+        self.conn.flush_prepared_statement_cache();
+        Ok(dropped)
+    }
+
+    fn report_error(&mut self, what: &str, error: &rusqlite::Error) {
+        self.shared.write_errors.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("hepscope_store_write_errors_total").increment(1);
+        self.shared.set_degraded(format!("{what}: {error}"));
+        let due = self
+            .last_error_log
+            .is_none_or(|at| at.elapsed() >= ERROR_LOG_INTERVAL);
+        if due {
+            tracing::error!(
+                error = %error,
+                suppressed = self.suppressed_errors,
+                "store: {what} failed"
+            );
+            self.last_error_log = Some(Instant::now());
+            self.suppressed_errors = 0;
+        } else {
+            self.suppressed_errors += 1;
+        }
+    }
+}
+
+fn insert_row(tx: &Transaction<'_>, table: &str, id: i64, row: &Row) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO {table} (id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+         ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+    ))?;
+    stmt.execute(params![
+        id,
+        row.time_us,
+        row.sid,
+        row.correlation_id,
+        row.method,
+        row.cseq,
+        row.from_user,
+        row.from_tag,
+        row.from_domain,
+        row.to_user,
+        row.to_tag,
+        row.to_domain,
+        row.ruri_user,
+        row.ruri_domain,
+        row.user_agent,
+        row.src_ip,
+        row.src_port,
+        row.dst_ip,
+        row.dst_port,
+        row.family,
+        row.transport,
+        row.payload_type,
+        row.capture_id,
+        row.node,
+        row.capture_pass,
+        row.raw,
+    ])?;
+    Ok(())
+}
+
+/// The wall clock in µs since the Unix epoch (the writer's "now" for retention).
+pub(super) fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::index::Profile;
+
+    fn row(time_us: i64, raw_len: usize) -> Row {
+        Row {
+            profile: Some(Profile::Call),
+            time_us,
+            sid: "cid".into(),
+            method: "INVITE".into(),
+            raw: vec![b'x'; raw_len],
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn disk_full_degrades_health_counts_the_loss_and_keeps_going() {
+        let conn = Connection::open_in_memory().unwrap();
+        let shared = Arc::new(Shared::default());
+        let settings = WriterSettings {
+            batch_size: 10,
+            span: PartitionSpan::Day,
+            retention_us: i64::MAX / 4,
+        };
+        let mut writer = Writer::new(conn, settings, shared.clone()).unwrap();
+        let now = now_us();
+        let mut first = vec![row(now, 10)];
+        writer.commit_live(&mut first);
+        assert_eq!(shared.stored.load(Ordering::Relaxed), 1);
+        // Simulate a full disk: the file may not grow any more.
+        let pages: i64 = writer
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        writer
+            .conn
+            .pragma_update(None, "max_page_count", pages)
+            .unwrap();
+        let mut big: Vec<Row> = (0..10).map(|_| row(now, 100_000)).collect();
+        writer.commit_live(&mut big);
+        assert_eq!(shared.lost.load(Ordering::Relaxed), 10);
+        assert!(shared
+            .degraded
+            .lock()
+            .unwrap()
+            .as_deref()
+            .is_some_and(|r| r.contains("full")));
+        // Space again: the next batch is stored and health recovers.
+        writer
+            .conn
+            .pragma_update(None, "max_page_count", 1_000_000)
+            .unwrap();
+        let mut small = vec![row(now, 10)];
+        writer.commit_live(&mut small);
+        assert_eq!(shared.stored.load(Ordering::Relaxed), 2);
+        assert!(shared.degraded.lock().unwrap().is_none());
+    }
+}

@@ -1,0 +1,586 @@
+//! The HOMER 7 API answered from the embedded store, against generated calls: search with filters,
+//! smartinput, order and limit; one message; transactions with correlated legs, RTCP and logs; QoS
+//! and log reports; PCAP and text export; alias, mapping and node list.
+
+mod common;
+
+use app::domain::fixture::{
+    self, call, single_call, three_leg_call, CallOptions, Outcome, Packet, PacketKind, RtcpOptions,
+    SipBuilder,
+};
+use app::domain::sip::{scan, Method};
+use axum::http::StatusCode;
+use axum::Router;
+use common::store::{call_ids, now_us, open_store, post_json, send, store_all};
+use serde_json::{json, Value};
+use server::config::AliasConfig;
+use server::store::{api, Store};
+
+struct Fixture {
+    store: Store,
+    app: Router,
+    answered: Vec<Packet>,
+    busy: Vec<Packet>,
+    cancelled: Vec<Packet>,
+    three_leg: Vec<Packet>,
+    from_ms: i64,
+    to_ms: i64,
+}
+
+fn fixture(name: &str) -> Fixture {
+    let start = now_us() - 3_600_000_000;
+    let answered = call(
+        11,
+        start,
+        &CallOptions {
+            rtcp: Some(RtcpOptions::default()),
+            ..CallOptions::default()
+        },
+    );
+    let busy = single_call(12, start + 120_000_000, Outcome::Busy);
+    let cancelled = single_call(13, start + 240_000_000, Outcome::Cancelled);
+    let three_leg = three_leg_call(14, start + 360_000_000);
+    let aliases = vec![AliasConfig {
+        ip: answered[0].src.ip(),
+        prefix: 32,
+        port: 0,
+        name: "CARRIER-A".into(),
+    }];
+    let (store, _) = open_store(name, aliases, |c| {
+        c.correlation_headers.push("X-Acme-Call-ID".into());
+    });
+    for packets in [&answered, &busy, &cancelled, &three_leg] {
+        assert!(store_all(&store, packets) > 0);
+    }
+    let app = api::router(store.clone());
+    Fixture {
+        store,
+        app,
+        answered,
+        busy,
+        cancelled,
+        three_leg,
+        from_ms: start / 1000 - 60_000,
+        to_ms: now_us() / 1000,
+    }
+}
+
+impl Fixture {
+    fn search(&self, filters: Value) -> Value {
+        json!({
+            "timestamp": {"from": self.from_ms, "to": self.to_ms},
+            "param": {"search": {"1_call": filters}, "location": {"node": ["localnode"]},
+                      "orlogic": false, "limit": 200, "transaction": {}}
+        })
+    }
+
+    fn transaction(&self, call_ids: &[String]) -> Value {
+        json!({
+            "timestamp": {"from": self.from_ms, "to": self.to_ms},
+            "param": {"search": {"1_call": {"id": 1, "callid": call_ids}},
+                      "location": {"node": ["localnode"]},
+                      "transaction": {"call": true, "registration": false, "rest": false}}
+        })
+    }
+}
+
+fn rows(answer: &Value) -> &Vec<Value> {
+    answer["data"].as_array().expect("data is an array")
+}
+
+fn from_user_of(packets: &[Packet]) -> String {
+    let invite = packets
+        .iter()
+        .find(|p| p.kind == PacketKind::Sip && p.payload.starts_with(b"INVITE"))
+        .unwrap();
+    scan(&invite.payload)
+        .unwrap()
+        .from_user()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn search_by_from_user_returns_that_calls_messages_oldest_first() {
+    let f = fixture("search-from");
+    let user = from_user_of(&f.answered);
+    let (status, answer) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(
+            json!([{"name": "data_header.from_user", "value": user, "type": "string", "hepid": 1},
+                        {"name": "limit", "value": "200", "type": "string", "hepid": 1}]),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let data = rows(&answer);
+    // The callee's BYE and its 200 carry the callee in From, so they do not match.
+    let expected = f
+        .answered
+        .iter()
+        .filter(|p| p.kind == PacketKind::Sip)
+        .filter(|p| scan(&p.payload).unwrap().from_user() == Some(user.as_str()))
+        .count();
+    assert_eq!(data.len(), expected, "{answer}");
+    assert_eq!(answer["total"], expected);
+    let cid = &call_ids(&f.answered)[0];
+    let mut last = 0;
+    for row in data {
+        assert_eq!(&row["sid"], cid);
+        assert_eq!(row["from_user"], user.as_str());
+        assert_eq!(row["table"], "hep_proto_1_call");
+        assert!(row.get("raw").is_none());
+        let ms = row["create_date"].as_i64().unwrap();
+        assert!(ms >= last);
+        last = ms;
+        assert_eq!(
+            row["timeSeconds"].as_i64().unwrap() * 1000
+                + row["timeUseconds"].as_i64().unwrap() / 1000,
+            ms
+        );
+    }
+    let first = &data[0];
+    assert_eq!(first["method"], "INVITE");
+    assert_eq!(first["aliasSrc"], "CARRIER-A");
+    assert_ne!(first["aliasDst"], "CARRIER-A");
+    assert!(answer["keys"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("ruri_user")));
+}
+
+#[tokio::test]
+async fn search_limit_keeps_the_newest_rows_in_a_stable_order() {
+    let f = fixture("search-limit");
+    let (_, all) = post_json(&f.app, "/search/call/data", f.search(json!([]))).await;
+    let (status, three) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "limit", "value": "3", "type": "string"}])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let all = rows(&all);
+    assert!(all.len() > 3);
+    let newest: Vec<&Value> = all.iter().skip(all.len() - 3).map(|r| &r["id"]).collect();
+    let got: Vec<&Value> = rows(&three).iter().map(|r| &r["id"]).collect();
+    assert_eq!(got, newest);
+}
+
+#[tokio::test]
+async fn search_filter_value_conventions_and_smartinput_select_rows() {
+    let f = fixture("search-variants");
+    let count = |answer: &Value| rows(answer).len();
+    let methods = |answer: &Value| -> Vec<String> {
+        rows(answer)
+            .iter()
+            .map(|r| r["method"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let busy_cid = call_ids(&f.busy)[0].clone();
+
+    let (_, invites) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "data_header.method", "value": "INVITE", "type": "string"}])),
+    )
+    .await;
+    assert!(methods(&invites).iter().all(|m| m == "INVITE"));
+    assert!(count(&invites) >= 6, "{invites}");
+
+    let (_, finals) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "data_header.method", "value": "486;487", "type": "string"}])),
+    )
+    .await;
+    let mut got = methods(&finals);
+    got.sort();
+    got.dedup();
+    assert_eq!(got, vec!["486", "487"]);
+
+    let prefix = format!("{}%", busy_cid.get(..6).unwrap());
+    let (_, like) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "sid", "value": prefix, "type": "string"}])),
+    )
+    .await;
+    assert!(rows(&like).iter().any(|r| r["sid"] == busy_cid.as_str()));
+
+    let (_, not_invite) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "sid", "value": busy_cid, "type": "string"},
+                        {"name": "data_header.method", "value": "!=INVITE", "type": "string"}])),
+    )
+    .await;
+    assert!(count(&not_invite) > 0);
+    assert!(methods(&not_invite).iter().all(|m| m != "INVITE"));
+
+    let (_, smart) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "smartinput",
+                         "value": format!("data_header.method = '486' AND sid = '{busy_cid}'"),
+                         "type": "string"}])),
+    )
+    .await;
+    assert_eq!(methods(&smart), vec!["486"]);
+
+    let (_, raw) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "raw", "value": "%busy here%", "type": "string"}])),
+    )
+    .await;
+    assert!(count(&raw) >= 1);
+    assert!(methods(&raw).iter().all(|m| m == "486"));
+
+    let (_, port) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "protocol_header.dstPort", "value": "1", "type": "integer"}])),
+    )
+    .await;
+    assert_eq!(count(&port), 0);
+}
+
+#[tokio::test]
+async fn search_rejects_bad_requests_with_400_json() {
+    let f = fixture("search-bad");
+    let good_window = json!({"from": f.from_ms, "to": f.to_ms});
+    let cases = [
+        f.search(json!([{"name": "data_header.pid_user", "value": "1", "type": "string"}])),
+        f.search(json!([{"name": "smartinput", "value": "from_user = '1'", "type": "string"}])),
+        f.search(json!([{"name": "protocol_header.srcPort", "value": "x", "type": "integer"}])),
+        f.search(json!({"name": "sid"})),
+        json!({"param": {"search": {"1_call": []}}}),
+        json!({"timestamp": good_window, "param": {"search": {"1_call": [], "1_default": []}}}),
+        json!({"timestamp": good_window, "param": {"search": {"9_nothing": []}}}),
+    ];
+    for body in cases {
+        let (status, answer) = post_json(&f.app, "/search/call/data", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{answer}"
+        );
+    }
+    let (status, headers, bytes) = send(&f.app, "POST", "/search/call/data", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(headers["content-type"].to_str().unwrap().contains("json"));
+    assert!(String::from_utf8_lossy(&bytes).contains("request format is not correct"));
+}
+
+#[tokio::test]
+async fn message_by_id_returns_the_raw_text() {
+    let f = fixture("message");
+    let (_, answer) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(json!([{"name": "data_header.method", "value": "INVITE", "type": "string"}])),
+    )
+    .await;
+    let row = &rows(&answer)[0];
+    let create = row["create_date"].as_i64().unwrap();
+    let body = json!({"timestamp": {"from": create - 5000, "to": create + 5000},
+                      "param": {"limit": 1, "search": {"1_call": {"id": row["id"]}}}});
+    let (status, message) = post_json(&f.app, "/search/call/message", body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let found = &rows(&message)[0];
+    assert_eq!(found["id"], row["id"]);
+    assert!(found["raw"].as_str().unwrap().starts_with("INVITE sip:"));
+    assert_eq!(found["micro_ts"].as_i64().unwrap() / 1000, create);
+    let (status, error) = post_json(
+        &f.app,
+        "/search/call/message",
+        json!({"timestamp": {"from": 0, "to": 1}, "param": {"limit": 1, "search": {"1_call": {}}}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["message"], "no ID or UUID has been provided");
+}
+
+#[tokio::test]
+async fn transaction_pulls_in_legs_linked_by_x_cid_and_custom_header_with_rtcp_and_logs() {
+    let f = fixture("transaction");
+    let legs = call_ids(&f.three_leg);
+    assert_eq!(legs.len(), 3);
+    let (status, answer) = post_json(&f.app, "/call/transaction", f.transaction(&legs[..1])).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let data = &answer["data"];
+    let messages = data["messages"].as_array().unwrap();
+    assert_eq!(
+        messages.len(),
+        f.three_leg.len(),
+        "every packet of the three legs"
+    );
+    assert_eq!(answer["total"], f.three_leg.len());
+    for leg in &legs {
+        assert!(
+            messages.iter().any(|m| m["sid"] == leg.as_str()),
+            "leg {leg}"
+        );
+    }
+    assert!(messages
+        .iter()
+        .any(|m| m["payloadType"] == 5 && m["profile"] == "5_default"));
+    assert!(messages
+        .iter()
+        .any(|m| m["payloadType"] == 100 && m["raw"].is_string()));
+    let times: Vec<i64> = messages
+        .iter()
+        .map(|m| m["micro_ts"].as_i64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    let calldata = data["calldata"].as_array().unwrap();
+    assert_eq!(calldata.len(), messages.len());
+    assert_eq!(calldata[0]["method"], "INVITE");
+    assert!(calldata.iter().any(|c| c["method"] == "RTCP"));
+    let hosts = data["hosts"].as_object().unwrap();
+    let first = calldata[0]["srcId"].as_str().unwrap();
+    assert_eq!(hosts[first]["position"], 0);
+    assert_eq!(data["alias"][first], first);
+
+    let (_, only_answered) = post_json(
+        &f.app,
+        "/call/transaction",
+        f.transaction(&call_ids(&f.answered)),
+    )
+    .await;
+    let messages = only_answered["data"]["messages"].as_array().unwrap();
+    assert_eq!(
+        messages.len(),
+        f.answered.len(),
+        "SIP and RTCP of one call, nothing else"
+    );
+    let src = messages[0]["srcIp"].as_str().unwrap();
+    let key = format!("{src}:{}", messages[0]["srcPort"]);
+    assert_eq!(only_answered["data"]["alias"][&key], "CARRIER-A");
+    assert_eq!(
+        only_answered["data"]["calldata"][0]["aliasSrc"],
+        "CARRIER-A"
+    );
+}
+
+#[tokio::test]
+async fn transaction_follows_the_b2b_suffix_and_rejects_bad_bodies() {
+    let f = fixture("b2b");
+    let t0 = now_us() - 600_000_000;
+    let packet = |cid: &str, ts: i64| {
+        let payload = SipBuilder::request(&Method::Invite, "sip:3003@example.com")
+            .header("Via", "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb2b")
+            .header("From", "<sip:1001@example.com>;tag=1")
+            .header("To", "<sip:3003@example.com>")
+            .header("Call-ID", cid)
+            .header("CSeq", "1 INVITE")
+            .build();
+        Packet {
+            ts_us: ts,
+            src: "192.0.2.1:5060".parse().unwrap(),
+            dst: "192.0.2.2:5060".parse().unwrap(),
+            transport: fixture::Transport::Udp,
+            kind: PacketKind::Sip,
+            call_id: cid.into(),
+            payload,
+            capture_id: 1,
+            node: "n".into(),
+        }
+    };
+    store_all(
+        &f.store,
+        &[packet("b2b-a", t0), packet("b2b-a_b2b-1", t0 + 1000)],
+    );
+    let (_, answer) = post_json(
+        &f.app,
+        "/call/transaction",
+        f.transaction(&["b2b-a".into()]),
+    )
+    .await;
+    let sids: Vec<&str> = answer["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, vec!["b2b-a", "b2b-a_b2b-1"]);
+
+    for body in [
+        json!({"timestamp": {"from": 0, "to": 1}, "param": {"search": {"1_call": {"id": 1}}}}),
+        json!({"param": {"search": {"1_call": {"callid": ["x"]}}}}),
+        json!({"timestamp": {"from": 0, "to": 1}, "param": {"search": {"x": {"callid": ["x"]}}}}),
+        json!([1, 2]),
+    ] {
+        let (status, _) = post_json(&f.app, "/call/transaction", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    let (status, empty) =
+        post_json(&f.app, "/call/transaction", f.transaction(&["none".into()])).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(empty["data"]["messages"], json!([]));
+}
+
+#[tokio::test]
+async fn qos_and_log_reports_answer_rtcp_and_log_rows() {
+    let f = fixture("qos");
+    let (status, qos) = post_json(
+        &f.app,
+        "/call/report/qos",
+        f.transaction(&call_ids(&f.answered)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let rtcp_count = f
+        .answered
+        .iter()
+        .filter(|p| p.kind == PacketKind::Rtcp)
+        .count();
+    assert!(rtcp_count > 0);
+    assert_eq!(qos["rtcp"]["total"], rtcp_count);
+    assert_eq!(qos["rtp"], json!({"total": 0, "data": []}));
+    let first = &qos["rtcp"]["data"][0];
+    let raw: Value = serde_json::from_str(first["raw"].as_str().unwrap()).unwrap();
+    assert!(raw.get("ssrc").is_some());
+    assert!(first["create_date"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(first["proto"], "rtcp");
+
+    let legs = call_ids(&f.three_leg);
+    let (status, logs) = post_json(&f.app, "/call/report/log", f.transaction(&legs)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let log_count = f
+        .three_leg
+        .iter()
+        .filter(|p| p.kind == PacketKind::Log)
+        .count();
+    assert_eq!(logs["total"], log_count);
+    assert!(log_count > 0);
+    assert_eq!(logs["data"][0]["payloadType"], 100);
+    let _ = &f.cancelled;
+}
+
+#[tokio::test]
+async fn pcap_export_decodes_back_to_the_same_messages() {
+    let f = fixture("pcap");
+    let ids = call_ids(&f.answered);
+    let (status, headers, bytes) = send(
+        &f.app,
+        "POST",
+        "/export/call/messages/pcap",
+        Some(&f.transaction(&ids)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=export-") && disposition.ends_with(".pcap")
+    );
+    let capture = server::pcap::read_capture(&bytes).unwrap();
+    assert_eq!(capture.packets.len(), f.answered.len());
+    let mut expected: Vec<(i64, Vec<u8>)> = f
+        .answered
+        .iter()
+        .map(|p| (p.ts_us, p.payload.clone()))
+        .collect();
+    expected.sort();
+    let mut got: Vec<(i64, Vec<u8>)> = capture
+        .packets
+        .iter()
+        .map(|p| (p.ts_us, p.payload.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+
+    if let Ok(path) = which_tshark() {
+        let file = common::app::temp_dir("pcap-tshark").join("export.pcap");
+        std::fs::write(&file, &bytes).unwrap();
+        let output = std::process::Command::new(path)
+            .args([
+                "-r",
+                file.to_str().unwrap(),
+                "-d",
+                "udp.port==5060,sip",
+                "-T",
+                "fields",
+                "-e",
+                "frame.time_epoch",
+                "-e",
+                "sip.Call-ID",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), f.answered.len());
+        let sip_with_id = lines.iter().filter(|l| l.contains(ids[0].as_str())).count();
+        let sip_on_5060 = f
+            .answered
+            .iter()
+            .filter(|p| p.kind == PacketKind::Sip && (p.src.port() == 5060 || p.dst.port() == 5060))
+            .count();
+        assert_eq!(sip_with_id, sip_on_5060, "{text}");
+        let first_time: f64 = lines[0].split('\t').next().unwrap().parse().unwrap();
+        assert!((first_time * 1e6 - expected[0].0 as f64).abs() < 2.0);
+    }
+}
+
+fn which_tshark() -> Result<String, ()> {
+    let ok = std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if ok {
+        Ok("tshark".into())
+    } else {
+        Err(())
+    }
+}
+
+#[tokio::test]
+async fn text_export_writes_one_block_per_row() {
+    let f = fixture("text");
+    let ids = call_ids(&f.busy);
+    let (status, headers, bytes) = send(
+        &f.app,
+        "POST",
+        "/export/call/messages/text",
+        Some(&f.transaction(&ids)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(text.matches("proto:UDP ").count(), f.busy.len());
+    assert!(text.contains(" ---> "));
+    assert!(text.contains("SIP/2.0 486 Busy Here"));
+}
+
+#[tokio::test]
+async fn reference_endpoints_answer_homer_shapes() {
+    let f = fixture("reference");
+    let (status, _, bytes) = send(&f.app, "GET", "/alias", None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let alias: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(alias["data"][0]["alias"], "CARRIER-A");
+    let (status, _, bytes) = send(&f.app, "GET", "/mapping/protocol", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mapping: app::domain::homer::MappingList = serde_json::from_slice(&bytes).unwrap();
+    assert!(mapping
+        .data
+        .iter()
+        .any(|p| p.profile == "call" && p.hepid == 1));
+    let (status, _, bytes) = send(&f.app, "GET", "/database/node/list", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let nodes: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(nodes["data"][0]["value"], "localnode");
+}
