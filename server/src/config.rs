@@ -42,6 +42,15 @@ pub struct RawConfig {
     pub auth: RawAuth,
     #[serde(default)]
     pub users: Vec<RawUser>,
+    /// `[hep]`: the HEP receiver.
+    #[serde(default)]
+    pub hep: crate::ingest::RawHep,
+    /// `[ingest.hep_stream]`: the live broker and node endpoint.
+    #[serde(default)]
+    pub ingest: crate::live::config::RawIngest,
+    /// `[coordinator.hep_stream]`: the session-protected stream and fan-in.
+    #[serde(default)]
+    pub coordinator: crate::live::config::RawCoordinator,
 }
 
 /// `[auth]` as written.
@@ -77,6 +86,12 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub dist_dir: Option<PathBuf>,
+    /// `--hep-listen` / `HEPSCOPE_HEP_LISTEN` (the flag is read by clap with its `env`).
+    pub hep_listen: Option<String>,
+    /// `--no-hep`: do not run the HEP receiver.
+    pub no_hep: bool,
+    /// `--stream-listen` / `HEPSCOPE_STREAM_LISTEN`.
+    pub stream_listen: Option<String>,
 }
 
 /// A source of environment variables: the process environment in `main`, a map in tests.
@@ -129,6 +144,10 @@ pub struct Config {
     pub dist_dir: PathBuf,
     pub auth: AuthConfig,
     pub users: Vec<ConfiguredUser>,
+    /// The HEP receiver.
+    pub hep: crate::ingest::HepConfig,
+    /// The live stream.
+    pub live: crate::live::LiveConfig,
     /// The file the config came from, if any (for messages).
     pub source: Option<PathBuf>,
 }
@@ -238,12 +257,31 @@ impl Config {
             });
         }
 
+        let hep = crate::ingest::HepConfig::from_raw(
+            raw.hep,
+            overrides
+                .hep_listen
+                .clone()
+                .or_else(|| env.var("HEPSCOPE_HEP_LISTEN")),
+            overrides.no_hep,
+        )?;
+        let live = crate::live::LiveConfig::from_raw(
+            raw.ingest,
+            raw.coordinator,
+            overrides
+                .stream_listen
+                .clone()
+                .or_else(|| env.var("HEPSCOPE_STREAM_LISTEN")),
+        )?;
+
         Ok(Config {
             listen,
             data_dir,
             dist_dir,
             auth,
             users,
+            hep,
+            live,
             source,
         })
     }

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod hep;
+pub mod ingest;
+pub mod live;
 pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
@@ -42,11 +44,19 @@ use crate::users::{Bootstrap, Users};
 pub struct AppState {
     pub config: Arc<Config>,
     pub auth: AuthState,
+    /// The live stream behind `GET /api/v4/stream/hep`; disabled until `live::LiveRuntime` provides it.
+    pub live: live::LiveState,
 }
 
 impl FromRef<AppState> for AuthState {
     fn from_ref(state: &AppState) -> AuthState {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for live::LiveState {
+    fn from_ref(state: &AppState) -> live::LiveState {
+        state.live.clone()
     }
 }
 
@@ -71,6 +81,7 @@ impl AppState {
             AppState {
                 config: Arc::new(config),
                 auth,
+                live: live::LiveState::disabled(),
             },
             bootstrap,
         ))
@@ -88,6 +99,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/v4/stream/hep", get(live::endpoints::coordinator_stream))
         .merge(protected)
         .fallback(api_not_found)
         .layer(middleware::from_fn(same_origin_writes));
