@@ -37,14 +37,19 @@ impl Collect {
     }
 
     async fn wait_for(&self, n: usize) -> bool {
-        eventually(Duration::from_secs(5), || async { self.0.lock().unwrap().len() >= n }).await
+        eventually(Duration::from_secs(5), || async {
+            self.0.lock().unwrap().len() >= n
+        })
+        .await
     }
 }
 
 async fn start(sink: Arc<Collect>) -> HepReceiver {
     let fanout = Fanout::new().with(sink);
     let intake = Arc::new(Intake::new(Arc::new(fanout), None));
-    HepReceiver::start("127.0.0.1:0".parse().unwrap(), intake).await.unwrap()
+    HepReceiver::start("127.0.0.1:0".parse().unwrap(), intake)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -53,14 +58,23 @@ async fn udp_datagrams_reach_the_sink_and_garbage_does_not_stop_the_loop() {
     let receiver = start(sink.clone()).await;
     let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let to = receiver.udp_addr();
-    client.send_to(&sip_hep("INVITE sip:b@x SIP/2.0", "u1", None), to).await.unwrap();
+    client
+        .send_to(&sip_hep("INVITE sip:b@x SIP/2.0", "u1", None), to)
+        .await
+        .unwrap();
     client.send_to(b"not hep at all", to).await.unwrap();
     client.send_to(b"HEP3\x00\x05", to).await.unwrap();
-    client.send_to(&sip_hep("BYE sip:b@x SIP/2.0", "u2", Some(1_000_000)), to).await.unwrap();
+    client
+        .send_to(&sip_hep("BYE sip:b@x SIP/2.0", "u2", Some(1_000_000)), to)
+        .await
+        .unwrap();
     assert!(sink.wait_for(2).await);
     assert_eq!(sink.call_ids(), vec!["u1", "u2"]);
     let packets = sink.0.lock().unwrap().clone();
-    assert!(packets[0].ts_us.unwrap() > 1_600_000_000_000_000, "0/0 became the receive time");
+    assert!(
+        packets[0].ts_us.unwrap() > 1_600_000_000_000_000,
+        "0/0 became the receive time"
+    );
     assert_eq!(packets[1].ts_us, Some(1_000_000));
     receiver.stop().await;
 }
@@ -69,7 +83,11 @@ async fn udp_datagrams_reach_the_sink_and_garbage_does_not_stop_the_loop() {
 async fn tcp_packets_are_framed_across_and_within_reads() {
     let sink = Arc::new(Collect::default());
     let receiver = start(sink.clone()).await;
-    assert_eq!(receiver.tcp_addr().port(), receiver.udp_addr().port(), "one port for both");
+    assert_eq!(
+        receiver.tcp_addr().port(),
+        receiver.udp_addr().port(),
+        "one port for both"
+    );
     let mut stream = TcpStream::connect(receiver.tcp_addr()).await.unwrap();
     let (a, b, c) = (
         sip_hep("INVITE sip:b@x SIP/2.0", "t1", None),
@@ -97,11 +115,19 @@ async fn tcp_framing_error_closes_only_that_connection() {
     bad.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
     let mut buf = [0u8; 16];
     let closed = tokio::time::timeout(Duration::from_secs(5), bad.read(&mut buf)).await;
-    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "the bad connection is closed");
-    good.write_all(&sip_hep("OPTIONS sip:x SIP/2.0", "g1", None)).await.unwrap();
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "the bad connection is closed"
+    );
+    good.write_all(&sip_hep("OPTIONS sip:x SIP/2.0", "g1", None))
+        .await
+        .unwrap();
     assert!(sink.wait_for(1).await);
     let mut again = TcpStream::connect(receiver.tcp_addr()).await.unwrap();
-    again.write_all(&sip_hep("OPTIONS sip:x SIP/2.0", "g2", None)).await.unwrap();
+    again
+        .write_all(&sip_hep("OPTIONS sip:x SIP/2.0", "g2", None))
+        .await
+        .unwrap();
     assert!(sink.wait_for(2).await, "the listener keeps accepting");
     receiver.stop().await;
 }
@@ -110,9 +136,17 @@ async fn tcp_framing_error_closes_only_that_connection() {
 async fn capture_password_drops_packets_without_the_key() {
     let sink = Arc::new(Collect::default());
     let intake = Arc::new(Intake::new(sink.clone(), Some("s3cret".into())));
-    let receiver = HepReceiver::start("127.0.0.1:0".parse().unwrap(), intake).await.unwrap();
+    let receiver = HepReceiver::start("127.0.0.1:0".parse().unwrap(), intake)
+        .await
+        .unwrap();
     let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    client.send_to(&sip_hep("INVITE sip:b@x SIP/2.0", "nokey", None), receiver.udp_addr()).await.unwrap();
+    client
+        .send_to(
+            &sip_hep("INVITE sip:b@x SIP/2.0", "nokey", None),
+            receiver.udp_addr(),
+        )
+        .await
+        .unwrap();
     let mut keyed = HepPacket::new(
         "10.0.0.1:5060".parse().unwrap(),
         "10.0.0.2:5060".parse().unwrap(),
@@ -120,7 +154,13 @@ async fn capture_password_drops_packets_without_the_key() {
         b"INVITE sip:b@x SIP/2.0\r\nCall-ID: key\r\n\r\n".to_vec(),
     );
     keyed.auth_key = Some("s3cret".into());
-    client.send_to(&server::hep::encode(&keyed, false).unwrap(), receiver.udp_addr()).await.unwrap();
+    client
+        .send_to(
+            &server::hep::encode(&keyed, false).unwrap(),
+            receiver.udp_addr(),
+        )
+        .await
+        .unwrap();
     assert!(sink.wait_for(1).await);
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(sink.call_ids(), vec!["key"]);

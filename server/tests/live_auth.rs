@@ -53,14 +53,21 @@ async fn cookie_bearer_and_access_token_each_open_the_stream() {
     let origin = format!("http://{}", app.addr);
     let mut by_cookie = connect(
         &url,
-        &[("cookie", format!("hepscope_session={t}")), ("origin", origin.clone())],
+        &[
+            ("cookie", format!("hepscope_session={t}")),
+            ("origin", origin.clone()),
+        ],
     )
     .await
     .unwrap();
     assert_eq!(next_json(&mut by_cookie).await.unwrap()["ts"], 42);
-    let mut by_bearer = connect(&url, &[("authorization", format!("Bearer {t}"))]).await.unwrap();
+    let mut by_bearer = connect(&url, &[("authorization", format!("Bearer {t}"))])
+        .await
+        .unwrap();
     assert_eq!(next_json(&mut by_bearer).await.unwrap()["ts"], 42);
-    let mut by_query = connect(&format!("{url}&access_token={t}"), &[("origin", origin)]).await.unwrap();
+    let mut by_query = connect(&format!("{url}&access_token={t}"), &[("origin", origin)])
+        .await
+        .unwrap();
     assert_eq!(next_json(&mut by_query).await.unwrap()["ts"], 42);
     app.stop().await;
 }
@@ -70,7 +77,10 @@ async fn missing_or_bad_credentials_get_401() {
     let (app, _) = start(true, false).await;
     let url = format!("ws://{}/api/v4/stream/hep", app.addr);
     assert_eq!(refused_status(connect(&url, &[]).await), 401);
-    assert_eq!(refused_status(connect(&format!("{url}?access_token=forged"), &[]).await), 401);
+    assert_eq!(
+        refused_status(connect(&format!("{url}?access_token=forged"), &[]).await),
+        401
+    );
     assert_eq!(
         refused_status(connect(&url, &[("authorization", "Bearer forged".into())]).await),
         401
@@ -112,7 +122,10 @@ async fn payload_is_sent_only_when_asked_allowed_and_admin() {
             for asks in [false, true] {
                 let t = token(&auth, user, role);
                 let flag = if asks { "&include_payload=1" } else { "" };
-                let url = format!("ws://{}/api/v4/stream/hep?history=1&access_token={t}{flag}", app.addr);
+                let url = format!(
+                    "ws://{}/api/v4/stream/hep?history=1&access_token={t}{flag}",
+                    app.addr
+                );
                 let mut ws = connect(&url, &[]).await.unwrap();
                 let frame = next_json(&mut ws).await.unwrap();
                 let expected = asks && allow && role == Role::Admin;
@@ -162,10 +175,15 @@ async fn history_is_capped_by_history_limit() {
     };
     let app = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
     let t = token(&auth, "viewer", Role::Viewer);
-    let url = format!("ws://{}/api/v4/stream/hep?history=50&access_token={t}", app.addr);
+    let url = format!(
+        "ws://{}/api/v4/stream/hep?history=50&access_token={t}",
+        app.addr
+    );
     let mut ws = connect(&url, &[]).await.unwrap();
     let mut got = Vec::new();
-    while let Some(f) = live_support::next_json_within(&mut ws, std::time::Duration::from_millis(300)).await {
+    while let Some(f) =
+        live_support::next_json_within(&mut ws, std::time::Duration::from_millis(300)).await
+    {
         got.push(f["ts"].as_i64().unwrap());
     }
     assert_eq!(got, vec![7, 8, 9]);

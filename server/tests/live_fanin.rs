@@ -57,14 +57,25 @@ async fn relayed(node: &Arc<Broker>, sub: &mut Subscription, ts: i64) -> Option<
 #[tokio::test]
 async fn relay_survives_a_node_restart_and_keeps_payloads() {
     let first = broker(32, 256, 0);
-    let node = Running::start("127.0.0.1:0".parse().unwrap(), node_router(Arc::clone(&first), true)).await;
+    let node = Running::start(
+        "127.0.0.1:0".parse().unwrap(),
+        node_router(Arc::clone(&first), true),
+    )
+    .await;
     let addr = node.addr;
     let coordinator = broker(32, 1024, 0);
     let mut sub = coordinator.subscribe(StreamFilter::default(), 0).unwrap();
     let (stop, stopped) = watch::channel(false);
-    let relays = spawn_relays(&[format!("ws://{addr}/stream")], &coordinator, fast_options(), &stopped);
+    let relays = spawn_relays(
+        &[format!("ws://{addr}/stream")],
+        &coordinator,
+        fast_options(),
+        &stopped,
+    );
 
-    let e = relayed(&first, &mut sub, 100).await.expect("relayed before the restart");
+    let e = relayed(&first, &mut sub, 100)
+        .await
+        .expect("relayed before the restart");
     assert_eq!(e.origin, Origin::Relayed);
     assert_eq!(e.payload, "payload 100");
     assert_eq!((e.dst_port, e.node_id), (5080, 3));
@@ -73,7 +84,10 @@ async fn relay_survives_a_node_restart_and_keeps_payloads() {
     node.stop().await;
     let second = broker(32, 256, 0);
     let node = Running::start(addr, node_router(Arc::clone(&second), true)).await;
-    assert!(relayed(&second, &mut sub, 200).await.is_some(), "relayed after the restart");
+    assert!(
+        relayed(&second, &mut sub, 200).await.is_some(),
+        "relayed after the restart"
+    );
 
     let _ = stop.send(true);
     for relay in relays {
@@ -88,7 +102,12 @@ async fn undecodable_frames_are_skipped_not_forwarded() {
         "/stream",
         get(|ws: WebSocketUpgrade| async move {
             ws.on_upgrade(|mut socket| async move {
-                for text in ["not json", "[1,2]", r#"{"proto":1}"#, r#"{"ts":7,"proto":5}"#] {
+                for text in [
+                    "not json",
+                    "[1,2]",
+                    r#"{"proto":1}"#,
+                    r#"{"ts":7,"proto":5}"#,
+                ] {
                     let _ = socket.send(Message::Text(text.into())).await;
                 }
                 tokio::time::sleep(Duration::from_secs(5)).await;
@@ -99,8 +118,16 @@ async fn undecodable_frames_are_skipped_not_forwarded() {
     let coordinator = broker(32, 256, 0);
     let mut sub = coordinator.subscribe(StreamFilter::default(), 0).unwrap();
     let (stop, stopped) = watch::channel(false);
-    let relays = spawn_relays(&[format!("ws://{}/stream", fake.addr)], &coordinator, fast_options(), &stopped);
-    let first = tokio::time::timeout(Duration::from_secs(5), sub.recv()).await.unwrap().unwrap();
+    let relays = spawn_relays(
+        &[format!("ws://{}/stream", fake.addr)],
+        &coordinator,
+        fast_options(),
+        &stopped,
+    );
+    let first = tokio::time::timeout(Duration::from_secs(5), sub.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((first.ts_ms, first.proto), (7, 5));
     assert_eq!(coordinator.stats().published, 1);
     let _ = stop.send(true);
@@ -113,9 +140,20 @@ async fn undecodable_frames_are_skipped_not_forwarded() {
 #[tokio::test]
 async fn node_endpoint_does_not_serve_relayed_events() {
     let b = broker(32, 256, 0);
-    let node = Running::start("127.0.0.1:0".parse().unwrap(), node_router(Arc::clone(&b), false)).await;
-    let mut ws = live_support::connect(&format!("ws://{}/stream", node.addr), &[]).await.unwrap();
-    assert!(eventually(Duration::from_secs(5), || async { b.stats().subscribers == 1 }).await);
+    let node = Running::start(
+        "127.0.0.1:0".parse().unwrap(),
+        node_router(Arc::clone(&b), false),
+    )
+    .await;
+    let mut ws = live_support::connect(&format!("ws://{}/stream", node.addr), &[])
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            b.stats().subscribers == 1
+        })
+        .await
+    );
     b.publish(Arc::new(LiveEvent {
         origin: Origin::Relayed,
         ..LiveEvent::clone(&event(1))

@@ -43,18 +43,31 @@ async fn enabled_runtime_streams_received_hep_and_exports_counters() {
     .unwrap();
     let mut ws = connect(&format!("ws://{node}/stream"), &[]).await.unwrap();
     let broker = Arc::clone(runtime.state().broker().unwrap());
-    assert!(live_support::eventually(Duration::from_secs(5), || async { broker.stats().subscribers == 1 }).await);
+    assert!(
+        live_support::eventually(Duration::from_secs(5), || async {
+            broker.stats().subscribers == 1
+        })
+        .await
+    );
     let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     for n in 0..3 {
-        udp.send_to(&sip_hep("INVITE sip:b@x SIP/2.0", &format!("r{n}"), None), receiver.udp_addr())
-            .await
-            .unwrap();
+        udp.send_to(
+            &sip_hep("INVITE sip:b@x SIP/2.0", &format!("r{n}"), None),
+            receiver.udp_addr(),
+        )
+        .await
+        .unwrap();
     }
     udp.send_to(b"junk", receiver.udp_addr()).await.unwrap();
     let frame = next_json(&mut ws).await.unwrap();
     assert_eq!(frame["proto"], 1);
     assert!(frame.get("sip").is_none(), "no summarizer configured");
-    assert!(live_support::eventually(Duration::from_secs(5), || async { broker.stats().dropped_rate == 2 }).await);
+    assert!(
+        live_support::eventually(Duration::from_secs(5), || async {
+            broker.stats().dropped_rate == 2
+        })
+        .await
+    );
     broker.export_metrics();
     let text = handle.render();
     for needle in [
@@ -67,5 +80,7 @@ async fn enabled_runtime_streams_received_hep_and_exports_counters() {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
     receiver.stop().await;
-    tokio::time::timeout(Duration::from_secs(5), runtime.stop()).await.expect("stops promptly");
+    tokio::time::timeout(Duration::from_secs(5), runtime.stop())
+        .await
+        .expect("stops promptly");
 }

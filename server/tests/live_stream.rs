@@ -6,7 +6,9 @@ mod live_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use live_support::{broker, connect, next_json, next_json_within, refused_status, sip_hep, test_summarizer, Running};
+use live_support::{
+    broker, connect, next_json, next_json_within, refused_status, sip_hep, test_summarizer, Running,
+};
 use server::ingest::{HepReceiver, Intake};
 use server::live::endpoints::node_router;
 use server::live::{Broker, BrokerSink, LiveEvent, Origin, SipSummary};
@@ -33,12 +35,21 @@ fn event(ts: i64, proto: u8, method: &str, resp_code: &str) -> Arc<LiveEvent> {
 }
 
 async fn node(broker: &Arc<Broker>, allow_payload: bool) -> Running {
-    Running::start("127.0.0.1:0".parse().unwrap(), node_router(Arc::clone(broker), allow_payload)).await
+    Running::start(
+        "127.0.0.1:0".parse().unwrap(),
+        node_router(Arc::clone(broker), allow_payload),
+    )
+    .await
 }
 
 /// Waits until the broker has `n` subscribers (the upgrade finishes after the handshake answer).
 async fn subscribers(broker: &Arc<Broker>, n: usize) {
-    assert!(live_support::eventually(Duration::from_secs(5), || async { broker.stats().subscribers == n }).await);
+    assert!(
+        live_support::eventually(Duration::from_secs(5), || async {
+            broker.stats().subscribers == n
+        })
+        .await
+    );
 }
 
 #[tokio::test]
@@ -46,15 +57,23 @@ async fn hep_over_udp_comes_out_as_a_homer_core_frame() {
     let broker = broker(32, 256, 0);
     let node = node(&broker, false).await;
     let sink = Arc::new(BrokerSink::new(Arc::clone(&broker), Some(test_summarizer)));
-    let receiver = HepReceiver::start("127.0.0.1:0".parse().unwrap(), Arc::new(Intake::new(sink, None)))
+    let receiver = HepReceiver::start(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(Intake::new(sink, None)),
+    )
+    .await
+    .unwrap();
+    let mut ws = connect(&format!("ws://{}/stream?include_payload=1", node.addr), &[])
         .await
         .unwrap();
-    let mut ws = connect(&format!("ws://{}/stream?include_payload=1", node.addr), &[]).await.unwrap();
     subscribers(&broker, 1).await;
     let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    udp.send_to(&sip_hep("SIP/2.0 180 Ringing", "c-1", Some(1_700_000_000_123_000)), receiver.udp_addr())
-        .await
-        .unwrap();
+    udp.send_to(
+        &sip_hep("SIP/2.0 180 Ringing", "c-1", Some(1_700_000_000_123_000)),
+        receiver.udp_addr(),
+    )
+    .await
+    .unwrap();
     let frame = next_json(&mut ws).await.unwrap();
     assert_eq!(frame["ts"], 1_700_000_000_123_i64);
     assert_eq!(frame["proto"], 1);
@@ -64,8 +83,14 @@ async fn hep_over_udp_comes_out_as_a_homer_core_frame() {
     assert_eq!(frame["sip"]["method"], "INVITE", "the CSeq method");
     assert_eq!(frame["sip"]["resp_code"], "180");
     assert_eq!(frame["sip"]["callid"], "c-1");
-    assert!(frame["sip"].get("ruri_user").is_none(), "empty fields are left out");
-    assert!(frame.get("payload").is_none(), "allow_payload is off on this node");
+    assert!(
+        frame["sip"].get("ruri_user").is_none(),
+        "empty fields are left out"
+    );
+    assert!(
+        frame.get("payload").is_none(),
+        "allow_payload is off on this node"
+    );
     receiver.stop().await;
     node.stop().await;
 }
@@ -75,9 +100,13 @@ async fn each_filter_applies_over_the_socket() {
     let broker = broker(32, 256, 0);
     let node = node(&broker, false).await;
     let base = format!("ws://{}/stream", node.addr);
-    let mut by_proto = connect(&format!("{base}?proto=5&proto=100"), &[]).await.unwrap();
+    let mut by_proto = connect(&format!("{base}?proto=5&proto=100"), &[])
+        .await
+        .unwrap();
     let mut by_method = connect(&format!("{base}?method=bye"), &[]).await.unwrap();
-    let mut requests = connect(&format!("{base}?proto=1&only_requests=1"), &[]).await.unwrap();
+    let mut requests = connect(&format!("{base}?proto=1&only_requests=1"), &[])
+        .await
+        .unwrap();
     subscribers(&broker, 3).await;
     broker.publish(event(1, 1, "INVITE", ""));
     broker.publish(event(2, 1, "BYE", "200"));
@@ -85,7 +114,11 @@ async fn each_filter_applies_over_the_socket() {
     broker.publish(event(4, 1, "BYE", ""));
     broker.publish(event(5, 100, "", ""));
     assert_eq!(got(&mut by_proto).await, vec![3, 5]);
-    assert_eq!(got(&mut by_method).await, vec![2, 3, 4, 5], "non-SIP passes a method filter");
+    assert_eq!(
+        got(&mut by_method).await,
+        vec![2, 3, 4, 5],
+        "non-SIP passes a method filter"
+    );
     assert_eq!(got(&mut requests).await, vec![1, 4]);
     node.stop().await;
 }
@@ -105,13 +138,19 @@ async fn history_replays_matching_events_then_goes_live() {
     for ts in 1..=5 {
         broker.publish(event(ts, if ts % 2 == 0 { 5 } else { 1 }, "INVITE", ""));
     }
-    let mut ws = connect(&format!("ws://{}/stream?proto=1&history=2", node.addr), &[]).await.unwrap();
+    let mut ws = connect(&format!("ws://{}/stream?proto=1&history=2", node.addr), &[])
+        .await
+        .unwrap();
     assert_eq!(next_json(&mut ws).await.unwrap()["ts"], 3);
     assert_eq!(next_json(&mut ws).await.unwrap()["ts"], 5);
     broker.publish(event(6, 1, "INVITE", ""));
     assert_eq!(next_json(&mut ws).await.unwrap()["ts"], 6);
-    let mut none = connect(&format!("ws://{}/stream?history=0", node.addr), &[]).await.unwrap();
-    assert!(next_json_within(&mut none, Duration::from_millis(300)).await.is_none());
+    let mut none = connect(&format!("ws://{}/stream?history=0", node.addr), &[])
+        .await
+        .unwrap();
+    assert!(next_json_within(&mut none, Duration::from_millis(300))
+        .await
+        .is_none());
     node.stop().await;
 }
 
@@ -126,7 +165,10 @@ async fn subscriber_past_the_cap_gets_503_with_a_reason() {
     assert_eq!(refused_status(connect(&url, &[]).await), 503);
     drop(_a);
     subscribers(&broker, 1).await;
-    assert!(connect(&url, &[]).await.is_ok(), "a freed place can be taken");
+    assert!(
+        connect(&url, &[]).await.is_ok(),
+        "a freed place can be taken"
+    );
     node.stop().await;
 }
 
@@ -139,7 +181,9 @@ async fn slow_subscriber_does_not_slow_others_or_ingest() {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     let stream = socket.connect(node.addr).await.unwrap();
-    let (_slow, _) = tokio_tungstenite::client_async(url.as_str(), stream).await.unwrap();
+    let (_slow, _) = tokio_tungstenite::client_async(url.as_str(), stream)
+        .await
+        .unwrap();
     let mut fast = connect(&url, &[]).await.unwrap();
     subscribers(&broker, 2).await;
 
@@ -167,9 +211,20 @@ async fn slow_subscriber_does_not_slow_others_or_ingest() {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
-    assert_eq!(reader.await.unwrap(), total, "the fast subscriber got every event");
-    assert!(publishing < Duration::from_secs(1), "publishing took {publishing:?}");
-    assert!(broker.stats().dropped_backpressure > 0, "the slow subscriber dropped: {:?}", broker.stats());
+    assert_eq!(
+        reader.await.unwrap(),
+        total,
+        "the fast subscriber got every event"
+    );
+    assert!(
+        publishing < Duration::from_secs(1),
+        "publishing took {publishing:?}"
+    );
+    assert!(
+        broker.stats().dropped_backpressure > 0,
+        "the slow subscriber dropped: {:?}",
+        broker.stats()
+    );
     node.stop().await;
 }
 
@@ -177,7 +232,9 @@ async fn slow_subscriber_does_not_slow_others_or_ingest() {
 async fn stats_frames_report_this_connections_drops() {
     let broker = broker(32, 256, 2);
     let node = node(&broker, false).await;
-    let mut ws = connect(&format!("ws://{}/stream?stats=1", node.addr), &[]).await.unwrap();
+    let mut ws = connect(&format!("ws://{}/stream?stats=1", node.addr), &[])
+        .await
+        .unwrap();
     subscribers(&broker, 1).await;
     for ts in 0..5 {
         broker.publish(event(ts, 5, "", ""));
@@ -200,7 +257,9 @@ async fn stats_frames_report_this_connections_drops() {
 async fn closing_the_broker_closes_sockets_with_1001() {
     let broker = broker(32, 256, 0);
     let node = node(&broker, false).await;
-    let mut ws = connect(&format!("ws://{}/stream", node.addr), &[]).await.unwrap();
+    let mut ws = connect(&format!("ws://{}/stream", node.addr), &[])
+        .await
+        .unwrap();
     subscribers(&broker, 1).await;
     broker.close();
     let mut code = None;

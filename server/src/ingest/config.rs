@@ -74,7 +74,8 @@ mod tests {
     #[test]
     fn override_and_no_hep_win_over_the_file() {
         let raw: RawHep =
-            toml::from_str("enable = true\nlisten = \"127.0.0.1:1\"\ncapture_password = \"pw\"").unwrap();
+            toml::from_str("enable = true\nlisten = \"127.0.0.1:1\"\ncapture_password = \"pw\"")
+                .unwrap();
         let c = HepConfig::from_raw(raw, Some("0.0.0.0:2".into()), true).unwrap();
         assert_eq!((c.listen.port(), c.enable), (2, false));
         assert_eq!(c.capture_password.as_deref(), Some("pw"));

@@ -65,7 +65,8 @@ struct Counters {
 impl Counters {
     fn new() -> Self {
         let by_transport = |name: &'static str| {
-            [Transport::Udp, Transport::Tcp].map(|t| metrics::counter!(name, "transport" => t.label()))
+            [Transport::Udp, Transport::Tcp]
+                .map(|t| metrics::counter!(name, "transport" => t.label()))
         };
         Counters {
             received: by_transport("hepscope_hep_received_total"),
@@ -105,7 +106,9 @@ impl Intake {
         received_at_us: i64,
     ) -> IntakeOutcome {
         let t = transport.index();
-        if let (Some(received), Some(len)) = (self.counters.received.get(t), self.counters.bytes.get(t)) {
+        if let (Some(received), Some(len)) =
+            (self.counters.received.get(t), self.counters.bytes.get(t))
+        {
             received.increment(1);
             len.increment(bytes.len() as u64);
         }
@@ -186,6 +189,7 @@ pub fn unix_now_us() -> i64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::hep::{encode, HepPacket, ProtoType};
@@ -195,7 +199,10 @@ mod tests {
 
     impl PacketSink for Collect {
         fn accept(&self, packet: &Arc<HepPacket>, received_at_us: i64) {
-            self.0.lock().unwrap().push((HepPacket::clone(packet), received_at_us));
+            self.0
+                .lock()
+                .unwrap()
+                .push((HepPacket::clone(packet), received_at_us));
         }
     }
 
@@ -219,7 +226,10 @@ mod tests {
     fn zero_timestamp_becomes_the_receive_time() {
         let sink = Arc::new(Collect::default());
         let intake = Intake::new(sink.clone(), None);
-        assert_eq!(intake.handle(&packet(None, None), Transport::Udp, peer(), 77), IntakeOutcome::Accepted);
+        assert_eq!(
+            intake.handle(&packet(None, None), Transport::Udp, peer(), 77),
+            IntakeOutcome::Accepted
+        );
         intake.handle(&packet(None, Some(5_000_000)), Transport::Udp, peer(), 77);
         let got = sink.0.lock().unwrap();
         assert_eq!(got[0].0.ts_us, Some(77));
@@ -230,9 +240,18 @@ mod tests {
     fn wrong_capture_password_is_dropped() {
         let sink = Arc::new(Collect::default());
         let intake = Intake::new(sink.clone(), Some("secret".into()));
-        assert_eq!(intake.handle(&packet(None, None), Transport::Tcp, peer(), 1), IntakeOutcome::AuthFailed);
-        assert_eq!(intake.handle(&packet(Some("nope"), None), Transport::Tcp, peer(), 1), IntakeOutcome::AuthFailed);
-        assert_eq!(intake.handle(&packet(Some("secret"), None), Transport::Tcp, peer(), 1), IntakeOutcome::Accepted);
+        assert_eq!(
+            intake.handle(&packet(None, None), Transport::Tcp, peer(), 1),
+            IntakeOutcome::AuthFailed
+        );
+        assert_eq!(
+            intake.handle(&packet(Some("nope"), None), Transport::Tcp, peer(), 1),
+            IntakeOutcome::AuthFailed
+        );
+        assert_eq!(
+            intake.handle(&packet(Some("secret"), None), Transport::Tcp, peer(), 1),
+            IntakeOutcome::Accepted
+        );
         assert_eq!(sink.0.lock().unwrap().len(), 1);
     }
 
@@ -240,9 +259,15 @@ mod tests {
     fn malformed_and_keepalive_are_told_apart_and_not_forwarded() {
         let sink = Arc::new(Collect::default());
         let intake = Intake::new(sink.clone(), None);
-        assert_eq!(intake.handle(b"GET / HTTP/1.1", Transport::Udp, peer(), 1), IntakeOutcome::Malformed("bad_magic"));
+        assert_eq!(
+            intake.handle(b"GET / HTTP/1.1", Transport::Udp, peer(), 1),
+            IntakeOutcome::Malformed("bad_magic")
+        );
         let keepalive = b"HEP3\x00\x0d\x00\x00\x00\x0b\x00\x07\x01";
-        assert_eq!(intake.handle(keepalive, Transport::Udp, peer(), 1), IntakeOutcome::KeepAlive);
+        assert_eq!(
+            intake.handle(keepalive, Transport::Udp, peer(), 1),
+            IntakeOutcome::KeepAlive
+        );
         assert!(sink.0.lock().unwrap().is_empty());
     }
 

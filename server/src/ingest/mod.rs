@@ -9,6 +9,8 @@
 //! `hepscope_hep_malformed_total{reason}`, `hepscope_hep_keepalive_total{transport}`,
 //! `hepscope_hep_auth_failed_total`, `hepscope_hep_tcp_connections`.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod config;
 mod intake;
 mod receiver;

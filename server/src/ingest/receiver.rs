@@ -34,19 +34,33 @@ impl HepReceiver {
     ///
     /// # Errors
     /// Either bind fails.
-    pub async fn start(listen: SocketAddr, intake: Arc<Intake>) -> Result<HepReceiver, IngestError> {
+    pub async fn start(
+        listen: SocketAddr,
+        intake: Arc<Intake>,
+    ) -> Result<HepReceiver, IngestError> {
         let socket = UdpSocket::bind(listen)
             .await
-            .map_err(|source| IngestError::BindUdp { addr: listen, source })?;
-        let udp_addr = socket
-            .local_addr()
-            .map_err(|source| IngestError::BindUdp { addr: listen, source })?;
-        let listener = TcpListener::bind(udp_addr)
-            .await
-            .map_err(|source| IngestError::BindTcp { addr: udp_addr, source })?;
+            .map_err(|source| IngestError::BindUdp {
+                addr: listen,
+                source,
+            })?;
+        let udp_addr = socket.local_addr().map_err(|source| IngestError::BindUdp {
+            addr: listen,
+            source,
+        })?;
+        let listener =
+            TcpListener::bind(udp_addr)
+                .await
+                .map_err(|source| IngestError::BindTcp {
+                    addr: udp_addr,
+                    source,
+                })?;
         let tcp_addr = listener
             .local_addr()
-            .map_err(|source| IngestError::BindTcp { addr: udp_addr, source })?;
+            .map_err(|source| IngestError::BindTcp {
+                addr: udp_addr,
+                source,
+            })?;
         let (stop, stopped) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(udp::run(socket, Arc::clone(&intake), stopped.clone())),

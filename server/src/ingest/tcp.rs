@@ -17,7 +17,11 @@ use crate::hep::HepFramer;
 const READ_CHUNK: usize = 16 * 1024;
 
 /// Accepts until `stop` changes, then waits for the connections (which watch `stop` too).
-pub(super) async fn run(listener: TcpListener, intake: Arc<Intake>, mut stop: watch::Receiver<bool>) {
+pub(super) async fn run(
+    listener: TcpListener,
+    intake: Arc<Intake>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {

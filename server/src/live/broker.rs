@@ -276,7 +276,10 @@ impl Broker {
             slot,
             filter,
             tx,
-            bucket: Mutex::new(TokenBucket::new(self.config.rate_per_sub_pps, Instant::now())),
+            bucket: Mutex::new(TokenBucket::new(
+                self.config.rate_per_sub_pps,
+                Instant::now(),
+            )),
             counters: Arc::clone(&counters),
         }));
         inner.subscribers = Arc::new(subscribers);

@@ -137,10 +137,12 @@ impl LiveConfig {
         let listen_text = stream_listen
             .or(raw.listen)
             .unwrap_or_else(|| DEFAULT_STREAM_LISTEN.to_string());
-        let listen = listen_text.parse().map_err(|e| invalid(
-            "ingest.hep_stream.listen",
-            format!("{listen_text:?} is not an address like {DEFAULT_STREAM_LISTEN} ({e})"),
-        ))?;
+        let listen = listen_text.parse().map_err(|e| {
+            invalid(
+                "ingest.hep_stream.listen",
+                format!("{listen_text:?} is not an address like {DEFAULT_STREAM_LISTEN} ({e})"),
+            )
+        })?;
         let defaults = BrokerConfig::default();
         let broker = BrokerConfig {
             buffer_size: raw.buffer_size.unwrap_or(defaults.buffer_size),
@@ -149,10 +151,16 @@ impl LiveConfig {
             rate_per_sub_pps: raw.rate_per_sub_pps.unwrap_or(defaults.rate_per_sub_pps),
         };
         if broker.max_subscribers == 0 {
-            return Err(invalid("ingest.hep_stream.max_subscribers", "must be at least 1".into()));
+            return Err(invalid(
+                "ingest.hep_stream.max_subscribers",
+                "must be at least 1".into(),
+            ));
         }
         if broker.per_sub_queue_len == 0 {
-            return Err(invalid("ingest.hep_stream.per_sub_queue_len", "must be at least 1".into()));
+            return Err(invalid(
+                "ingest.hep_stream.per_sub_queue_len",
+                "must be at least 1".into(),
+            ));
         }
 
         let raw = coordinator.hep_stream;
@@ -233,7 +241,12 @@ mod tests {
         assert!(c.ingest.enable && c.coordinator.enable && c.coordinator.allow_payload);
         assert_eq!(
             c.ingest.broker,
-            BrokerConfig { buffer_size: 0, max_subscribers: 4, per_sub_queue_len: 8, rate_per_sub_pps: 0 }
+            BrokerConfig {
+                buffer_size: 0,
+                max_subscribers: 4,
+                per_sub_queue_len: 8,
+                rate_per_sub_pps: 0
+            }
         );
         assert_eq!(c.ingest.listen.port(), 9999);
         assert_eq!(c.coordinator.history_limit, 20);
@@ -242,7 +255,11 @@ mod tests {
 
     #[test]
     fn listen_override_wins_over_the_file() {
-        let c = load("[ingest.hep_stream]\nlisten = \"127.0.0.1:1\"\n", Some("127.0.0.1:2")).unwrap();
+        let c = load(
+            "[ingest.hep_stream]\nlisten = \"127.0.0.1:1\"\n",
+            Some("127.0.0.1:2"),
+        )
+        .unwrap();
         assert_eq!(c.ingest.listen.port(), 2);
     }
 

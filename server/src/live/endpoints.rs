@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -53,7 +53,14 @@ async fn node_stream(State(node): State<NodeState>, query: Pairs, upgrade: Upgra
     request.filter.local_only = true;
     let payload = payload_allowed(request.include_payload, node.allow_payload, true);
     let history = request.history.min(NODE_MAX_HISTORY);
-    start(&node.broker, request, history, payload, "broker closed", upgrade)
+    start(
+        &node.broker,
+        request,
+        history,
+        payload,
+        "broker closed",
+        upgrade,
+    )
 }
 
 /// `GET /api/v4/stream/hep`: the live stream for logged-in users.
@@ -103,7 +110,14 @@ pub async fn coordinator_stream(
         session.is_admin(),
     );
     let history = request.history.min(coordinator.history_limit);
-    start(broker, request, history, payload, "upstream closed", upgrade)
+    start(
+        broker,
+        request,
+        history,
+        payload,
+        "upstream closed",
+        upgrade,
+    )
 }
 
 fn start(
@@ -190,7 +204,10 @@ mod tests {
     #[test]
     fn bearer_is_read_alone() {
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(bearer(&h).as_deref(), Some("abc"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer(&h), None);

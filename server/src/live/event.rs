@@ -223,6 +223,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use serde_json::{json, Value};
@@ -277,7 +278,12 @@ mod tests {
         let text = event.to_frame_json(true);
         assert!(!text.contains("null"), "{text}");
         let frame: Value = serde_json::from_str(&text).unwrap();
-        let keys: Vec<&str> = frame.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = frame
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys.len(), 5, "{text}");
         for absent in ["src_port", "node_id", "sip", "payload"] {
             assert!(frame.get(absent).is_none(), "{absent} in {text}");
@@ -297,7 +303,10 @@ mod tests {
     fn summarizer_runs_only_for_sip() {
         let mut packet = sip_packet();
         packet.proto_type = ProtoType::Rtcp;
-        assert_eq!(LiveEvent::from_packet(&packet, 0, Some(invite_summary)).sip, None);
+        assert_eq!(
+            LiveEvent::from_packet(&packet, 0, Some(invite_summary)).sip,
+            None
+        );
     }
 
     #[test]
@@ -305,12 +314,19 @@ mod tests {
         let event = LiveEvent::from_packet(&sip_packet(), 0, Some(invite_summary));
         let back = LiveEvent::from_frame_json(&event.to_frame_json(true)).unwrap();
         assert_eq!(back.origin, Origin::Relayed);
-        assert_eq!(LiveEvent { origin: Origin::Local, ..back }, event);
+        assert_eq!(
+            LiveEvent {
+                origin: Origin::Local,
+                ..back
+            },
+            event
+        );
     }
 
     #[test]
     fn frame_reader_accepts_nulls_and_rejects_non_events() {
-        let e = LiveEvent::from_frame_json(r#"{"ts":5,"proto":100,"src_ip":null,"sip":null}"#).unwrap();
+        let e =
+            LiveEvent::from_frame_json(r#"{"ts":5,"proto":100,"src_ip":null,"sip":null}"#).unwrap();
         assert_eq!((e.ts_ms, e.proto, e.src_ip.as_str()), (5, 100, ""));
         assert!(LiveEvent::from_frame_json(r#"{"proto":1}"#).is_err());
         assert!(LiveEvent::from_frame_json("[1,2]").is_err());

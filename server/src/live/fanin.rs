@@ -70,7 +70,12 @@ pub fn next_backoff(current: Duration, options: &RelayOptions) -> Duration {
     current.saturating_mul(2).min(options.max_backoff)
 }
 
-async fn relay(url: String, broker: Arc<Broker>, options: RelayOptions, mut stop: watch::Receiver<bool>) {
+async fn relay(
+    url: String,
+    broker: Arc<Broker>,
+    options: RelayOptions,
+    mut stop: watch::Receiver<bool>,
+) {
     let undecodable = metrics::counter!("hepscope_live_relay_undecodable_total");
     let mut backoff = options.initial_backoff;
     let mut was_up = true;
@@ -98,13 +103,15 @@ async fn relay(url: String, broker: Arc<Broker>, options: RelayOptions, mut stop
                         message = socket.next() => message,
                     };
                     match message {
-                        Some(Ok(Message::Text(text))) => match LiveEvent::from_frame_json(text.as_str()) {
-                            Ok(event) => broker.publish(Arc::new(event)),
-                            Err(e) => {
-                                undecodable.increment(1);
-                                tracing::debug!(node = %url, error = %e, "undecodable live frame skipped");
+                        Some(Ok(Message::Text(text))) => {
+                            match LiveEvent::from_frame_json(text.as_str()) {
+                                Ok(event) => broker.publish(Arc::new(event)),
+                                Err(e) => {
+                                    undecodable.increment(1);
+                                    tracing::debug!(node = %url, error = %e, "undecodable live frame skipped");
+                                }
                             }
-                        },
+                        }
                         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                         Some(Ok(_)) => {}
                     }
@@ -152,7 +159,13 @@ mod tests {
 
     #[test]
     fn upstream_url_asks_for_payloads() {
-        assert_eq!(upstream_url("ws://n:8083/stream"), "ws://n:8083/stream?include_payload=1");
-        assert_eq!(upstream_url("ws://n/stream?proto=1"), "ws://n/stream?proto=1&include_payload=1");
+        assert_eq!(
+            upstream_url("ws://n:8083/stream"),
+            "ws://n:8083/stream?include_payload=1"
+        );
+        assert_eq!(
+            upstream_url("ws://n/stream?proto=1"),
+            "ws://n/stream?proto=1&include_payload=1"
+        );
     }
 }

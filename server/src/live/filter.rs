@@ -35,7 +35,11 @@ impl StreamFilter {
         }
         if !self.methods.is_empty() {
             let Some(sip) = &event.sip else { return false };
-            if !self.methods.iter().any(|m| m.eq_ignore_ascii_case(&sip.method)) {
+            if !self
+                .methods
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(&sip.method))
+            {
                 return false;
             }
         }
@@ -103,7 +107,10 @@ mod tests {
     use crate::live::event::SipSummary;
 
     fn pairs(query: &[(&str, &str)]) -> Vec<(String, String)> {
-        query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn sip(method: &str, resp_code: &str) -> LiveEvent {
@@ -139,7 +146,9 @@ mod tests {
     #[test]
     fn empty_filter_passes_everything() {
         let f = filter(&[]);
-        assert!(f.matches(&sip("INVITE", "")) && f.matches(&other(5)) && f.matches(&other(PROTO_SIP)));
+        assert!(
+            f.matches(&sip("INVITE", "")) && f.matches(&other(5)) && f.matches(&other(PROTO_SIP))
+        );
     }
 
     #[test]
@@ -156,7 +165,10 @@ mod tests {
         assert!(f.matches(&sip("INVITE", "")) && f.matches(&sip("bye", "200")));
         assert!(!f.matches(&sip("REGISTER", "")));
         assert!(f.matches(&other(5)), "non-SIP events pass a method filter");
-        assert!(!f.matches(&other(PROTO_SIP)), "SIP without parsed fields fails it");
+        assert!(
+            !f.matches(&other(PROTO_SIP)),
+            "SIP without parsed fields fails it"
+        );
     }
 
     #[test]
@@ -170,7 +182,11 @@ mod tests {
 
     #[test]
     fn keys_combine_with_and() {
-        let f = filter(&[("proto", "1"), ("method", "INVITE"), ("only_requests", "yes")]);
+        let f = filter(&[
+            ("proto", "1"),
+            ("method", "INVITE"),
+            ("only_requests", "yes"),
+        ]);
         assert!(f.matches(&sip("INVITE", "")));
         assert!(!f.matches(&sip("INVITE", "200")));
         assert!(!f.matches(&sip("BYE", "")));
@@ -198,8 +214,12 @@ mod tests {
         for no in ["0", "false", "", "no", "2"] {
             assert!(!StreamRequest::from_pairs(&pairs(&[("include_payload", no)])).include_payload);
         }
-        let r = StreamRequest::from_pairs(&pairs(&[("history", "20"), ("stats", "1"), ("zzz", "1")]));
+        let r =
+            StreamRequest::from_pairs(&pairs(&[("history", "20"), ("stats", "1"), ("zzz", "1")]));
         assert_eq!((r.history, r.stats), (20, true));
-        assert_eq!(StreamRequest::from_pairs(&pairs(&[("history", "-3")])).history, 0);
+        assert_eq!(
+            StreamRequest::from_pairs(&pairs(&[("history", "-3")])).history,
+            0
+        );
     }
 }

@@ -49,6 +49,8 @@
 //! The server pings every 30 s; a frame not written within 5 s ends the connection; when the broker stops,
 //! it closes with 1001.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 pub mod broker;
 pub mod config;
 pub mod endpoints;
@@ -60,7 +62,7 @@ mod socket;
 
 use std::sync::Arc;
 
-pub use broker::{Broker, BrokerStats, SubscribeError, Subscription, SubscriberStats};
+pub use broker::{Broker, BrokerStats, SubscribeError, SubscriberStats, Subscription};
 pub use config::{BrokerConfig, CoordinatorStreamConfig, IngestStreamConfig, LiveConfig};
 pub use event::{LiveEvent, Origin, SharedEvent, SipSummary, Summarizer};
 pub use filter::{StreamFilter, StreamRequest};

@@ -40,7 +40,8 @@ impl LiveRuntime {
     pub async fn start(config: &LiveConfig) -> anyhow::Result<LiveRuntime> {
         let (stop, stopped) = watch::channel(false);
         let relaying = config.coordinator.enable && !config.coordinator.nodes.is_empty();
-        let broker = (config.ingest.enable || relaying).then(|| Broker::new(config.ingest.broker.clone()));
+        let broker =
+            (config.ingest.enable || relaying).then(|| Broker::new(config.ingest.broker.clone()));
         let mut tasks = Vec::new();
         let mut node_addr = None;
         if let Some(broker) = &broker {
@@ -49,7 +50,9 @@ impl LiveRuntime {
                 let listener = tokio::net::TcpListener::bind(listen)
                     .await
                     .with_context(|| format!("binding the live stream listener on {listen}"))?;
-                let addr = listener.local_addr().context("reading the stream listener address")?;
+                let addr = listener
+                    .local_addr()
+                    .context("reading the stream listener address")?;
                 tracing::info!(%addr, "live stream node endpoint: ws://{addr}/stream");
                 node_addr = Some(addr);
                 let app = node_router(Arc::clone(broker), config.coordinator.allow_payload);
@@ -68,7 +71,12 @@ impl LiveRuntime {
                     connect_timeout: config.coordinator.fan_out_timeout,
                     ..RelayOptions::default()
                 };
-                tasks.extend(spawn_relays(&config.coordinator.nodes, broker, options, &stopped));
+                tasks.extend(spawn_relays(
+                    &config.coordinator.nodes,
+                    broker,
+                    options,
+                    &stopped,
+                ));
             }
             let exported = Arc::clone(broker);
             let mut until = stopped.clone();

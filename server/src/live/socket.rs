@@ -47,7 +47,8 @@ pub(super) async fn pump(socket: WebSocket, mut sub: Subscription, options: Pump
                 break 'run End::Stuck;
             }
         }
-        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
         let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
         let mut last_stats = SubscriberStats::default();
         let mut batch: Vec<SharedEvent> = Vec::with_capacity(BATCH);
@@ -114,12 +115,17 @@ where
         }
         tx.flush().await.is_ok()
     };
-    tokio::time::timeout(WRITE_TIMEOUT, write).await.unwrap_or(false)
+    tokio::time::timeout(WRITE_TIMEOUT, write)
+        .await
+        .unwrap_or(false)
 }
 
 async fn send_one<S>(tx: &mut S, message: Message) -> bool
 where
     S: SinkExt<Message> + Unpin,
 {
-    matches!(tokio::time::timeout(WRITE_TIMEOUT, tx.send(message)).await, Ok(Ok(())))
+    matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, tx.send(message)).await,
+        Ok(Ok(()))
+    )
 }

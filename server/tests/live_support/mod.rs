@@ -56,7 +56,11 @@ pub fn test_summarizer(payload: &[u8]) -> Option<SipSummary> {
 /// HEP3 bytes of a SIP message with the given first line and Call-ID.
 pub fn sip_hep(first_line: &str, call_id: &str, ts_us: Option<i64>) -> Vec<u8> {
     let method = first_line.split(' ').next().unwrap_or("INVITE");
-    let cseq_method = if method == "SIP/2.0" { "INVITE" } else { method };
+    let cseq_method = if method == "SIP/2.0" {
+        "INVITE"
+    } else {
+        method
+    };
     let text = format!(
         "{first_line}\r\nCall-ID: {call_id}\r\nCSeq: 1 {cseq_method}\r\nContent-Length: 0\r\n\r\n"
     );
@@ -72,7 +76,11 @@ pub fn sip_hep(first_line: &str, call_id: &str, ts_us: Option<i64>) -> Vec<u8> {
 }
 
 /// A broker with the given limits and a 1000-event ring.
-pub fn broker(max_subscribers: usize, per_sub_queue_len: usize, rate_per_sub_pps: u32) -> Arc<Broker> {
+pub fn broker(
+    max_subscribers: usize,
+    per_sub_queue_len: usize,
+    rate_per_sub_pps: u32,
+) -> Arc<Broker> {
     Broker::new(BrokerConfig {
         buffer_size: 1000,
         max_subscribers,
@@ -170,7 +178,9 @@ pub async fn connect(
             .headers_mut()
             .insert(*name, HeaderValue::from_str(value).unwrap());
     }
-    tokio_tungstenite::connect_async(request).await.map(|(ws, _)| ws)
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| ws)
 }
 
 /// The HTTP status of a refused handshake.
@@ -191,7 +201,10 @@ pub async fn next_json(ws: &mut Ws) -> Option<Value> {
 pub async fn next_json_within(ws: &mut Ws, wait: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()??.ok()?;
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .ok()??
+            .ok()?;
         match msg {
             Message::Text(text) => return Some(serde_json::from_str(text.as_str()).unwrap()),
             Message::Close(_) => return None,

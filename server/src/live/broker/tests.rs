@@ -34,7 +34,9 @@ fn config(buffer_size: usize, max_subscribers: usize, queue: usize, rate: u32) -
 }
 
 fn drain(sub: &mut Subscription) -> Vec<i64> {
-    std::iter::from_fn(|| sub.try_recv()).map(|e| e.ts_ms).collect()
+    std::iter::from_fn(|| sub.try_recv())
+        .map(|e| e.ts_ms)
+        .collect()
 }
 
 #[test]
@@ -86,7 +88,10 @@ fn full_ring_drops_the_oldest_and_counts_it() {
         broker.publish(event(n, 5));
     }
     let stats = broker.stats();
-    assert_eq!((stats.buffered, stats.dropped_ring_overflow, stats.published), (3, 2, 5));
+    assert_eq!(
+        (stats.buffered, stats.dropped_ring_overflow, stats.published),
+        (3, 2, 5)
+    );
     let mut sub = broker.subscribe(StreamFilter::default(), 10).unwrap();
     let replay: Vec<i64> = sub.take_history().iter().map(|e| e.ts_ms).collect();
     assert_eq!(replay, vec![2, 3, 4]);
@@ -116,7 +121,11 @@ fn full_queue_drops_for_that_subscriber_only() {
     assert_eq!(drain(&mut slow), vec![0, 1]);
     assert_eq!(
         slow.stats(),
-        SubscriberStats { delivered: 2, dropped_backpressure: 8, dropped_rate: 0 }
+        SubscriberStats {
+            delivered: 2,
+            dropped_backpressure: 8,
+            dropped_rate: 0
+        }
     );
     assert_eq!(fast.stats().dropped_backpressure, 0);
     assert_eq!(broker.stats().dropped_backpressure, 8);
@@ -129,9 +138,16 @@ fn rate_limit_drops_beyond_the_burst_and_refills_over_time() {
     let taken = (0..5).filter(|_| bucket.take(start)).count();
     assert_eq!(taken, 3, "starts with one second of tokens");
     assert!(!bucket.take(start + Duration::from_millis(100)));
-    assert!(bucket.take(start + Duration::from_millis(400)), "a third of a second buys one token");
+    assert!(
+        bucket.take(start + Duration::from_millis(400)),
+        "a third of a second buys one token"
+    );
     let later = start + Duration::from_secs(10);
-    assert_eq!((0..10).filter(|_| bucket.take(later)).count(), 3, "burst is capped at one second");
+    assert_eq!(
+        (0..10).filter(|_| bucket.take(later)).count(),
+        3,
+        "burst is capped at one second"
+    );
     let mut unlimited = TokenBucket::new(0, start);
     assert!((0..10_000).all(|_| unlimited.take(start)));
 }
@@ -175,7 +191,11 @@ fn publishing_stays_fast_with_a_never_reading_subscriber() {
         broker.publish(event(n, 5));
     }
     // 50k events to 31 stuck queues must not wait on anyone; generous bound for a loaded debug build.
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(broker.stats().dropped_backpressure, 31 * (50_000 - 256));
 }
 
