@@ -203,31 +203,41 @@ impl Broker {
         if subscribers.is_empty() {
             return;
         }
+        let limited = self.config.rate_per_sub_pps > 0;
         let now = Instant::now();
+        let (mut delivered, mut full, mut limited_out) = (0, 0, 0);
         for sub in subscribers.iter() {
             if !sub.filter.matches(&event) {
                 continue;
             }
-            if !lock(&sub.bucket).take(now) {
+            if limited && !lock(&sub.bucket).take(now) {
                 sub.counters.dropped_rate.fetch_add(1, Ordering::Relaxed);
-                self.totals.dropped_rate.fetch_add(1, Ordering::Relaxed);
+                limited_out += 1;
                 continue;
             }
             match sub.tx.try_send(Arc::clone(&event)) {
                 Ok(()) => {
                     sub.counters.delivered.fetch_add(1, Ordering::Relaxed);
-                    self.totals.delivered.fetch_add(1, Ordering::Relaxed);
+                    delivered += 1;
                 }
                 Err(TrySendError::Full(_)) => {
                     sub.counters
                         .dropped_backpressure
                         .fetch_add(1, Ordering::Relaxed);
-                    self.totals
-                        .dropped_backpressure
-                        .fetch_add(1, Ordering::Relaxed);
+                    full += 1;
                 }
                 // The subscription is being dropped; it unregisters itself.
                 Err(TrySendError::Closed(_)) => {}
+            }
+        }
+        // One update of each shared total per event, not one per subscriber.
+        for (total, n) in [
+            (&self.totals.delivered, delivered),
+            (&self.totals.dropped_backpressure, full),
+            (&self.totals.dropped_rate, limited_out),
+        ] {
+            if n > 0 {
+                total.fetch_add(n, Ordering::Relaxed);
             }
         }
     }
