@@ -21,7 +21,9 @@ use tokio_tungstenite::tungstenite::Message;
 const SUBSCRIBERS: usize = 32;
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         broker_throughput().await;
         latency().await?;
@@ -107,10 +109,13 @@ async fn broker_throughput() {
 
 fn hep(seq: u16) -> Vec<u8> {
     let packet = HepPacket::new(
-        format!("10.0.0.5:{seq}").parse().unwrap_or_else(|_| ([10, 0, 0, 5], seq).into()),
+        format!("10.0.0.5:{seq}")
+            .parse()
+            .unwrap_or_else(|_| ([10, 0, 0, 5], seq).into()),
         ([10, 0, 0, 9], 5060).into(),
         ProtoType::Sip,
-        b"OPTIONS sip:probe@example.com SIP/2.0\r\nCall-ID: bench\r\nCSeq: 1 OPTIONS\r\n\r\n".to_vec(),
+        b"OPTIONS sip:probe@example.com SIP/2.0\r\nCall-ID: bench\r\nCSeq: 1 OPTIONS\r\n\r\n"
+            .to_vec(),
     );
     encode(&packet, false).unwrap_or_default()
 }
@@ -119,13 +124,18 @@ async fn latency() -> anyhow::Result<()> {
     let count: u16 = 5000;
     let broker = Broker::new(config(256, 0));
     let sink = Arc::new(BrokerSink::new(Arc::clone(&broker), None));
-    let receiver = HepReceiver::start("127.0.0.1:0".parse()?, Arc::new(Intake::new(sink, None))).await?;
+    let receiver =
+        HepReceiver::start("127.0.0.1:0".parse()?, Arc::new(Intake::new(sink, None))).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let node = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(listener, node_router(Arc::clone(&broker), false), async move {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(server::serve(
+        listener,
+        node_router(Arc::clone(&broker), false),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{node}/stream")).await?;
     while broker.stats().subscribers == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -155,8 +165,13 @@ async fn latency() -> anyhow::Result<()> {
             break;
         };
         let now = Instant::now();
-        let Ok(event) = LiveEvent::from_frame_json(text.as_str()) else { continue };
-        if let Some(sent) = sent_at.get(usize::from(event.src_port)).and_then(|s| s.get()) {
+        let Ok(event) = LiveEvent::from_frame_json(text.as_str()) else {
+            continue;
+        };
+        if let Some(sent) = sent_at
+            .get(usize::from(event.src_port))
+            .and_then(|s| s.get())
+        {
             latencies.push(now.duration_since(*sent));
         }
     }
@@ -166,7 +181,10 @@ async fn latency() -> anyhow::Result<()> {
         let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
         latencies.get(i).copied().unwrap_or_default()
     };
-    println!("HEP in (UDP, 2000/s) to WebSocket out, {} of {count} frames:", latencies.len());
+    println!(
+        "HEP in (UDP, 2000/s) to WebSocket out, {} of {count} frames:",
+        latencies.len()
+    );
     println!(
         "  p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         pct(0.50).as_secs_f64() * 1e3,

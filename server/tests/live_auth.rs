@@ -189,3 +189,43 @@ async fn history_is_capped_by_history_limit() {
     assert_eq!(got, vec![7, 8, 9]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn main_server_stops_promptly_with_a_stream_open() {
+    let broker = broker(32, 256, 0);
+    let auth = auth_state();
+    let state = AppState {
+        config: Arc::new(config()),
+        auth: auth.clone(),
+        live: LiveState::new(
+            Some(Arc::clone(&broker)),
+            CoordinatorStreamConfig {
+                enable: true,
+                ..CoordinatorStreamConfig::default()
+            },
+        ),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(server::serve(listener, router(state), async move {
+        let _ = stopped.await;
+    }));
+    let t = token(&auth, "viewer", Role::Viewer);
+    let _ws = connect(
+        &format!("ws://{addr}/api/v4/stream/hep?access_token={t}"),
+        &[],
+    )
+    .await
+    .unwrap();
+    assert!(
+        live_support::eventually(std::time::Duration::from_secs(5), || async {
+            broker.stats().subscribers == 1
+        })
+        .await
+    );
+    let _ = stop.send(());
+    let result = tokio::time::timeout(std::time::Duration::from_secs(3), served).await;
+    assert!(result.is_ok(), "serve waited for the open stream");
+    broker.close();
+}

@@ -20,7 +20,9 @@ pub const WARN_INTERVAL: Duration = Duration::from_secs(10);
 /// The transport a packet arrived on (a metrics label).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
+    /// One datagram, one packet.
     Udp,
+    /// A length-framed stream.
     Tcp,
 }
 

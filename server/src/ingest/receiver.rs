@@ -14,10 +14,22 @@ use super::{tcp, udp, Intake};
 /// Why the receiver could not start. The address is in the message.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    /// The UDP socket could not be bound (address in use, not local, no permission).
     #[error("binding HEP UDP on {addr}: {source}")]
-    BindUdp { addr: SocketAddr, source: io::Error },
+    BindUdp {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The TCP listener could not be bound on the UDP socket's address.
     #[error("binding HEP TCP on {addr}: {source}")]
-    BindTcp { addr: SocketAddr, source: io::Error },
+    BindTcp {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: io::Error,
+    },
 }
 
 /// The running UDP and TCP receive loops.

@@ -16,6 +16,7 @@ pub const DEFAULT_STREAM_LISTEN: &str = "127.0.0.1:8083";
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawIngest {
+    /// `[ingest.hep_stream]`.
     #[serde(default)]
     pub hep_stream: RawIngestStream,
 }
@@ -24,10 +25,15 @@ pub struct RawIngest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawIngestStream {
+    /// Publish decoded HEP to the broker and serve the node endpoint (default false).
     pub enable: Option<bool>,
+    /// Events kept for history (default 10000; 0 = none).
     pub buffer_size: Option<usize>,
+    /// Subscribers at once (default 32).
     pub max_subscribers: Option<usize>,
+    /// Queue length per subscriber (default 256).
     pub per_sub_queue_len: Option<usize>,
+    /// Events per second per subscriber (default 500; 0 = unlimited).
     pub rate_per_sub_pps: Option<u32>,
     /// Address of the unauthenticated node endpoint `GET /stream`.
     pub listen: Option<String>,
@@ -37,6 +43,7 @@ pub struct RawIngestStream {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCoordinator {
+    /// `[coordinator.hep_stream]`.
     #[serde(default)]
     pub hep_stream: RawCoordinatorStream,
 }
@@ -45,9 +52,13 @@ pub struct RawCoordinator {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCoordinatorStream {
+    /// Serve `GET /api/v4/stream/hep` (default false).
     pub enable: Option<bool>,
+    /// Admins who ask get payloads (default false).
     pub allow_payload: Option<bool>,
+    /// Connect timeout for upstream nodes, ms (default 2000).
     pub fan_out_timeout_ms: Option<u64>,
+    /// Cap on `history=N` (default 200).
     pub history_limit: Option<usize>,
     /// Upstream node stream URLs, e.g. `ws://10.0.0.7:8083/stream`.
     #[serde(default)]
@@ -85,6 +96,7 @@ pub struct IngestStreamConfig {
     pub enable: bool,
     /// Address of the node endpoint.
     pub listen: SocketAddr,
+    /// Ring and subscriber limits.
     pub broker: BrokerConfig,
 }
 
@@ -118,7 +130,9 @@ impl Default for CoordinatorStreamConfig {
 /// Both halves of the live stream's settings.
 #[derive(Clone, Debug)]
 pub struct LiveConfig {
+    /// `[ingest.hep_stream]`.
     pub ingest: IngestStreamConfig,
+    /// `[coordinator.hep_stream]`.
     pub coordinator: CoordinatorStreamConfig,
 }
 
