@@ -44,6 +44,15 @@ pub struct RawConfig {
     pub auth: RawAuth,
     #[serde(default)]
     pub users: Vec<RawUser>,
+    /// `[hep]`: the HEP receiver.
+    #[serde(default)]
+    pub hep: crate::ingest::RawHep,
+    /// `[ingest.hep_stream]`: the live broker and node endpoint.
+    #[serde(default)]
+    pub ingest: crate::live::config::RawIngest,
+    /// `[coordinator.hep_stream]`: the session-protected stream and fan-in.
+    #[serde(default)]
+    pub coordinator: crate::live::config::RawCoordinator,
     /// `[[homer]]`: HOMER 7 backends.
     #[serde(default)]
     pub homer: Vec<HomerBackendConfig>,
@@ -126,6 +135,12 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub dist_dir: Option<PathBuf>,
+    /// `--hep-listen` / `HEPSCOPE_HEP_LISTEN` (the flag is read by clap with its `env`).
+    pub hep_listen: Option<String>,
+    /// `--no-hep`: do not run the HEP receiver.
+    pub no_hep: bool,
+    /// `--stream-listen` / `HEPSCOPE_STREAM_LISTEN`.
+    pub stream_listen: Option<String>,
 }
 
 /// A source of environment variables: the process environment in `main`, a map in tests.
@@ -192,6 +207,10 @@ pub struct Config {
     pub store: StoreConfig,
     /// Address aliases.
     pub aliases: Vec<AliasConfig>,
+    /// The HEP receiver.
+    pub hep: crate::ingest::HepConfig,
+    /// The live stream.
+    pub live: crate::live::LiveConfig,
     /// The file the config came from, if any (for messages).
     pub source: Option<PathBuf>,
 }
@@ -377,6 +396,22 @@ impl Config {
             .into_iter()
             .map(alias_config)
             .collect::<Result<Vec<_>, _>>()?;
+        let hep = crate::ingest::HepConfig::from_raw(
+            raw.hep,
+            overrides
+                .hep_listen
+                .clone()
+                .or_else(|| env.var("HEPSCOPE_HEP_LISTEN")),
+            overrides.no_hep,
+        )?;
+        let live = crate::live::LiveConfig::from_raw(
+            raw.ingest,
+            raw.coordinator,
+            overrides
+                .stream_listen
+                .clone()
+                .or_else(|| env.var("HEPSCOPE_STREAM_LISTEN")),
+        )?;
 
         Ok(Config {
             listen,
@@ -387,6 +422,8 @@ impl Config {
             homer,
             store,
             aliases,
+            hep,
+            live,
             source,
         })
     }

@@ -10,6 +10,8 @@ pub mod config;
 pub mod error;
 pub mod hep;
 pub mod homer;
+pub mod ingest;
+pub mod live;
 pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
@@ -52,11 +54,19 @@ pub struct AppState {
     pub backends: Arc<BackendRegistry>,
     /// The embedded HEP store, when `[store] enabled` (the default).
     pub store: Option<Store>,
+    /// The live stream behind `GET /api/v4/stream/hep`; disabled until `live::LiveRuntime` provides it.
+    pub live: live::LiveState,
 }
 
 impl FromRef<AppState> for AuthState {
     fn from_ref(state: &AppState) -> AuthState {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for live::LiveState {
+    fn from_ref(state: &AppState) -> live::LiveState {
+        state.live.clone()
     }
 }
 
@@ -103,6 +113,7 @@ impl AppState {
                 auth,
                 backends,
                 store,
+                live: live::LiveState::disabled(),
             },
             bootstrap,
         ))
@@ -125,6 +136,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/v4/stream/hep", get(live::endpoints::coordinator_stream))
         .with_state(state.clone())
         .merge(protected)
         .fallback(api_not_found)

@@ -2,10 +2,13 @@
 
 use std::io::BufRead;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use server::config::{Config, Overrides, ProcessEnv};
+use server::ingest::{Fanout, HepReceiver, Intake};
+use server::live::LiveRuntime;
 use server::{router, serve, shutdown, telemetry, AppState};
 
 /// SIP call tracing for support staff, in the browser.
@@ -24,6 +27,15 @@ struct Cli {
     /// Trunk's output directory with index.html.
     #[arg(long = "dist", global = true, env = "HEPSCOPE_DIST_DIR")]
     dist_dir: Option<PathBuf>,
+    /// Address of the HEP receiver, UDP and TCP (default 127.0.0.1:9060).
+    #[arg(long, global = true, env = "HEPSCOPE_HEP_LISTEN")]
+    hep_listen: Option<String>,
+    /// Do not run the HEP receiver.
+    #[arg(long, global = true)]
+    no_hep: bool,
+    /// Address of the unauthenticated node live stream `GET /stream` (default 127.0.0.1:8083).
+    #[arg(long, global = true, env = "HEPSCOPE_STREAM_LISTEN")]
+    stream_listen: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -49,6 +61,9 @@ fn main() -> anyhow::Result<()> {
         listen: cli.listen.clone(),
         data_dir: cli.data_dir.clone(),
         dist_dir: cli.dist_dir.clone(),
+        hep_listen: cli.hep_listen.clone(),
+        no_hep: cli.no_hep,
+        stream_listen: cli.stream_listen.clone(),
     };
     let config = Config::load(cli.config.as_deref(), &overrides, &ProcessEnv)?;
     let demo = matches!(cli.command, Some(Command::Demo));
@@ -59,17 +74,42 @@ fn main() -> anyhow::Result<()> {
         .block_on(run(config, demo))
 }
 
-async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
+async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     telemetry::metrics_handle();
     let listen = config.listen;
     if let Some(source) = &config.source {
         tracing::info!(file = %source.display(), "config loaded");
     }
+    if demo {
+        config.live.ingest.enable = true;
+        config.live.coordinator.enable = true;
+    }
+    let hep = config.hep.clone();
+    let live = LiveRuntime::start(&config.live).await?;
     let entries = server::backends::homer_registry_entries(&config, &ProcessEnv).await?;
     if entries.is_empty() {
         tracing::info!("no HOMER 7 backend configured");
     }
-    let (state, bootstrap) = AppState::from_config(config, entries)?;
+    let (mut state, bootstrap) = AppState::from_config(config, entries)?;
+    state.live = live.state();
+    let mut sinks = Fanout::new();
+    if let Some(store) = &state.store {
+        sinks = sinks.with(Arc::new(store.clone()));
+    }
+    if let Some(sink) = live.sink(Some(server::live::summarize::sip_summary)) {
+        sinks = sinks.with(sink);
+    }
+    let receiver = if hep.enable {
+        let intake = Arc::new(Intake::new(Arc::new(sinks), hep.capture_password.clone()));
+        let receiver = HepReceiver::start(hep.listen, intake).await?;
+        println!("HEP receiver on udp/tcp {}", receiver.udp_addr());
+        Some(receiver)
+    } else {
+        None
+    };
+    if let Some(addr) = live.node_addr() {
+        println!("live stream node endpoint on ws://{addr}/stream");
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding the web listener on {listen}"))?;
@@ -84,7 +124,12 @@ async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
             "demo: the embedded store and its traffic generator are not built yet; serving only"
         );
     }
-    serve(listener, router(state), shutdown::signal()).await
+    let served = serve(listener, router(state), shutdown::signal()).await;
+    if let Some(receiver) = receiver {
+        receiver.stop().await;
+    }
+    live.stop().await;
+    served
 }
 
 fn hash_password() -> anyhow::Result<()> {

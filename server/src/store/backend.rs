@@ -65,3 +65,9 @@ impl V3Backend for EmbeddedBackend {
         })
     }
 }
+
+impl crate::ingest::PacketSink for Store {
+    fn accept(&self, packet: &std::sync::Arc<crate::hep::HepPacket>, received_at_us: i64) {
+        self.ingest(packet.as_ref().clone(), received_at_us);
+    }
+}

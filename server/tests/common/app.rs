@@ -56,6 +56,7 @@ impl TestServer {
             listen: Some("127.0.0.1:0".into()),
             data_dir: Some(data.clone()),
             dist_dir: Some(dist.clone()),
+            ..Overrides::default()
         };
         let config = Config::from_raw(raw, None, &overrides, &env).unwrap();
         let (state, _) = AppState::from_config(config, Vec::new()).unwrap();

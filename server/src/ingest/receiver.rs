@@ -1,0 +1,109 @@
+//! [`HepReceiver`]: binds HEP over UDP and TCP on one address, runs both loops as tasks, and stops them on
+//! request.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{tcp, udp, Intake};
+
+/// Why the receiver could not start. The address is in the message.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The UDP socket could not be bound (address in use, not local, no permission).
+    #[error("binding HEP UDP on {addr}: {source}")]
+    BindUdp {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The TCP listener could not be bound on the UDP socket's address.
+    #[error("binding HEP TCP on {addr}: {source}")]
+    BindTcp {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+/// The running UDP and TCP receive loops.
+pub struct HepReceiver {
+    udp_addr: SocketAddr,
+    tcp_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl HepReceiver {
+    /// Binds UDP on `listen`, then TCP on the same address and port (the port UDP got, when `listen` asks
+    /// for port 0), and starts both loops.
+    ///
+    /// # Errors
+    /// Either bind fails.
+    pub async fn start(
+        listen: SocketAddr,
+        intake: Arc<Intake>,
+    ) -> Result<HepReceiver, IngestError> {
+        let socket = UdpSocket::bind(listen)
+            .await
+            .map_err(|source| IngestError::BindUdp {
+                addr: listen,
+                source,
+            })?;
+        let udp_addr = socket.local_addr().map_err(|source| IngestError::BindUdp {
+            addr: listen,
+            source,
+        })?;
+        let listener =
+            TcpListener::bind(udp_addr)
+                .await
+                .map_err(|source| IngestError::BindTcp {
+                    addr: udp_addr,
+                    source,
+                })?;
+        let tcp_addr = listener
+            .local_addr()
+            .map_err(|source| IngestError::BindTcp {
+                addr: udp_addr,
+                source,
+            })?;
+        let (stop, stopped) = watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(udp::run(socket, Arc::clone(&intake), stopped.clone())),
+            tokio::spawn(tcp::run(listener, intake, stopped)),
+        ];
+        tracing::info!(%udp_addr, "HEP receiver listening on UDP and TCP");
+        Ok(HepReceiver {
+            udp_addr,
+            tcp_addr,
+            stop,
+            tasks,
+        })
+    }
+
+    /// The bound UDP address.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    /// The bound TCP address.
+    pub fn tcp_addr(&self) -> SocketAddr {
+        self.tcp_addr
+    }
+
+    /// Stops both loops and every TCP connection, and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "a HEP receive loop ended abnormally");
+            }
+        }
+    }
+}
