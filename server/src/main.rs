@@ -1,4 +1,4 @@
-//! The `hepscope` command: `serve` (default), `demo`, `hash-password`.
+//! The `hepscope` command: `serve` (default), `demo`, `send-hep`, `hash-password`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -36,12 +36,17 @@ enum Command {
     Demo,
     /// Read a password from standard input and print its argon2 hash for `[[users]]` in the config.
     HashPassword,
+    /// Send generated demo traffic (SIP, RTCP, logs as HEP3) to any HEP server, e.g. a Homer.
+    SendHep(server::demo::SendHepArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::HashPassword) = cli.command {
         return hash_password();
+    }
+    if let Some(Command::SendHep(args)) = &cli.command {
+        return send_hep(args);
     }
     telemetry::init_tracing();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -76,9 +81,25 @@ async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         println!("(printed once; it is stored hashed in the data dir; set HEPSCOPE_ADMIN_PASSWORD to change it)");
     }
     if demo {
-        tracing::warn!("demo: the embedded store and its traffic generator are not built yet; serving only");
+        tracing::warn!(
+            "demo: the embedded store and its traffic generator are not built yet; serving only"
+        );
     }
     serve(listener, router(state), shutdown::signal()).await
+}
+
+fn send_hep(args: &server::demo::SendHepArgs) -> anyhow::Result<()> {
+    telemetry::init_tracing();
+    let stats = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(server::demo::send_hep(args, shutdown::signal()))?;
+    println!(
+        "sent {} HEP packets to {} ({} failed)",
+        stats.sent, args.to, stats.errors
+    );
+    Ok(())
 }
 
 fn hash_password() -> anyhow::Result<()> {
