@@ -166,8 +166,14 @@ async fn generator_backfill_covers_every_scenario_over_udp_and_tcp() {
         assert!(finals.contains(&code), "no {code} in {finals:?}");
     }
     assert!(finals.contains(&408) || finals.contains(&480), "{finals:?}");
-    assert!(finals.iter().any(|c| [503, 404, 603].contains(c)), "{finals:?}");
-    assert!(ringing.difference(&ended).next().is_some(), "no ringing-only call");
+    assert!(
+        finals.iter().any(|c| [503, 404, 603].contains(c)),
+        "{finals:?}"
+    );
+    assert!(
+        ringing.difference(&ended).next().is_some(),
+        "no ringing-only call"
+    );
 
     // The three legs of a call share X-Acme-Call-ID.
     let mut legs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -199,7 +205,10 @@ async fn generator_backfill_covers_every_scenario_over_udp_and_tcp() {
         .iter()
         .filter_map(|(_, m)| m.method().map(|x| format!("{x:?}")))
         .collect();
-    assert!(methods.contains("Register") && methods.contains("Options"), "{methods:?}");
+    assert!(
+        methods.contains("Register") && methods.contains("Options"),
+        "{methods:?}"
+    );
     assert!(all.iter().any(|p| p.src.is_ipv6()));
     let mut per_call: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, m) in &sip {
@@ -218,7 +227,10 @@ async fn generator_backfill_covers_every_scenario_over_udp_and_tcp() {
     assert!(rtcp
         .iter()
         .all(|(p, _)| sip_calls.contains(p.correlation_id.as_deref().unwrap())));
-    let types: BTreeSet<u64> = rtcp.iter().filter_map(|(_, j)| j["type"].as_u64()).collect();
+    let types: BTreeSet<u64> = rtcp
+        .iter()
+        .filter_map(|(_, j)| j["type"].as_u64())
+        .collect();
     assert_eq!(types, BTreeSet::from([200, 201]));
     assert!(rtcp.iter().any(|(_, j)| {
         j["report_blocks"][0]["fraction_lost"]
@@ -227,7 +239,10 @@ async fn generator_backfill_covers_every_scenario_over_udp_and_tcp() {
     }));
 
     // Logs tied to calls.
-    let logs: Vec<&&HepPacket> = all.iter().filter(|p| p.proto_type == ProtoType::Log).collect();
+    let logs: Vec<&&HepPacket> = all
+        .iter()
+        .filter(|p| p.proto_type == ProtoType::Log)
+        .collect();
     assert!(!logs.is_empty());
     assert!(logs
         .iter()
