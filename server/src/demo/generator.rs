@@ -109,7 +109,7 @@ pub async fn run(
                     lanes.counters().error(lane, "encode");
                 }
             }
-            if dispatched % BURST_SLICE == 0 {
+            if dispatched.is_multiple_of(BURST_SLICE) {
                 let pause_until = slice_started + burst_slice_time;
                 tokio::select! {
                     () = &mut shutdown => break 'run,

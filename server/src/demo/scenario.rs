@@ -101,7 +101,7 @@ impl ScenarioSource {
         self.calls += 1;
         let seed = self.rng.next_u64();
         let mut packets = self.play(kind, seed, start_us);
-        if self.calls % CALLS_PER_REGISTER == 0 {
+        if self.calls.is_multiple_of(CALLS_PER_REGISTER) {
             let at = start_us + self.rng.range(0, 5_000_000);
             packets.extend(register(self.rng.next_u64(), at));
         }

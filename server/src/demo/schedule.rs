@@ -91,7 +91,7 @@ impl Schedule {
             let lane = match self.transport {
                 HepTransport::Udp => Lane::Udp,
                 HepTransport::Tcp => Lane::Tcp,
-                HepTransport::Both if self.calls % 2 == 0 => Lane::Udp,
+                HepTransport::Both if self.calls.is_multiple_of(2) => Lane::Udp,
                 HepTransport::Both => Lane::Tcp,
             };
             self.calls += 1;
