@@ -79,7 +79,9 @@ pub struct DemoConfig {
     pub target: SocketAddr,
     /// UDP, TCP, or calls alternating between both.
     pub transport: HepTransport,
-    /// Positive and finite; see [`DemoConfig::rate_unit`].
+    /// Positive and finite; see [`DemoConfig::rate_unit`]. Calls last up to about five minutes and
+    /// their packets are generated when they start, so memory grows with rate × call length (about
+    /// 1 MB per call per second).
     pub rate: f64,
     /// Calls per second or packets per second.
     pub rate_unit: RateUnit,
