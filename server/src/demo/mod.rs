@@ -81,7 +81,7 @@ pub struct DemoConfig {
     pub transport: HepTransport,
     /// Positive and finite; see [`DemoConfig::rate_unit`]. Calls last up to about five minutes and
     /// their packets are generated when they start, so memory grows with rate × call length (about
-    /// 1 MB per call per second).
+    /// 5 MB for each call per second).
     pub rate: f64,
     /// Calls per second or packets per second.
     pub rate_unit: RateUnit,
