@@ -7,9 +7,12 @@
 pub mod auth;
 pub mod backends;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod hep;
 pub mod homer;
+pub mod import;
+pub mod import_http;
 pub mod ingest;
 pub mod live;
 pub mod pcap;
@@ -122,7 +125,12 @@ impl AppState {
 
 /// The whole HTTP app.
 pub fn router(state: AppState) -> Router {
-    let mut protected = Router::new().route("/me", get(auth::me));
+    let mut protected = Router::new().route("/me", get(auth::me)).route(
+        "/import",
+        post(import_http::import_endpoint).layer(axum::extract::DefaultBodyLimit::max(
+            import_http::MAX_IMPORT_BYTES,
+        )),
+    );
     if let Some(store) = &state.store {
         protected = protected.merge(store::sql_api::router(store.clone()));
     }

@@ -1,4 +1,4 @@
-//! The `hepscope` command: `serve` (default), `demo`, `hash-password`.
+//! The `hepscope` command: `serve` (default), `demo`, `send-hep`, `hash-password`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -46,14 +46,24 @@ enum Command {
     Serve,
     /// Serve with the embedded store and generated demo traffic.
     Demo,
+    /// Store a pcap or pcapng capture (SIP over UDP/TCP, HEP datagrams) in the embedded store.
+    Import {
+        /// The capture file.
+        file: PathBuf,
+    },
     /// Read a password from standard input and print its argon2 hash for `[[users]]` in the config.
     HashPassword,
+    /// Send generated demo traffic (SIP, RTCP, logs as HEP3) to any HEP server, e.g. a Homer.
+    SendHep(server::demo::SendHepArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::HashPassword) = cli.command {
         return hash_password();
+    }
+    if let Some(Command::SendHep(args)) = &cli.command {
+        return send_hep(args);
     }
     telemetry::init_tracing();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -66,6 +76,9 @@ fn main() -> anyhow::Result<()> {
         stream_listen: cli.stream_listen.clone(),
     };
     let config = Config::load(cli.config.as_deref(), &overrides, &ProcessEnv)?;
+    if let Some(Command::Import { file }) = &cli.command {
+        return import(config, file);
+    }
     let demo = matches!(cli.command, Some(Command::Demo));
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -119,17 +132,54 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         println!("Log in as admin with the password {password}");
         println!("(printed once; it is stored hashed in the data dir; set HEPSCOPE_ADMIN_PASSWORD to change it)");
     }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if demo {
-        tracing::warn!(
-            "demo: the embedded store and its traffic generator are not built yet; serving only"
-        );
+        match &receiver {
+            Some(r) => {
+                let target = std::net::SocketAddr::new(
+                    std::net::Ipv4Addr::LOCALHOST.into(),
+                    r.udp_addr().port(),
+                );
+                let seed = jiff::Timestamp::now().as_second().unsigned_abs();
+                let mut stop = stop_rx.clone();
+                tokio::spawn(async move {
+                    let config = server::demo::DemoConfig::for_local_receiver(target, seed);
+                    let stopped = async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    };
+                    if let Err(e) = server::demo::run(config, stopped).await {
+                        tracing::error!(error = %e, "demo traffic stopped");
+                    }
+                });
+                println!("demo traffic: HEP over UDP and TCP to {target}");
+            }
+            None => tracing::warn!("demo: the HEP receiver is off (--no-hep), so no demo traffic"),
+        }
     }
-    let served = serve(listener, router(state), shutdown::signal()).await;
+    let shutdown = async move {
+        shutdown::signal().await;
+        let _ = stop_tx.send(true);
+    };
+    let served = serve(listener, router(state), shutdown).await;
     if let Some(receiver) = receiver {
         receiver.stop().await;
     }
     live.stop().await;
     served
+}
+
+fn send_hep(args: &server::demo::SendHepArgs) -> anyhow::Result<()> {
+    telemetry::init_tracing();
+    let stats = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(server::demo::send_hep(args, shutdown::signal()))?;
+    println!(
+        "sent {} HEP packets to {} ({} failed)",
+        stats.sent, args.to, stats.errors
+    );
+    Ok(())
 }
 
 fn hash_password() -> anyhow::Result<()> {
@@ -144,5 +194,26 @@ fn hash_password() -> anyhow::Result<()> {
         anyhow::bail!("the password is empty");
     }
     println!("{}", server::users::hash_password(password)?);
+    Ok(())
+}
+
+fn import(config: Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    if !config.store.enabled {
+        anyhow::bail!("the embedded store is disabled ([store] enabled = false)");
+    }
+    let store = server::store::Store::open(config.store.clone(), config.aliases.clone())
+        .context("opening the embedded store")?;
+    let now_us = jiff::Timestamp::now().as_microsecond();
+    let report = server::import_http::import_capture(&store, &bytes, now_us)
+        .with_context(|| format!("importing {}", file.display()))?;
+    println!(
+        "stored {} packets from {} ({} SIP, {} HEP, {} skipped)",
+        report.stored,
+        file.display(),
+        report.sip,
+        report.hep,
+        report.skipped
+    );
     Ok(())
 }

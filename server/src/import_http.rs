@@ -1,0 +1,102 @@
+//! Capture import into the embedded store: `POST /api/import` (admins) and `hepscope import FILE`.
+//! The whole file is read first; a file that cannot be read stores nothing, and what is read is stored
+//! in one transaction.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::auth::Session;
+use crate::error::json_error;
+use crate::import::packets_from_capture;
+use crate::store::Store;
+use crate::AppState;
+
+/// Largest capture accepted over HTTP.
+pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
+
+/// What an import stored.
+#[derive(Debug, Serialize)]
+pub struct ImportReport {
+    /// Packets stored.
+    pub stored: usize,
+    /// SIP messages found in UDP/TCP payloads.
+    pub sip: usize,
+    /// HEP packets found in UDP datagrams.
+    pub hep: usize,
+    /// Payloads and frames left out (not SIP, undecodable HEP, non-IP frames, fragments …).
+    pub skipped: usize,
+}
+
+/// Why an import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("not a readable capture: {0}")]
+    Capture(#[from] crate::import::ImportError),
+    #[error("the capture holds no SIP or HEP packets ({skipped} payloads skipped)")]
+    Empty { skipped: usize },
+    #[error("storing the capture failed, nothing was stored: {0}")]
+    Store(String),
+}
+
+/// Reads a capture and stores all of it, or nothing. Blocks (SQLite): call it off the async runtime.
+///
+/// # Errors
+/// An unreadable file, a capture without SIP or HEP, or a store error.
+pub fn import_capture(
+    store: &Store,
+    bytes: &[u8],
+    now_us: i64,
+) -> Result<ImportReport, ImportFailure> {
+    let capture = packets_from_capture(bytes)?;
+    let skipped = capture.skipped.total();
+    if capture.packets.is_empty() {
+        return Err(ImportFailure::Empty { skipped });
+    }
+    let batch = capture.packets.into_iter().map(|p| (p, now_us)).collect();
+    let stored = store
+        .ingest_batch(batch)
+        .map_err(|e| ImportFailure::Store(e.to_string()))?;
+    Ok(ImportReport {
+        stored,
+        sip: capture.sip,
+        hep: capture.hep,
+        skipped,
+    })
+}
+
+/// `POST /api/import`: the request body is a pcap or pcapng file.
+pub async fn import_endpoint(
+    State(state): State<AppState>,
+    session: Session,
+    body: Bytes,
+) -> Response {
+    if !session.is_admin() {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "importing captures needs the admin role",
+        );
+    }
+    let Some(store) = state.store.clone() else {
+        return json_error(
+            StatusCode::CONFLICT,
+            "the embedded store is disabled ([store] enabled = false)",
+        );
+    };
+    let now_us = jiff::Timestamp::now().as_microsecond();
+    let result = tokio::task::spawn_blocking(move || import_capture(&store, &body, now_us)).await;
+    match result {
+        Ok(Ok(report)) => (StatusCode::CREATED, Json(report)).into_response(),
+        Ok(Err(e @ ImportFailure::Store(_))) => {
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
+        Ok(Err(e)) => json_error(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(e) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("import task failed: {e}"),
+        ),
+    }
+}
