@@ -84,8 +84,12 @@ impl AuthState {
             iat: now,
             exp: now.saturating_add(ttl),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.inner.encoding)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a session token: {e}")))?;
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.inner.encoding,
+        )
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a session token: {e}")))?;
         Ok((token, claims))
     }
 
@@ -94,8 +98,7 @@ impl AuthState {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &validation).ok()?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &validation).ok()?;
         let user = self.inner.users.get(&data.claims.sub)?;
         Some(Session {
             username: user.username.clone(),
@@ -110,7 +113,9 @@ impl AuthState {
         } else {
             ""
         };
-        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+        format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        )
     }
 }
 
@@ -166,7 +171,11 @@ where
 
 /// Middleware: every request below it needs a session (401 JSON otherwise); the session is stored in the
 /// request's extensions for handlers.
-pub async fn require_session(State(auth): State<AuthState>, mut request: Request, next: Next) -> Response {
+pub async fn require_session(
+    State(auth): State<AuthState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     match token_from_headers(request.headers()).and_then(|t| auth.verify(&t)) {
         Some(session) => {
             request.extensions_mut().insert(session);
@@ -182,8 +191,12 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
-    let Json(request) =
-        body.map_err(|e| AppError::BadRequest(format!("expected {{\"username\", \"password\"}}: {}", e.body_text())))?;
+    let Json(request) = body.map_err(|e| {
+        AppError::BadRequest(format!(
+            "expected {{\"username\", \"password\"}}: {}",
+            e.body_text()
+        ))
+    })?;
     let keys = vec![
         format!("ip:{}", peer.ip()),
         format!("user:{}", request.username),
@@ -298,10 +311,16 @@ mod tests {
     #[test]
     fn cookie_or_bearer_carries_the_token() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=b; hepscope_session=tok; c=d"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=b; hepscope_session=tok; c=d"),
+        );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("tok"));
         let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer xyz"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer xyz"),
+        );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("xyz"));
     }
 }

@@ -284,7 +284,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let value: u64 = rest.get(..digits)?.parse().ok()?;
         rest = rest.get(digits..)?;
         let letters = rest
@@ -331,13 +333,8 @@ mod tests {
 
     #[test]
     fn defaults_apply_without_a_file() {
-        let config = Config::from_raw(
-            RawConfig::default(),
-            None,
-            &Overrides::default(),
-            &env(&[]),
-        )
-        .unwrap();
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.data_dir, PathBuf::from("./data"));
         assert_eq!(config.auth.session_ttl, Duration::from_secs(12 * 3600));

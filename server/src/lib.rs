@@ -79,12 +79,13 @@ impl AppState {
 
 /// The whole HTTP app.
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .route("/me", get(auth::me))
-        .route_layer(middleware::from_fn_with_state(
-            state.auth.clone(),
-            auth::require_session,
-        ));
+    let protected =
+        Router::new()
+            .route("/me", get(auth::me))
+            .route_layer(middleware::from_fn_with_state(
+                state.auth.clone(),
+                auth::require_session,
+            ));
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
@@ -134,7 +135,10 @@ async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Respons
 /// Refuses state-changing API requests sent from another origin (a CSRF guard on top of SameSite=Lax):
 /// when a browser sends an `Origin` header, its host must be the `Host` the request was sent to.
 async fn same_origin_writes(request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe {
         let headers = request.headers();
         if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {

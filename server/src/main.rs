@@ -76,7 +76,9 @@ async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
         println!("(printed once; it is stored hashed in the data dir; set HEPSCOPE_ADMIN_PASSWORD to change it)");
     }
     if demo {
-        tracing::warn!("demo: the embedded store and its traffic generator are not built yet; serving only");
+        tracing::warn!(
+            "demo: the embedded store and its traffic generator are not built yet; serving only"
+        );
     }
     serve(listener, router(state), shutdown::signal()).await
 }

@@ -100,7 +100,9 @@ mod tests {
             assert!(limiter.check(&keys, t0).is_ok(), "attempt {i}");
             limiter.record_failure(&keys, t0);
         }
-        let wait = limiter.check(&keys, t0 + Duration::from_secs(10)).unwrap_err();
+        let wait = limiter
+            .check(&keys, t0 + Duration::from_secs(10))
+            .unwrap_err();
         assert_eq!(wait, Duration::from_secs(50));
         assert!(limiter.check(&keys, t0 + Duration::from_secs(61)).is_ok());
     }

@@ -54,6 +54,9 @@ mod tests {
         let second = session_key(None, &dir).unwrap();
         assert_eq!(first, second);
         assert_eq!(first.len(), 64);
-        assert_eq!(session_key(Some("configured"), &dir).unwrap(), b"configured");
+        assert_eq!(
+            session_key(Some("configured"), &dir).unwrap(),
+            b"configured"
+        );
     }
 }

@@ -35,7 +35,10 @@ pub fn init_tracing() {
 pub async fn metrics_endpoint() -> Response {
     let body = metrics_handle().map(|h| h.render()).unwrap_or_default();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
         .into_response()

@@ -217,7 +217,8 @@ mod tests {
     }
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hepscope-users-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("hepscope-users-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
     }
@@ -231,7 +232,9 @@ mod tests {
     fn first_start_generates_an_admin_password_once() {
         let dir = temp_dir("gen");
         let (users, boot) = Users::prepare(&[], &auth(None), &dir).unwrap();
-        let password = boot.generated_admin_password.expect("a password is generated");
+        let password = boot
+            .generated_admin_password
+            .expect("a password is generated");
         assert!(users.authenticate("admin", &password).is_some());
         let (again, boot) = Users::prepare(&[], &auth(None), &dir).unwrap();
         assert!(boot.generated_admin_password.is_none());

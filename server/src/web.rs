@@ -43,11 +43,7 @@ async fn serve(serve_dir: ServeDir, index: PathBuf, request: Request) -> Respons
     }
     match tokio::fs::read(&index).await {
         Ok(bytes) => with_cache(
-            (
-                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                bytes,
-            )
-                .into_response(),
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], bytes).into_response(),
             "no-cache",
         ),
         Err(e) => {

@@ -10,13 +10,19 @@ async fn login_with_the_right_password_sets_a_safe_session_cookie() {
     let server = TestServer::start("").await;
     let response = login(&server, "admin", ADMIN_PASSWORD).await;
     assert_eq!(response.status(), 200);
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(set_cookie.starts_with("hepscope_session="), "{set_cookie}");
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     assert!(set_cookie.contains("Path=/"), "{set_cookie}");
     assert!(set_cookie.contains("Max-Age=43200"), "{set_cookie}");
-    assert!(!set_cookie.contains("Secure"), "plain-HTTP default: {set_cookie}");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain-HTTP default: {set_cookie}"
+    );
     let cookie = session_cookie(&response);
     let me: Value = response.json().await.unwrap();
     assert_eq!(me["username"], "admin");
@@ -104,7 +110,11 @@ async fn bearer_token_authenticates_tools() {
 #[tokio::test]
 async fn logout_clears_the_cookie() {
     let server = TestServer::start("").await;
-    let response = client().post(server.url("/api/logout")).send().await.unwrap();
+    let response = client()
+        .post(server.url("/api/logout"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 204);
     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
     assert!(set_cookie.starts_with("hepscope_session=;"), "{set_cookie}");
@@ -113,7 +123,8 @@ async fn logout_clears_the_cookie() {
 
 #[tokio::test]
 async fn failed_logins_are_rate_limited_with_retry_after() {
-    let server = TestServer::start("[auth]\nmax_failed_logins = 3\nlockout_window = \"60s\"\n").await;
+    let server =
+        TestServer::start("[auth]\nmax_failed_logins = 3\nlockout_window = \"60s\"\n").await;
     for _ in 0..3 {
         assert_eq!(login(&server, "admin", "wrong").await.status(), 401);
     }
@@ -126,13 +137,17 @@ async fn failed_logins_are_rate_limited_with_retry_after() {
         .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     let body: Value = response.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("too many failed logins"));
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("too many failed logins"));
 }
 
 #[tokio::test]
 async fn configured_users_replace_the_built_in_admin() {
     let hash = server::users::hash_password("viewer-pass").unwrap();
-    let toml = format!("[[users]]\nusername = \"vera\"\npassword_hash = \"{hash}\"\nrole = \"viewer\"\n");
+    let toml =
+        format!("[[users]]\nusername = \"vera\"\npassword_hash = \"{hash}\"\nrole = \"viewer\"\n");
     let server = TestServer::start(&toml).await;
     assert_eq!(login(&server, "admin", ADMIN_PASSWORD).await.status(), 401);
     let response = login(&server, "vera", "viewer-pass").await;

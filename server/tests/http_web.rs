@@ -8,12 +8,24 @@ use serde_json::Value;
 #[tokio::test]
 async fn deep_links_get_index_html_without_cache() {
     let server = TestServer::start("").await;
-    for path in ["/", "/call/abc@host?since=1h", "/search?number=%2B4922", "/live"] {
+    for path in [
+        "/",
+        "/call/abc@host?since=1h",
+        "/search?number=%2B4922",
+        "/live",
+    ] {
         let response = client().get(server.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
-        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-        assert!(response.text().await.unwrap().contains("<title>hepscope</title>"));
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        assert!(response
+            .text()
+            .await
+            .unwrap()
+            .contains("<title>hepscope</title>"));
     }
 }
 
@@ -31,7 +43,11 @@ async fn hashed_assets_are_cached_for_a_year_and_missing_ones_are_404() {
         response.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
-    let missing = client().get(server.url("/missing-0123456789abcdef.js")).send().await.unwrap();
+    let missing = client()
+        .get(server.url("/missing-0123456789abcdef.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 }
 
@@ -82,7 +98,10 @@ async fn health_and_metrics_need_no_session() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("hepscope_http_requests_total"), "{metrics}");
+    assert!(
+        metrics.contains("hepscope_http_requests_total"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

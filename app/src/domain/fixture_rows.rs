@@ -28,7 +28,10 @@ pub(crate) fn packet_row(packet: &Packet, id: i64) -> HomerRow {
             if let Ok(msg) = sip::scan(&packet.payload) {
                 row.method = match msg.status() {
                     Some(code) => code.to_string(),
-                    None => msg.method().map(|m| m.as_str().to_owned()).unwrap_or_default(),
+                    None => msg
+                        .method()
+                        .map(|m| m.as_str().to_owned())
+                        .unwrap_or_default(),
                 };
                 row.callid = msg.call_id().unwrap_or_default().to_owned();
                 row.cseq = msg

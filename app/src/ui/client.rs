@@ -42,7 +42,10 @@ pub async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, ClientError> 
 }
 
 /// `POST url` with a JSON body and decode the JSON answer.
-pub async fn post_json<B: Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T, ClientError> {
+pub async fn post_json<B: Serialize, T: DeserializeOwned>(
+    url: &str,
+    body: &B,
+) -> Result<T, ClientError> {
     let response = Request::post(url)
         .json(body)
         .map_err(|e| ClientError::Decode(e.to_string()))?

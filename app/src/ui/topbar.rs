@@ -29,7 +29,10 @@ fn with_param(search: &str, key: &str, value: &str) -> String {
         })
         .collect();
     if !value.is_empty() {
-        pairs.push((key.to_string(), String::from(js_sys::encode_uri_component(value))));
+        pairs.push((
+            key.to_string(),
+            String::from(js_sys::encode_uri_component(value)),
+        ));
     }
     if pairs.is_empty() {
         String::new()

@@ -37,12 +37,23 @@ impl TestServer {
     /// Starts a server with the given TOML config text.
     pub async fn start(toml_text: &str) -> TestServer {
         let dist = temp_dir("dist");
-        std::fs::write(dist.join("index.html"), "<!doctype html><title>hepscope</title>").unwrap();
-        std::fs::write(dist.join("app-0123456789abcdef_bg.wasm"), vec![b'a'; 20_000]).unwrap();
+        std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><title>hepscope</title>",
+        )
+        .unwrap();
+        std::fs::write(
+            dist.join("app-0123456789abcdef_bg.wasm"),
+            vec![b'a'; 20_000],
+        )
+        .unwrap();
         let data = temp_dir("data");
         let raw: RawConfig = toml::from_str(toml_text).unwrap();
-        let env: BTreeMap<String, String> =
-            [("HEPSCOPE_ADMIN_PASSWORD".to_string(), ADMIN_PASSWORD.to_string())].into();
+        let env: BTreeMap<String, String> = [(
+            "HEPSCOPE_ADMIN_PASSWORD".to_string(),
+            ADMIN_PASSWORD.to_string(),
+        )]
+        .into();
         let overrides = Overrides {
             listen: Some("127.0.0.1:0".into()),
             data_dir: Some(data.clone()),

@@ -132,7 +132,9 @@ mod tests {
 
     #[test]
     fn diff_of_equal_or_empty_texts() {
-        assert!(diff_lines("a\nb", "a\r\nb").iter().all(|d| matches!(d, Same(_))));
+        assert!(diff_lines("a\nb", "a\r\nb")
+            .iter()
+            .all(|d| matches!(d, Same(_))));
         assert_eq!(diff_lines("", "x"), vec![Added("x".into())]);
         assert_eq!(diff_lines("x", ""), vec![Removed("x".into())]);
         assert!(diff_lines("", "").is_empty());
@@ -144,6 +146,9 @@ mod tests {
         let b: String = (0..3000).map(|i| format!("b{i}\n")).collect();
         let diff = diff_lines(&a, &b);
         assert_eq!(diff.len(), 6000);
-        assert_eq!(diff.iter().filter(|d| matches!(d, Removed(_))).count(), 3000);
+        assert_eq!(
+            diff.iter().filter(|d| matches!(d, Removed(_))).count(),
+            3000
+        );
     }
 }

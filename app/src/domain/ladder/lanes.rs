@@ -156,7 +156,9 @@ fn split_host_port(text: &str) -> Option<(&str, Option<u16>)> {
 /// True when `ip` lies in `network/mask` (same address family only).
 fn in_network(ip: IpAddr, network: IpAddr, mask: u8) -> bool {
     match (ip, network) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => prefix_eq(u128::from(a.to_bits()), u128::from(n.to_bits()), 32, mask),
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            prefix_eq(u128::from(a.to_bits()), u128::from(n.to_bits()), 32, mask)
+        }
         (IpAddr::V6(a), IpAddr::V6(n)) => prefix_eq(a.to_bits(), n.to_bits(), 128, mask),
         _ => false,
     }

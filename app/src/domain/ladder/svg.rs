@@ -126,12 +126,21 @@ pub fn to_svg(view: &LadderView, options: &SvgOptions) -> String {
         let y = u64::from(options.header_height)
             + u64::from(options.row_height) * i as u64
             + u64::from(options.row_height) * 3 / 4;
-        write_row(&mut out, row, y, center(row.from_lane), center(row.to_lane), options);
+        write_row(
+            &mut out,
+            row,
+            y,
+            center(row.from_lane),
+            center(row.to_lane),
+            options,
+        );
     }
     out.push_str("</g>\n<g class=\"legend\">\n");
     for (i, entry) in view.legend.iter().enumerate() {
         let y = u64::from(body_bottom) + 16 + u64::from(LEGEND_LINE) * i as u64;
-        let colour = PALETTE.get(entry.colour % PALETTE.len()).unwrap_or(&"#000000");
+        let colour = PALETTE
+            .get(entry.colour % PALETTE.len())
+            .unwrap_or(&"#000000");
         let _ = writeln!(
             out,
             r#"<g><line x1="10" y1="{}" x2="40" y2="{}" stroke="{colour}" stroke-width="3"/><text x="48" y="{y}">{}</text></g>"#,

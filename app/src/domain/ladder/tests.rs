@@ -103,10 +103,7 @@ fn check_entities(text: &str) {
 fn three_leg_call_lanes_follow_first_appearance_by_ip() {
     let packets = fixture::three_leg_call(7, START_US);
     let view = view(&packets, &sip_only());
-    let invite = packets
-        .iter()
-        .find(|p| p.kind == PacketKind::Sip)
-        .unwrap();
+    let invite = packets.iter().find(|p| p.kind == PacketKind::Sip).unwrap();
     let carrier = invite.src.ip().to_string();
     let phone = packets
         .iter()
@@ -123,7 +120,10 @@ fn three_leg_call_lanes_follow_first_appearance_by_ip() {
     assert!(view.lanes.iter().all(|l| l.sublabel.is_empty()));
     assert_eq!(view.legend.len(), 3);
     let first = &view.rows[0];
-    assert_eq!((first.label.as_str(), first.from_lane, first.to_lane), ("INVITE", 0, 1));
+    assert_eq!(
+        (first.label.as_str(), first.from_lane, first.to_lane),
+        ("INVITE", 0, 1)
+    );
     assert!(first.has_sdp);
     assert_eq!(first.colour, 0);
     // The SBC forwards the INVITE to the PBX, which forwards it to the phone, each as a new leg.
@@ -159,7 +159,10 @@ fn host_port_mode_splits_sbc_ports() {
     let view = view(&packets, &options);
     let keys = lane_keys(&view);
     assert_eq!(keys.len(), 5);
-    assert_eq!(keys[1..4], ["203.0.113.5:5060", "203.0.113.5:5080", "10.0.0.20:5060"]);
+    assert_eq!(
+        keys[1..4],
+        ["203.0.113.5:5060", "203.0.113.5:5080", "10.0.0.20:5060"]
+    );
 }
 
 #[test]
@@ -243,7 +246,11 @@ fn filters_hide_and_count_each_kind() {
     );
     let call_id = packets[0].call_id.clone();
     packets.extend(fixture::options_keepalive(9, START_US, 3));
-    packets.push(fixture::log_packet(START_US + 1_000, &call_id, "a log line"));
+    packets.push(fixture::log_packet(
+        START_US + 1_000,
+        &call_id,
+        "a log line",
+    ));
     packets.sort_by_key(|p| p.ts_us);
     let count = |kind: PacketKind| packets.iter().filter(|p| p.kind == kind).count();
     let all = messages(&packets);
@@ -325,8 +332,16 @@ fn filters_hide_and_count_each_kind() {
         all.iter().filter(|m| m.call_id == call_id).count()
     );
     assert!(by_call.rows.iter().all(|r| r.call_id != call_id));
-    let entry = by_call.legend.iter().find(|e| e.call_id == call_id).unwrap();
-    assert_eq!((entry.colour, entry.rows), (0, 0), "colour kept while hidden");
+    let entry = by_call
+        .legend
+        .iter()
+        .find(|e| e.call_id == call_id)
+        .unwrap();
+    assert_eq!(
+        (entry.colour, entry.rows),
+        (0, 0),
+        "colour kept while hidden"
+    );
 }
 
 #[test]
@@ -410,22 +425,32 @@ fn duplicates_from_second_capture_point_collapse() {
 #[test]
 fn svg_is_well_formed_with_host_header_and_arrows() {
     let mut packets = fixture::ipv6_call(4, START_US);
-    packets.push(fixture::log_packet(START_US + 5, "x", "quote \" <b> & 'done'\u{1}"));
+    packets.push(fixture::log_packet(
+        START_US + 5,
+        "x",
+        "quote \" <b> & 'done'\u{1}",
+    ));
     let mut self_msg = packets[0].clone();
     self_msg.dst = self_msg.src;
     self_msg.ts_us += 1;
     packets.push(self_msg);
     packets.sort_by_key(|p| p.ts_us);
-    let view = view(&packets, &LadderOptions {
-        lane_mode: LaneMode::HostPort,
-        ..LadderOptions::default()
-    });
+    let view = view(
+        &packets,
+        &LadderOptions {
+            lane_mode: LaneMode::HostPort,
+            ..LadderOptions::default()
+        },
+    );
     let svg = to_svg(&view, &SvgOptions::default());
     assert_well_formed(&svg);
     assert!(svg.starts_with("<?xml"));
     assert!(svg.contains("<g class=\"hosts\">"));
     assert!(svg.contains("<title>[2001:db8:100::10]:5060</title>"));
-    assert!(svg.contains(">[2001:db8:100::10]:5060<"), "short enough to stay whole");
+    assert!(
+        svg.contains(">[2001:db8:100::10]:5060<"),
+        "short enough to stay whole"
+    );
     assert!(svg.contains("marker-end=\"url(#ah0)\""));
     assert!(svg.contains(">INVITE (SDP)<"));
     assert!(svg.contains("stroke-dasharray"), "log rows are dotted");
@@ -453,7 +478,10 @@ fn text_export_draws_lanes_and_arrows() {
     assert!(lines[1].contains("INVITE (SDP)"));
     assert!(lines[2].starts_with("22:13:20.000000"));
     assert!(lines[2].contains("|-----") && lines[2].trim_end().ends_with(">|"));
-    let reply = lines.iter().position(|l| l.contains("486 Busy Here")).unwrap();
+    let reply = lines
+        .iter()
+        .position(|l| l.contains("486 Busy Here"))
+        .unwrap();
     assert!(lines[reply + 1].contains("|<---"));
 }
 

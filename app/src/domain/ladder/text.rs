@@ -46,7 +46,10 @@ pub fn to_text(view: &LadderView, options: &TextOptions) -> String {
     };
     let mut out = String::new();
     for text in [
-        view.lanes.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(),
+        view.lanes
+            .iter()
+            .map(|l| l.label.as_str())
+            .collect::<Vec<_>>(),
         view.lanes.iter().map(|l| l.sublabel.as_str()).collect(),
     ] {
         if text.iter().all(|t| t.is_empty()) {

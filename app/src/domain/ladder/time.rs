@@ -63,7 +63,12 @@ pub fn format_offset(offset_us: i64) -> String {
         format!("{sign}{}.{:06} s", us / 1_000_000, us % 1_000_000)
     } else {
         let secs = us / 1_000_000;
-        format!("{sign}{}m{:02}.{:06}s", secs / 60, secs % 60, us % 1_000_000)
+        format!(
+            "{sign}{}m{:02}.{:06}s",
+            secs / 60,
+            secs % 60,
+            us % 1_000_000
+        )
     }
 }
 
@@ -92,7 +97,10 @@ mod tests {
         assert_eq!(format_absolute(us, &TimeZone::UTC), "22:15:23.456789");
         let plus2 = TimeZone::fixed(jiff::tz::offset(2));
         assert_eq!(format_absolute(us, &plus2), "00:15:23.456789");
-        assert_eq!(format_absolute(i64::MAX, &TimeZone::UTC), format!("{} µs", i64::MAX));
+        assert_eq!(
+            format_absolute(i64::MAX, &TimeZone::UTC),
+            format!("{} µs", i64::MAX)
+        );
     }
 
     #[test]
