@@ -168,7 +168,7 @@ impl<'a> FilterPass<'a> {
         let kind = message.kind();
         let cseq_method = facts.transaction.as_ref().map(|t| &t.method);
         let is_method = |m: &Method| facts.method.as_ref() == Some(m) || cseq_method == Some(m);
-        let rule_hit = if f.hidden_call_ids.iter().any(|c| *c == message.call_id) {
+        let rule_hit = if f.hidden_call_ids.contains(&message.call_id) {
             Some(&mut self.hidden.call_id)
         } else if kind == MessageKind::Rtcp && !f.show_rtcp {
             Some(&mut self.hidden.rtcp)
@@ -180,7 +180,7 @@ impl<'a> FilterPass<'a> {
             Some(&mut self.hidden.provisional)
         } else if kind == MessageKind::Sip
             && !f.methods.is_empty()
-            && !f.methods.iter().any(|m| is_method(m))
+            && !f.methods.iter().any(is_method)
         {
             Some(&mut self.hidden.method)
         } else {
