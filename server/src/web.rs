@@ -4,7 +4,9 @@
 //!   everything else is revalidated.
 //! - Any other path without a file extension is a client-side route: `index.html` with 200 and
 //!   `Cache-Control: no-cache`, so deep links like `/call/abc?…` load the app.
-//! - A missing file with an extension (`/missing.js`) is a real 404, not `index.html`.
+//! - A missing file with an asset extension (`/missing.js`) is a real 404, not `index.html`. Client routes
+//!   can hold dots (`/call/abc@10.0.0.1`), so only known asset extensions count, and `/call/` and `/qos/`
+//!   paths are always client routes.
 
 use std::path::PathBuf;
 
@@ -30,7 +32,7 @@ pub fn router(dist_dir: PathBuf) -> Router {
 async fn serve(serve_dir: ServeDir, index: PathBuf, request: Request) -> Response {
     let path = request.uri().path().to_string();
     let last_segment = path.rsplit('/').next().unwrap_or("");
-    let is_asset = last_segment.contains('.');
+    let is_asset = is_asset_path(&path, last_segment);
     if is_asset {
         let response = match serve_dir.oneshot(request).await {
             Ok(r) => r.map(Body::new),
@@ -59,6 +61,22 @@ async fn serve(serve_dir: ServeDir, index: PathBuf, request: Request) -> Respons
             )
                 .into_response()
         }
+    }
+}
+
+/// Extensions of files Trunk builds or copies; anything else is a client route.
+const ASSET_EXTENSIONS: &[&str] = &[
+    "js", "mjs", "wasm", "css", "map", "html", "svg", "png", "jpg", "jpeg", "gif", "ico", "webp",
+    "json", "txt", "woff", "woff2", "ttf",
+];
+
+fn is_asset_path(path: &str, last_segment: &str) -> bool {
+    if path.starts_with("/call/") || path.starts_with("/qos/") {
+        return false;
+    }
+    match last_segment.rsplit_once('.') {
+        Some((_, ext)) => ASSET_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(ext)),
+        None => false,
     }
 }
 
@@ -94,6 +112,21 @@ fn is_hashed(file_name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_ids_with_dots_are_client_routes() {
+        assert!(!is_asset_path("/call/abc@10.0.0.1", "abc@10.0.0.1"));
+        assert!(!is_asset_path(
+            "/call/x@host.example.js",
+            "x@host.example.js"
+        ));
+        assert!(!is_asset_path("/analyze", "analyze"));
+        assert!(is_asset_path(
+            "/app-0123456789abcdef.js",
+            "app-0123456789abcdef.js"
+        ));
+        assert!(is_asset_path("/public/favicon.svg", "favicon.svg"));
+    }
 
     #[test]
     fn trunk_hashed_names_are_recognised() {

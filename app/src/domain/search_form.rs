@@ -289,18 +289,15 @@ pub fn percent_encode(text: &str) -> String {
     out
 }
 
-/// Decodes a query component: `%XX` escapes and `+` as space. Malformed escapes stay as
-/// written; invalid UTF-8 becomes U+FFFD.
+/// Decodes a query component: `%XX` escapes. A `+` stays a `+` (not a space as in HTML forms):
+/// support staff paste numbers like `number=+4922112345` into links, and our own encoder writes
+/// spaces as `%20`. Malformed escapes stay as written; invalid UTF-8 becomes U+FFFD.
 pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
             b'%' => {
                 let hi = bytes.get(i + 1).and_then(|c| char::from(*c).to_digit(16));
                 let lo = bytes.get(i + 2).and_then(|c| char::from(*c).to_digit(16));
@@ -366,7 +363,8 @@ mod tests {
 
     #[test]
     fn decode_accepts_plus_and_lowercase_hex_and_keeps_bad_escapes() {
-        assert_eq!(percent_decode("a+b%2bc%e2%82%ac"), "a b+c€");
+        assert_eq!(percent_decode("a+b%2bc%e2%82%ac"), "a+b+c€");
+        assert_eq!(percent_decode("%2B4922%20x"), "+4922 x");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
         assert_eq!(percent_decode("%FF"), "\u{FFFD}");

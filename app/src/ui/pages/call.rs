@@ -84,7 +84,8 @@ pub fn CallPage() -> impl IntoView {
         state.set(LoadState::Loading);
         leptos::task::spawn_local(async move {
             let result = load(debug, &backend, &ids, t).await;
-            state.set(match result {
+            // The page may have been left while loading.
+            state.try_set(match result {
                 Ok(loaded) => LoadState::Loaded(Arc::new(loaded)),
                 Err(e) => LoadState::Failed(e.to_string()),
             });

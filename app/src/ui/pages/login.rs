@@ -33,11 +33,11 @@ pub fn LoginPage() -> impl IntoView {
                     navigate(&next, Default::default());
                 }
                 Err(e) => {
-                    password.set(String::new());
-                    error.set(Some(e.to_string()));
+                    password.try_set(String::new());
+                    error.try_set(Some(e.to_string()));
                 }
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
 

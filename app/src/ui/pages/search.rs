@@ -149,23 +149,34 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
     let generation = StoredValue::new(0_u64);
     let aborter = StoredValue::new_local(None::<web_sys::AbortController>);
 
+    // Both may already be disposed when the page is being left; `try_` keeps that harmless.
     let cancel = move || {
-        generation.update_value(|g| *g += 1);
-        aborter.update_value(|a| {
+        generation.try_update_value(|g| *g += 1);
+        aborter.try_update_value(|a| {
             if let Some(a) = a.take() {
                 a.abort();
             }
         });
     };
+    let page_path = match view {
+        ResultView::Messages => "/search",
+        ResultView::Calls => "/calls",
+    };
 
     // Run the search whenever the URL asks for one.
     let run = move |search: String| {
+        // The router updates the location before this page is disposed: ignore other routes' URLs.
+        if location.pathname.get_untracked() != page_path {
+            return;
+        }
         cancel();
         if search.trim_start_matches('?').is_empty() {
             state.set(RunState::Idle);
             return;
         }
-        let my_generation = generation.get_value();
+        let Some(my_generation) = generation.try_get_value() else {
+            return;
+        };
         let (form, _) = read_url(&search);
         let form = match form {
             Ok(f) => f,
@@ -204,8 +215,8 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
         let backend = form.backend.clone();
         leptos::task::spawn_local(async move {
             let outcome = run_requests(debug, &backend, &compiled, signal.as_ref(), move || {
-                if generation.get_value() == my_generation {
-                    state.update(|s| {
+                if generation.try_get_value() == Some(my_generation) {
+                    state.try_update(|s| {
                         if let RunState::Running { done, .. } = s {
                             *done += 1;
                         }
@@ -213,11 +224,11 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
                 }
             })
             .await;
-            if generation.get_value() != my_generation {
+            if generation.try_get_value() != Some(my_generation) {
                 return;
             }
             let elapsed_ms = now_ms() - started;
-            state.set(match outcome {
+            state.try_set(match outcome {
                 Ok((result, limit_reached, failures)) => RunState::Done {
                     outcome: Arc::new(result),
                     elapsed_ms,

@@ -1,0 +1,80 @@
+import { test, expect } from '@playwright/test';
+import { execFileSync } from 'child_process';
+import { loginAsAdmin } from './pages/login';
+import { demoRows } from './pages/homer';
+
+async function answeredCall(page: import('@playwright/test').Page) {
+  const rows = await demoRows(page.request);
+  // An answered call: its INVITE and a 200 share the Call-ID.
+  const bySid = new Map<string, string[]>();
+  for (const r of rows) bySid.set(r.sid, [...(bySid.get(r.sid) ?? []), r.method]);
+  const sid = [...bySid.entries()].find(([, m]) => m.includes('INVITE') && m.includes('200'))?.[0];
+  expect(sid, 'the demo has answered calls').toBeTruthy();
+  const first = rows.filter((r) => r.sid === sid).map((r) => r.create_date).sort()[0];
+  return { sid: sid!, t: first };
+}
+
+test('open a call from the calls list and read its ladder', async ({ page }) => {
+  await loginAsAdmin(page);
+  await demoRows(page.request);
+  await page.goto('/calls?since=1h');
+  const link = page.getByRole('table', { name: 'Calls' }).locator('tbody tr.vrow td:last-child a').first();
+  const callId = await link.innerText();
+  await link.click();
+  await expect(page).toHaveURL(/\/call\//);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(callId);
+  const ladder = page.getByRole('table', { name: 'SIP ladder' });
+  await expect(ladder.getByRole('row', { name: /INVITE/ }).first()).toBeVisible();
+  expect(await ladder.getByRole('columnheader').count()).toBeGreaterThan(2);
+});
+
+test('open a message to see the raw SIP and the SDP codecs', async ({ page }) => {
+  await loginAsAdmin(page);
+  const { sid, t } = await answeredCall(page);
+  await page.goto(`/call/${encodeURIComponent(sid)}?t=${t}`);
+  const ladder = page.getByRole('table', { name: 'SIP ladder' });
+  await ladder.getByRole('row', { name: /INVITE .* with SDP/ }).first().click();
+  await expect(page).toHaveURL(/msg=\d+/);
+  await expect(page.getByTestId('raw-message')).toContainText('INVITE sip:');
+  await expect(page.getByTestId('raw-message')).toContainText(`Call-ID: ${sid}`);
+  const sdp = page.getByRole('region', { name: 'SDP' });
+  await expect(sdp).toContainText(/PCMA|PCMU|G722|opus|G729/);
+  // A pasted link opens the same message.
+  await page.reload();
+  await expect(page.getByTestId('raw-message')).toContainText('INVITE sip:');
+});
+
+test('move through the ladder with the keyboard and compare two messages', async ({ page }) => {
+  await loginAsAdmin(page);
+  const { sid, t } = await answeredCall(page);
+  await page.goto(`/call/${encodeURIComponent(sid)}?t=${t}`);
+  const ladder = page.getByRole('table', { name: 'SIP ladder' });
+  await expect(ladder.getByRole('row', { name: /INVITE/ }).first()).toBeVisible();
+  await ladder.focus();
+  await page.keyboard.press('j');
+  await expect(page.getByTestId('raw-message')).toContainText('INVITE');
+  await page.getByRole('button', { name: 'Mark for diff' }).click();
+  await ladder.focus();
+  await page.keyboard.press('j');
+  await page.keyboard.press('j');
+  await expect(page.getByRole('region', { name: 'Diff' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Diff' }).locator('.removed').first()).toBeVisible();
+  await page.keyboard.press('k');
+  await expect(page).toHaveURL(/msg=\d+/);
+});
+
+test('download the call as PCAP and read it with tshark', async ({ page }) => {
+  await loginAsAdmin(page);
+  const { sid, t } = await answeredCall(page);
+  await page.goto(`/call/${encodeURIComponent(sid)}?t=${t}&options=1&collapse=0&rtcp=0&logs=0`);
+  const ladder = page.getByRole('table', { name: 'SIP ladder' });
+  await expect(ladder.getByRole('row', { name: /200 OK/ }).first()).toBeVisible();
+  const shown = await ladder.getByRole('row').count() - 1;
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'PCAP' }).click();
+  const file = await (await download).path();
+  const out = execFileSync('tshark', ['-r', file!, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID'], { encoding: 'utf8' });
+  const ids = out.trim().split('\n').filter(Boolean);
+  expect(ids.length).toBe(shown);
+  expect(ids).toContain(sid);
+});
