@@ -93,3 +93,19 @@ test('a link opened in a fresh browser shows the same rows', async ({ page, brow
   expect(await callIdsShown(colleague)).toEqual(mine);
   await other.close();
 });
+
+test('the debug toggle shows the exact HOMER request each view sent', async ({ page }) => {
+  await loginAsAdmin(page);
+  await demoRows(page.request);
+  await page.goto('/calls?since=1h&number=%2B4922112345');
+  await page.getByLabel('Show HOMER requests').check();
+  const panel = page.getByRole('region', { name: 'HOMER requests' });
+  await expect(panel).toContainText('POST /api/v3/search/call/data');
+  // The number is expanded into From/To and with/without '+' alternatives: one request each.
+  await expect(panel.locator('.debug-request')).toHaveCount(4);
+  await expect(panel).toContainText('"name": "data_header.from_user"');
+  await expect(panel).toContainText('+4922112345');
+  // The toggle is remembered and applies to the call view too.
+  await page.reload();
+  await expect(page.getByLabel('Show HOMER requests')).toBeChecked();
+});

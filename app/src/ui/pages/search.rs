@@ -627,7 +627,7 @@ fn error_pointer(text: &str, error: &QueryError) -> impl IntoView {
 
 /// The exact HOMER request bodies of the last run.
 #[component]
-fn DebugPanel(debug: DebugCtx) -> impl IntoView {
+pub fn DebugPanel(debug: DebugCtx) -> impl IntoView {
     view! {
         <section class="panel debug" aria-label="HOMER requests">
             <h2>"HOMER requests"</h2>
