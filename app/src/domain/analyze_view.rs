@@ -278,7 +278,9 @@ impl std::fmt::Display for Step {
             Step::Fanout(1) => f.write_str("step 2 of 4: searching 1 number…"),
             Step::Fanout(n) => write!(f, "step 2 of 4: searching {n} numbers…"),
             Step::Invites(1) => f.write_str("step 3 of 4: reading the INVITEs of 1 candidate leg…"),
-            Step::Invites(n) => write!(f, "step 3 of 4: reading the INVITEs of {n} candidate legs…"),
+            Step::Invites(n) => {
+                write!(f, "step 3 of 4: reading the INVITEs of {n} candidate legs…")
+            }
             Step::Correlate => f.write_str("step 4 of 4: correlating…"),
         }
     }
@@ -330,7 +332,10 @@ mod tests {
         assert_eq!(query.added, vec!["s@3".to_owned()]);
         assert_eq!(query.removed, vec!["b@2".to_owned()]);
         assert_eq!(query.to_query_string(), text);
-        assert_eq!(AnalyzeQuery::from_query_string(&format!("?{text}")).unwrap(), query);
+        assert_eq!(
+            AnalyzeQuery::from_query_string(&format!("?{text}")).unwrap(),
+            query
+        );
     }
 
     #[test]
@@ -371,14 +376,21 @@ mod tests {
             .map(|(l, o)| (l.call_id.as_str(), *o))
             .collect();
         assert_eq!(ids, vec![("s@3", Origin::Added), ("a@1", Origin::Linked)]);
-        let others: Vec<&str> = shown.others.iter().map(|(l, _)| l.call_id.as_str()).collect();
+        let others: Vec<&str> = shown
+            .others
+            .iter()
+            .map(|(l, _)| l.call_id.as_str())
+            .collect();
         assert_eq!(others, vec!["b@2"]);
     }
 
     #[test]
     fn ladder_link_holds_every_leg_around_the_first_start() {
         let shown = ShownAnalysis::new(&analysis(), &AnalyzeQuery::default());
-        assert_eq!(shown.ladder_link().as_deref(), Some("/call/a%401,b%402?t=1000"));
+        assert_eq!(
+            shown.ladder_link().as_deref(),
+            Some("/call/a%401,b%402?t=1000")
+        );
         assert_eq!(ShownAnalysis::default().ladder_link(), None);
     }
 
@@ -409,13 +421,20 @@ mod tests {
         let query =
             AnalyzeQuery::from_query_string("call_id=a%401&number=%2B4922112345678&number=201")
                 .unwrap();
-        let numbers: Vec<String> = query.fanout_forms(&seed).into_iter().map(|f| f.number).collect();
+        let numbers: Vec<String> = query
+            .fanout_forms(&seed)
+            .into_iter()
+            .map(|f| f.number)
+            .collect();
         assert_eq!(numbers, vec!["%12345678".to_owned(), "201".to_owned()]);
     }
 
     #[test]
     fn step_texts_count_numbers_and_legs() {
-        assert_eq!(Step::Fanout(3).to_string(), "step 2 of 4: searching 3 numbers…");
+        assert_eq!(
+            Step::Fanout(3).to_string(),
+            "step 2 of 4: searching 3 numbers…"
+        );
         assert_eq!(
             Step::Invites(1).to_string(),
             "step 3 of 4: reading the INVITEs of 1 candidate leg…"
