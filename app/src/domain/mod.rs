@@ -13,6 +13,7 @@
 //! - [`legs`]: correlation of a call's legs across proxies and B2BUAs (dex's `analyze`).
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
+pub mod analyze_view;
 pub mod api;
 pub mod call_view;
 pub mod calls;

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod analyze;
 pub mod call;
 mod call_ladder;
 mod call_state;
