@@ -8,6 +8,7 @@
 //! - [`series`]: per-interval points, summaries and chart series.
 //! - [`settings`]: [`QosSettings`] and their URL form.
 //! - [`call`]: [`CallQos::from_reports`], the entry point.
+//! - [`view`]: the QoS view's URL state, HOMER answers → reports and codecs, tooltip texts.
 //!
 //! Pure: no I/O, no clock reads, no browser types.
 
@@ -21,6 +22,7 @@ pub mod rtcp;
 pub mod series;
 pub mod settings;
 pub mod stream;
+pub mod view;
 
 pub use call::{CallQos, RejectedReport};
 pub use codec::{CodecChoice, CodecInfo};
