@@ -11,6 +11,7 @@
 //! - [`call_view`]: the call view's state in the URL.
 //! - [`ladder`]: the call-flow ladder (lanes, rows, filters) and its SVG/text exports.
 //! - [`legs`]: correlation of a call's legs across proxies and B2BUAs (dex's `analyze`).
+//! - [`live`]: the live view's stream frames, bounded buffer, event rate, reconnect schedule and URL.
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
 pub mod analyze_view;
@@ -21,6 +22,7 @@ pub mod fixture;
 pub mod homer;
 pub mod ladder;
 pub mod legs;
+pub mod live;
 pub mod qos;
 pub mod query;
 pub mod results;
