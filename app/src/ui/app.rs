@@ -9,6 +9,7 @@ use super::client::{self, ClientError};
 use super::homer::DebugCtx;
 use super::pages::analyze::AnalyzePage;
 use super::pages::call::CallPage;
+use super::pages::qos::QosPage;
 use super::pages::{
     login::LoginPage, not_built::NotBuilt, search::SearchPage, settings::SettingsPage,
 };
@@ -30,7 +31,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("search") view=|| view! { <SearchPage view=ResultView::Messages/> }/>
                     <Route path=path!("calls") view=|| view! { <SearchPage view=ResultView::Calls/> }/>
                     <Route path=path!("call/:ids") view=CallPage/>
-                    <Route path=path!("qos/:ids") view=|| view! { <NotBuilt title="Call quality"/> }/>
+                    <Route path=path!("qos/:ids") view=QosPage/>
                     <Route path=path!("analyze") view=AnalyzePage/>
                     <Route path=path!("live") view=|| view! { <NotBuilt title="Live"/> }/>
                     <Route path=path!("settings") view=SettingsPage/>

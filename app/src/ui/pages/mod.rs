@@ -7,6 +7,8 @@ mod call_state;
 mod call_toolbar;
 pub mod login;
 pub mod not_built;
+pub mod qos;
+mod qos_chart;
 pub mod search;
 mod search_results;
 mod search_state;
