@@ -8,6 +8,7 @@ use leptos_router::path;
 use super::client::{self, ClientError};
 use super::homer::DebugCtx;
 use super::pages::call::CallPage;
+use super::pages::live::LivePage;
 use super::pages::{
     login::LoginPage, not_built::NotBuilt, search::SearchPage, settings::SettingsPage,
 };
@@ -31,7 +32,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("call/:ids") view=CallPage/>
                     <Route path=path!("qos/:ids") view=|| view! { <NotBuilt title="Call quality"/> }/>
                     <Route path=path!("analyze") view=|| view! { <NotBuilt title="Analyze"/> }/>
-                    <Route path=path!("live") view=|| view! { <NotBuilt title="Live"/> }/>
+                    <Route path=path!("live") view=LivePage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>

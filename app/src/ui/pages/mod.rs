@@ -4,6 +4,8 @@ pub mod call;
 mod call_ladder;
 mod call_state;
 mod call_toolbar;
+pub mod live;
+mod live_socket;
 pub mod login;
 pub mod not_built;
 pub mod search;
