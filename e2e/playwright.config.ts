@@ -26,7 +26,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${SERVER_BIN} demo --listen 127.0.0.1:${PORT} --data-dir ${DATA_DIR} --dist ../dist`,
+    // Port 0 for HEP and the stream node: several e2e servers may run on one machine.
+    command: `${SERVER_BIN} demo --listen 127.0.0.1:${PORT} --hep-listen 127.0.0.1:0 --stream-listen 127.0.0.1:0 --data-dir ${DATA_DIR} --dist ../dist`,
     env: { HEPSCOPE_ADMIN_PASSWORD: ADMIN_PASSWORD, RUST_LOG: 'warn' },
     url: `http://127.0.0.1:${PORT}/healthz`,
     reuseExistingServer: false,

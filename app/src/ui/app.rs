@@ -9,10 +9,9 @@ use super::client::{self, ClientError};
 use super::homer::DebugCtx;
 use super::pages::analyze::AnalyzePage;
 use super::pages::call::CallPage;
+use super::pages::live::LivePage;
 use super::pages::qos::QosPage;
-use super::pages::{
-    login::LoginPage, not_built::NotBuilt, search::SearchPage, settings::SettingsPage,
-};
+use super::pages::{login::LoginPage, search::SearchPage, settings::SettingsPage};
 use super::session::{encode_component, SessionCtx};
 use super::topbar::TopBar;
 use crate::domain::query::ResultView;
@@ -33,7 +32,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("call/:ids") view=CallPage/>
                     <Route path=path!("qos/:ids") view=QosPage/>
                     <Route path=path!("analyze") view=AnalyzePage/>
-                    <Route path=path!("live") view=|| view! { <NotBuilt title="Live"/> }/>
+                    <Route path=path!("live") view=LivePage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>
