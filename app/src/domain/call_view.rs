@@ -180,6 +180,16 @@ impl CallQuery {
     }
 }
 
+/// The Call-IDs of a `/call/{ids}` or `/qos/{ids}` path segment: comma-separated, percent-encoded.
+pub fn call_ids_from_segment(segment: &str) -> Vec<String> {
+    segment
+        .split(',')
+        .map(percent_decode)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 fn bool_text(on: bool) -> String {
     if on { "1" } else { "0" }.to_string()
 }
@@ -220,6 +230,15 @@ mod tests {
     fn garbage_values_fall_back_to_defaults() {
         let q = CallQuery::from_query_string("?lanes=zzz&time=&t=abc&msg=-1&collapse=maybe");
         assert_eq!(q, CallQuery::default());
+    }
+
+    #[test]
+    fn call_ids_come_from_a_comma_list() {
+        assert_eq!(
+            call_ids_from_segment("a%40h,%20b@h2 ,,"),
+            vec!["a@h".to_string(), "b@h2".to_string()]
+        );
+        assert!(call_ids_from_segment("").is_empty());
     }
 
     #[test]

@@ -12,7 +12,6 @@ use crate::domain::homer::{
     AliasList, HomerRow, ProfileKey, TimeWindow, TransactionRequest, TransactionResponse,
 };
 use crate::domain::ladder::{layout, AliasTable, LadderMessage, LadderOptions, LadderView};
-use crate::domain::search_form::percent_decode;
 use crate::ui::client::ClientError;
 use crate::ui::homer::{post_v3, DebugCtx};
 
@@ -42,13 +41,7 @@ pub fn CallPage() -> impl IntoView {
     let call_ids = Memo::new(move |_| {
         params.with(|p| {
             p.get("ids")
-                .map(|ids| {
-                    ids.split(',')
-                        .map(percent_decode)
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                })
+                .map(|ids| crate::domain::call_view::call_ids_from_segment(&ids))
                 .unwrap_or_default()
         })
     });

@@ -19,7 +19,6 @@ use crate::domain::qos::{
     CallQos, CodecInfo, QualityBand, RejectedReport, RtcpReport, StreamQos, EMODEL_LABEL,
     REPORTED_LABEL, SIMPLE_LABEL,
 };
-use crate::domain::search_form::percent_decode;
 use crate::ui::client::ClientError;
 use crate::ui::components::download::save_text;
 use crate::ui::homer::{post_v3, DebugCtx};
@@ -57,13 +56,7 @@ pub fn QosPage() -> impl IntoView {
     let call_ids = Memo::new(move |_| {
         params.with(|p| {
             p.get("ids")
-                .map(|ids| {
-                    ids.split(',')
-                        .map(percent_decode)
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                })
+                .map(|ids| crate::domain::call_view::call_ids_from_segment(&ids))
                 .unwrap_or_default()
         })
     });
