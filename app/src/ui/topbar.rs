@@ -131,6 +131,13 @@ pub fn TopBar() -> impl IntoView {
                     {RANGES.iter().map(|(value, label)| view! {
                         <option value=*value selected=move || since() == *value>{*label}</option>
                     }).collect_view()}
+                    // A `since` typed in a view (e.g. 30m) is shown as it is rather than as a blank.
+                    {move || {
+                        let current = since();
+                        (!RANGES.iter().any(|(v, _)| *v == current)).then(|| view! {
+                            <option value=current.clone() selected=true>{format!("Since {current}")}</option>
+                        })
+                    }}
                 </select>
             </label>
             <ThemeToggle/>
