@@ -6,6 +6,24 @@ use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
 
+/// The names of the methods [`Method`] knows, in the order filters offer them.
+pub const KNOWN_METHOD_NAMES: &[&str] = &[
+    "INVITE",
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "REGISTER",
+    "OPTIONS",
+    "UPDATE",
+    "PRACK",
+    "REFER",
+    "INFO",
+    "NOTIFY",
+    "SUBSCRIBE",
+    "MESSAGE",
+    "PUBLISH",
+];
+
 /// A SIP request method (RFC 3261 §7.1 plus the extension methods seen in captures).
 ///
 /// Method names are case-sensitive (RFC 3261 §7.1), so `invite` is `Other("invite")`.
@@ -97,6 +115,15 @@ impl fmt::Display for Method {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_known_method_name_parses_to_a_known_method() {
+        for name in KNOWN_METHOD_NAMES {
+            let method = Method::parse(name);
+            assert!(!matches!(method, Method::Other(_)), "{name}");
+            assert_eq!(method.as_str(), *name);
+        }
+    }
+
     use super::*;
 
     #[test]

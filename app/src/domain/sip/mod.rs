@@ -14,7 +14,7 @@ mod uri;
 
 pub use header::HeaderName;
 pub use message::{CSeq, HeaderLine, SipMessage, StartLine, DEFAULT_CORRELATION_HEADERS};
-pub use method::Method;
+pub use method::{Method, KNOWN_METHOD_NAMES};
 pub use scan::{
     scan, ScanError, ScanWarning, StartLineFault, WarningKind, MAX_HEADERS, MAX_LINE_LEN,
 };

@@ -23,22 +23,8 @@ use super::call_ladder::Ladder;
 use super::live_socket::{self, Batch, LinkState};
 use super::search_results::call_link;
 
-/// Methods offered by the filter.
-const METHODS: &[&str] = &[
-    "INVITE",
-    "ACK",
-    "BYE",
-    "CANCEL",
-    "REGISTER",
-    "OPTIONS",
-    "UPDATE",
-    "PRACK",
-    "REFER",
-    "INFO",
-    "NOTIFY",
-    "SUBSCRIBE",
-    "MESSAGE",
-];
+/// Methods offered by the filter: the ones the SIP scanner knows.
+use crate::domain::sip::KNOWN_METHOD_NAMES as METHODS;
 /// Messages kept for the live ladder.
 const LADDER_CAP: usize = 2_000;
 

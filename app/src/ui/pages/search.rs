@@ -21,23 +21,8 @@ use crate::ui::homer::{search_call_data, DebugCtx};
 use super::search_results::{CallsTable, MessagesTable};
 use super::search_state::{RunState, SearchOutcome};
 
-/// Methods offered in the Method filter.
-const METHODS: &[&str] = &[
-    "INVITE",
-    "ACK",
-    "BYE",
-    "CANCEL",
-    "REGISTER",
-    "OPTIONS",
-    "UPDATE",
-    "PRACK",
-    "REFER",
-    "INFO",
-    "NOTIFY",
-    "SUBSCRIBE",
-    "MESSAGE",
-    "PUBLISH",
-];
+/// Methods offered by the filter: the ones the SIP scanner knows.
+use crate::domain::sip::KNOWN_METHOD_NAMES as METHODS;
 
 /// The browser's time zone, or the one named in the form.
 pub fn resolve_zone(name: &str) -> Result<TimeZone, String> {
