@@ -6,23 +6,15 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::fake_homer::Mode;
-use common::{client, fake_and_proxy, http, proxy, search_body};
+use common::{client, fake_and_proxy, header, post_search, proxy};
 use reqwest::StatusCode;
 
 async fn search(api: &str) -> reqwest::Response {
-    http()
-        .post(format!("{api}/v3/search/call/data"))
-        .json(&search_body())
-        .send()
-        .await
-        .unwrap()
+    post_search(api, "v3/search/call/data").await
 }
 
 async fn error_json(response: reqwest::Response) -> serde_json::Value {
-    assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
-        "application/json"
-    );
+    assert_eq!(header(&response, "content-type"), "application/json");
     response.json().await.unwrap()
 }
 
@@ -96,12 +88,7 @@ async fn json_dropped_mid_response_answers_502_json() {
 async fn pcap_dropped_mid_stream_ends_the_download_with_an_error() {
     let (fake, api) = fake_and_proxy(Duration::from_secs(5)).await;
     fake.state.set_mode(Mode::DropMidResponse);
-    let response = http()
-        .post(format!("{api}/v3/export/call/messages/pcap"))
-        .json(&search_body())
-        .send()
-        .await
-        .unwrap();
+    let response = post_search(&api, "v3/export/call/messages/pcap").await;
     // Headers were already sent when the stream broke; the body must fail, not hang or look whole.
     assert_eq!(response.status(), StatusCode::OK);
     let started = Instant::now();

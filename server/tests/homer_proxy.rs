@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::fake_homer::{pcap_bytes, search_answer, FakeHomer};
-use common::{client, fake_and_proxy, http, proxy, search_body};
+use common::{client, fake_and_proxy, header, http, post_search, proxy, search_body};
 use reqwest::{Method, StatusCode};
 
 #[tokio::test]
@@ -20,10 +20,7 @@ async fn proxy_forwards_method_body_and_query_and_keeps_201() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
-        "application/json"
-    );
+    assert_eq!(header(&response, "content-type"), "application/json");
     let answer: serde_json::Value = response.json().await.unwrap();
     assert_eq!(answer, search_answer());
     let seen = fake.state.seen();
@@ -239,19 +236,14 @@ async fn check_reports_the_failing_step_with_its_error() {
 #[tokio::test]
 async fn pcap_export_streams_with_content_type_and_disposition() {
     let (_fake, api) = fake_and_proxy(Duration::from_secs(5)).await;
-    let response = http()
-        .post(format!("{api}/v3/export/call/messages/pcap"))
-        .json(&search_body())
-        .send()
-        .await
-        .unwrap();
+    let response = post_search(&api, "v3/export/call/messages/pcap").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
+        header(&response, "content-type"),
         "application/octet-stream"
     );
     assert_eq!(
-        response.headers()["content-disposition"].to_str().unwrap(),
+        header(&response, "content-disposition"),
         "attachment; filename=export-2026-11-23T19:00:00Z.pcap"
     );
     // Streamed, not buffered: no Content-Length is invented, the body arrives chunked.
@@ -263,36 +255,20 @@ async fn pcap_export_streams_with_content_type_and_disposition() {
 #[tokio::test]
 async fn text_export_keeps_its_headers() {
     let (_fake, api) = fake_and_proxy(Duration::from_secs(5)).await;
-    let response = http()
-        .post(format!("{api}/v3/export/call/messages/text"))
-        .json(&search_body())
-        .send()
-        .await
-        .unwrap();
+    let response = post_search(&api, "v3/export/call/messages/text").await;
     assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
+        header(&response, "content-type"),
         "text/plain; charset=UTF-8"
     );
-    assert!(response.headers()["content-disposition"]
-        .to_str()
-        .unwrap()
-        .ends_with(".txt"));
+    assert!(header(&response, "content-disposition").ends_with(".txt"));
     assert!(response.text().await.unwrap().starts_with("proto:UDP"));
 }
 
 #[tokio::test]
 async fn empty_qos_body_passes_through_as_201() {
     let (_fake, api) = fake_and_proxy(Duration::from_secs(5)).await;
-    let response = http()
-        .post(format!("{api}/v3/call/report/qos"))
-        .json(&search_body())
-        .send()
-        .await
-        .unwrap();
+    let response = post_search(&api, "v3/call/report/qos").await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
-        "application/json"
-    );
+    assert_eq!(header(&response, "content-type"), "application/json");
     assert!(response.bytes().await.unwrap().is_empty());
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::app::{client, login, session_cookie, TestServer, ADMIN_PASSWORD};
+use common::app::{client, get_with, login, post_with, session_cookie, TestServer, ADMIN_PASSWORD};
 use serde_json::Value;
 
 #[tokio::test]
@@ -28,12 +28,8 @@ async fn login_with_the_right_password_sets_a_safe_session_cookie() {
     assert_eq!(me["username"], "admin");
     assert_eq!(me["role"], "admin");
 
-    let me: Value = client()
-        .get(server.url("/api/me"))
-        .header("cookie", &cookie)
-        .send()
+    let me: Value = get_with(&server, "/api/me", Some(&cookie))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -79,7 +75,7 @@ async fn malformed_login_body_is_400_json() {
 #[tokio::test]
 async fn api_without_session_is_401_json() {
     let server = TestServer::start("").await;
-    let response = client().get(server.url("/api/me")).send().await.unwrap();
+    let response = get_with(&server, "/api/me", None).await;
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "not logged in");
@@ -192,28 +188,25 @@ async fn sessions_survive_a_restart_with_the_same_data_dir() {
 #[tokio::test]
 async fn homer_routes_need_a_session_and_say_when_no_backend_exists() {
     let server = TestServer::start("[store]\nenabled = false\n").await;
-    let anonymous = client()
-        .post(server.url("/api/v3/search/call/data"))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = post_with(
+        &server,
+        "/api/v3/search/call/data",
+        None,
+        &serde_json::json!({}),
+    )
+    .await;
     assert_eq!(anonymous.status(), 401);
-    let backends = client()
-        .get(server.url("/api/backends"))
-        .send()
-        .await
-        .unwrap();
+    let backends = get_with(&server, "/api/backends", None).await;
     assert_eq!(backends.status(), 401);
 
     let cookie = session_cookie(&login(&server, "admin", ADMIN_PASSWORD).await);
-    let response = client()
-        .post(server.url("/api/v3/search/call/data"))
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+    let response = post_with(
+        &server,
+        "/api/v3/search/call/data",
+        Some(&cookie),
+        &serde_json::json!({}),
+    )
+    .await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
     assert!(
@@ -226,12 +219,8 @@ async fn homer_routes_need_a_session_and_say_when_no_backend_exists() {
 async fn the_embedded_store_is_the_default_backend_without_homer() {
     let server = TestServer::start("").await;
     let cookie = session_cookie(&login(&server, "admin", ADMIN_PASSWORD).await);
-    let list: Value = client()
-        .get(server.url("/api/backends"))
-        .header("cookie", &cookie)
-        .send()
+    let list: Value = get_with(&server, "/api/backends", Some(&cookie))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -242,25 +231,25 @@ async fn the_embedded_store_is_the_default_backend_without_homer() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    let response = client()
-        .post(server.url("/api/v3/search/call/data"))
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({
+    let response = post_with(
+        &server,
+        "/api/v3/search/call/data",
+        Some(&cookie),
+        &serde_json::json!({
             "param": { "transaction": {}, "limit": 10, "search": { "1_call": [] }, "location": {} },
             "timestamp": { "from": now - 60_000, "to": now }
-        }))
-        .send()
-        .await
-        .unwrap();
+        }),
+    )
+    .await;
     assert_eq!(response.status(), 201, "HOMER answers reads with 201");
     let body: Value = response.json().await.unwrap();
     assert!(body["data"].is_array(), "{body}");
-    let write = client()
-        .post(server.url("/api/v3/alias"))
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+    let write = post_with(
+        &server,
+        "/api/v3/alias",
+        Some(&cookie),
+        &serde_json::json!({}),
+    )
+    .await;
     assert_eq!(write.status(), 403, "writes never reach a backend");
 }

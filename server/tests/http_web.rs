@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::app::{client, TestServer};
+use common::app::{client, get_with, TestServer};
 use serde_json::Value;
 
 #[tokio::test]
@@ -32,29 +32,21 @@ async fn deep_links_get_index_html_without_cache() {
 #[tokio::test]
 async fn hashed_assets_are_cached_for_a_year_and_missing_ones_are_404() {
     let server = TestServer::start("").await;
-    let response = client()
-        .get(server.url("/app-0123456789abcdef_bg.wasm"))
-        .send()
-        .await
-        .unwrap();
+    let response = get_with(&server, "/app-0123456789abcdef_bg.wasm", None).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/wasm");
     assert_eq!(
         response.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
-    let missing = client()
-        .get(server.url("/missing-0123456789abcdef.js"))
-        .send()
-        .await
-        .unwrap();
+    let missing = get_with(&server, "/missing-0123456789abcdef.js", None).await;
     assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]
 async fn unknown_api_routes_are_404_json() {
     let server = TestServer::start("").await;
-    let response = client().get(server.url("/api/nope")).send().await.unwrap();
+    let response = get_with(&server, "/api/nope", None).await;
     assert_eq!(response.status(), 404);
     assert_eq!(response.headers()["content-type"], "application/json");
     let body: Value = response.json().await.unwrap();
@@ -81,20 +73,14 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
 async fn health_and_metrics_need_no_session() {
     let server = TestServer::start("").await;
     server::telemetry::metrics_handle();
-    let health: Value = client()
-        .get(server.url("/healthz"))
-        .send()
+    let health: Value = get_with(&server, "/healthz", None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(health["status"], "ok");
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
+    let metrics = get_with(&server, "/metrics", None)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -108,7 +94,7 @@ async fn health_and_metrics_need_no_session() {
 async fn missing_front_end_is_explained() {
     let server = TestServer::start("").await;
     std::fs::remove_file(server.dist.join("index.html")).unwrap();
-    let response = client().get(server.url("/search")).send().await.unwrap();
+    let response = get_with(&server, "/search", None).await;
     assert_eq!(response.status(), 503);
     assert!(response.text().await.unwrap().contains("trunk build"));
 }

@@ -176,33 +176,23 @@ async fn runaway_query_is_interrupted_and_big_answers_truncated() {
 #[tokio::test]
 async fn full_server_mounts_the_query_api_behind_login_and_reports_store_health() {
     let server = common::app::TestServer::start("").await;
-    let health: Value = common::app::client()
-        .get(server.url("/healthz"))
-        .send()
+    let health: Value = common::app::get_with(&server, "/healthz", None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(health["status"], "ok");
     assert_eq!(health["store"]["stored"], 0);
-    let anonymous = common::app::client()
-        .get(server.url("/api/query?q=SELECT%201"))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = common::app::get_with(&server, "/api/query?q=SELECT%201", None).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let login = common::app::login(&server, "admin", common::app::ADMIN_PASSWORD).await;
     let cookie = common::app::session_cookie(&login);
-    let answer: Value = common::app::client()
-        .get(server.url("/api/query?q=SELECT%201%20AS%20one"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value =
+        common::app::get_with(&server, "/api/query?q=SELECT%201%20AS%20one", Some(&cookie))
+            .await
+            .json()
+            .await
+            .unwrap();
     assert_eq!(answer, json!([{"one": 1}]));
     server.shutdown().await.unwrap();
 }

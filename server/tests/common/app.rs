@@ -107,6 +107,29 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// GETs `path`, with the session cookie when one is given.
+pub async fn get_with(server: &TestServer, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut request = client().get(server.url(path));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+/// POSTs `body` as JSON to `path`, with the session cookie when one is given.
+pub async fn post_with(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    let mut request = client().post(server.url(path)).json(body);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
 /// Logs in and returns the `name=value` part of the session cookie.
 pub async fn login(server: &TestServer, username: &str, password: &str) -> reqwest::Response {
     client()

@@ -98,6 +98,26 @@ pub fn search_body() -> serde_json::Value {
     })
 }
 
+/// POSTs [`search_body`] to `{api}/{path}` (e.g. `v3/search/call/data`).
+pub async fn post_search(api: &str, path: &str) -> reqwest::Response {
+    http()
+        .post(format!("{api}/{path}"))
+        .json(&search_body())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A response header as text; fails the test naming the header when it is missing.
+pub fn header<'r>(response: &'r reqwest::Response, name: &str) -> &'r str {
+    response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+}
+
 /// A local address nothing listens on (connections are refused).
 pub async fn refused_addr() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
