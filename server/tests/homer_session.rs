@@ -80,19 +80,24 @@ async fn proxy_renews_the_token_before_it_expires() {
     assert_eq!(fake.state.token_rejections.load(Ordering::SeqCst), 0);
 }
 
-#[tokio::test]
-async fn fifty_concurrent_requests_cause_exactly_one_login() {
-    let (fake, api) = fake_and_proxy(Duration::from_secs(10)).await;
-    fake.state.login_delay_ms.store(300, Ordering::SeqCst);
-    let http = http();
+/// Runs 50 searches at once and checks that each one answers 201.
+async fn fifty_concurrent_searches_succeed(http: &reqwest::Client, api: &str) {
     let requests = (0..50).map(|_| {
         let http = http.clone();
-        let api = api.clone();
+        let api = api.to_string();
         tokio::spawn(async move { search(&http, &api).await.status() })
     });
     for request in requests {
         assert_eq!(request.await.unwrap(), StatusCode::CREATED);
     }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_cause_exactly_one_login() {
+    let (fake, api) = fake_and_proxy(Duration::from_secs(10)).await;
+    fake.state.login_delay_ms.store(300, Ordering::SeqCst);
+    let http = http();
+    fifty_concurrent_searches_succeed(&http, &api).await;
     assert_eq!(fake.state.logins.load(Ordering::SeqCst), 1);
 }
 
@@ -103,14 +108,7 @@ async fn fifty_concurrent_requests_after_expiry_cause_one_new_login() {
     assert_eq!(search(&http, &api).await.status(), StatusCode::CREATED);
     fake.state.revoke_tokens();
     fake.state.login_delay_ms.store(200, Ordering::SeqCst);
-    let requests = (0..50).map(|_| {
-        let http = http.clone();
-        let api = api.clone();
-        tokio::spawn(async move { search(&http, &api).await.status() })
-    });
-    for request in requests {
-        assert_eq!(request.await.unwrap(), StatusCode::CREATED);
-    }
+    fifty_concurrent_searches_succeed(&http, &api).await;
     assert_eq!(fake.state.logins.load(Ordering::SeqCst), 2);
 }
 

@@ -10,6 +10,23 @@ use live_support::{auth_state, broker, config, connect, next_json, refused_statu
 use server::live::{CoordinatorStreamConfig, LiveEvent, LiveState, Origin};
 use server::{router, AppState};
 
+/// Serves the main router with `broker` and the coordinator settings `stream`.
+async fn serve(
+    broker: Arc<server::live::Broker>,
+    stream: CoordinatorStreamConfig,
+) -> (Running, server::auth::AuthState) {
+    let auth = auth_state();
+    let state = AppState {
+        config: Arc::new(config()),
+        auth: auth.clone(),
+        backends: server::backends::registry(Vec::new()).unwrap(),
+        store: None,
+        live: LiveState::new(Some(broker), stream),
+    };
+    let running = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
+    (running, auth)
+}
+
 async fn start(enable: bool, allow_payload: bool) -> (Running, server::auth::AuthState) {
     let broker = broker(32, 256, 0);
     broker.publish(Arc::new(LiveEvent {
@@ -24,23 +41,15 @@ async fn start(enable: bool, allow_payload: bool) -> (Running, server::auth::Aut
         payload: "INVITE sip:x SIP/2.0\r\n".into(),
         origin: Origin::Relayed,
     }));
-    let auth = auth_state();
-    let state = AppState {
-        config: Arc::new(config()),
-        auth: auth.clone(),
-        backends: server::backends::registry(Vec::new()).unwrap(),
-        store: None,
-        live: LiveState::new(
-            Some(broker),
-            CoordinatorStreamConfig {
-                enable,
-                allow_payload,
-                ..CoordinatorStreamConfig::default()
-            },
-        ),
-    };
-    let running = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
-    (running, auth)
+    serve(
+        broker,
+        CoordinatorStreamConfig {
+            enable,
+            allow_payload,
+            ..CoordinatorStreamConfig::default()
+        },
+    )
+    .await
 }
 
 fn token(auth: &server::auth::AuthState, user: &str, role: Role) -> String {
@@ -162,22 +171,15 @@ async fn history_is_capped_by_history_limit() {
             origin: Origin::Local,
         }));
     }
-    let auth = auth_state();
-    let state = AppState {
-        config: Arc::new(config()),
-        auth: auth.clone(),
-        backends: server::backends::registry(Vec::new()).unwrap(),
-        store: None,
-        live: LiveState::new(
-            Some(broker),
-            CoordinatorStreamConfig {
-                enable: true,
-                history_limit: 3,
-                ..CoordinatorStreamConfig::default()
-            },
-        ),
-    };
-    let app = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
+    let (app, auth) = serve(
+        broker,
+        CoordinatorStreamConfig {
+            enable: true,
+            history_limit: 3,
+            ..CoordinatorStreamConfig::default()
+        },
+    )
+    .await;
     let t = token(&auth, "viewer", Role::Viewer);
     let url = format!(
         "ws://{}/api/v4/stream/hep?history=50&access_token={t}",
