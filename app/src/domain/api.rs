@@ -85,6 +85,37 @@ pub struct BackendInfo {
     pub status: String,
 }
 
+/// `GET /api/backends/{name}/check`: dex's `discover` diagnostic of one backend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// Backend name.
+    pub backend: String,
+    /// `homer7` or `embedded`.
+    pub kind: BackendKind,
+    /// Base URL (no credentials), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Whether every step passed.
+    pub ok: bool,
+    /// The steps run, in order; the check stops at the first failing one.
+    pub steps: Vec<CheckStep>,
+    /// Wall time of the whole check, in milliseconds.
+    pub total_ms: f64,
+}
+
+/// One step of a [`CheckReport`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckStep {
+    /// `dns`, `tcp`, `login`, `mapping` (HOMER 7) or the embedded store's own steps.
+    pub step: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was found, or the error text.
+    pub detail: String,
+    /// Time the step took, in milliseconds.
+    pub latency_ms: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

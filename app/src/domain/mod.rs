@@ -9,6 +9,7 @@
 //! - [`sip`]: the one tolerant SIP scanner; [`sdp`]: the lenient SDP reader.
 //! - [`fixture`]: our own generator of realistic SIP, RTCP and log traffic for tests and the demo.
 //! - [`call_view`]: the call view's state in the URL.
+//! - [`hosts_view`]: the backends (endpoints, discover) and aliases views.
 //! - [`ladder`]: the call-flow ladder (lanes, rows, filters) and its SVG/text exports.
 //! - [`legs`]: correlation of a call's legs across proxies and B2BUAs (dex's `analyze`).
 //! - [`live`]: the live view's stream frames, bounded buffer, event rate, reconnect schedule and URL.
@@ -20,6 +21,7 @@ pub mod call_view;
 pub mod calls;
 pub mod fixture;
 pub mod homer;
+pub mod hosts_view;
 pub mod ladder;
 pub mod legs;
 pub mod live;

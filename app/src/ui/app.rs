@@ -7,7 +7,9 @@ use leptos_router::path;
 
 use super::client::{self, ClientError};
 use super::homer::DebugCtx;
+use super::pages::aliases::AliasesPage;
 use super::pages::analyze::AnalyzePage;
+use super::pages::backends::BackendsPage;
 use super::pages::call::CallPage;
 use super::pages::live::LivePage;
 use super::pages::qos::QosPage;
@@ -33,6 +35,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("qos/:ids") view=QosPage/>
                     <Route path=path!("analyze") view=AnalyzePage/>
                     <Route path=path!("live") view=LivePage/>
+                    <Route path=path!("backends") view=BackendsPage/>
+                    <Route path=path!("aliases") view=AliasesPage/>
                     <Route path=path!("settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>

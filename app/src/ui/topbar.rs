@@ -82,6 +82,8 @@ pub fn TopBar() -> impl IntoView {
         ("/calls", "Calls"),
         ("/analyze", "Analyze"),
         ("/live", "Live"),
+        ("/backends", "Backends"),
+        ("/aliases", "Aliases"),
         ("/settings", "Settings"),
     ];
     view! {

@@ -6,45 +6,14 @@
 use std::time::{Duration, Instant};
 
 use app::domain::api::{BackendInfo, BackendKind};
+pub use app::domain::api::{CheckReport, CheckStep};
 use axum::http::Method;
 use axum::response::Response;
 use bytes::Bytes;
-use serde::Serialize;
 
 use super::client::{HomerBody, HomerClient, V3Request};
 use super::discovery::ServiceResolver;
 use super::error::{truncate, UpstreamError};
-
-/// The whole diagnostic.
-#[derive(Clone, Debug, Serialize)]
-pub struct CheckReport {
-    /// Backend name.
-    pub backend: String,
-    /// `homer7` or `embedded`.
-    pub kind: BackendKind,
-    /// Base URL (no credentials), when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Whether every step passed.
-    pub ok: bool,
-    /// The steps run, in order.
-    pub steps: Vec<CheckStep>,
-    /// Wall time of the whole check, in milliseconds.
-    pub total_ms: f64,
-}
-
-/// One step of the diagnostic.
-#[derive(Clone, Debug, Serialize)]
-pub struct CheckStep {
-    /// `dns`, `tcp`, `login` or `mapping`.
-    pub step: &'static str,
-    /// Whether it passed.
-    pub ok: bool,
-    /// What was found, or the error text.
-    pub detail: String,
-    /// Time the step took, in milliseconds.
-    pub latency_ms: f64,
-}
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -73,7 +42,7 @@ impl Steps {
         let ok = outcome.is_ok();
         let detail = outcome.unwrap_or_else(|e| e);
         self.steps.push(CheckStep {
-            step,
+            step: step.to_owned(),
             ok,
             detail: truncate(detail, 300),
             latency_ms: millis(began.elapsed()),

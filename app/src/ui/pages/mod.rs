@@ -1,6 +1,8 @@
 //! One module per route.
 
+pub mod aliases;
 pub mod analyze;
+pub mod backends;
 pub mod call;
 mod call_ladder;
 mod call_state;
