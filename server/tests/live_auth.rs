@@ -30,6 +30,7 @@ async fn start(enable: bool, allow_payload: bool) -> (Running, server::auth::Aut
         auth: auth.clone(),
         backends: server::backends::registry(Vec::new()).unwrap(),
         store: None,
+        shares: live_support::shares(),
         live: LiveState::new(
             Some(broker),
             CoordinatorStreamConfig {
@@ -168,6 +169,7 @@ async fn history_is_capped_by_history_limit() {
         auth: auth.clone(),
         backends: server::backends::registry(Vec::new()).unwrap(),
         store: None,
+        shares: live_support::shares(),
         live: LiveState::new(
             Some(broker),
             CoordinatorStreamConfig {
@@ -203,6 +205,7 @@ async fn main_server_stops_promptly_with_a_stream_open() {
         auth: auth.clone(),
         backends: server::backends::registry(Vec::new()).unwrap(),
         store: None,
+        shares: live_support::shares(),
         live: LiveState::new(
             Some(Arc::clone(&broker)),
             CoordinatorStreamConfig {
