@@ -11,6 +11,7 @@ use super::pages::analyze::AnalyzePage;
 use super::pages::call::CallPage;
 use super::pages::live::LivePage;
 use super::pages::qos::QosPage;
+use super::pages::share::SharedCallPage;
 use super::pages::{login::LoginPage, search::SearchPage, settings::SettingsPage};
 use super::session::{encode_component, SessionCtx};
 use super::topbar::TopBar;
@@ -25,6 +26,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <main><h1>"Page not found"</h1><p><a href="/search">"Go to search"</a></p></main> }>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/s/:token") view=SharedCallPage/>
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=|| view! { <Redirect path="/search"/> }/>
                     <Route path=path!("search") view=|| view! { <SearchPage view=ResultView::Messages/> }/>
