@@ -419,3 +419,25 @@ async fn shares_and_revocations_survive_a_restart() {
     let (status, body) = server.get(&format!("/api/shared/{revoked}"), None).await;
     assert_eq!((status, body), (410, json!({ "error": "revoked" })));
 }
+
+#[tokio::test]
+async fn many_invalid_tokens_from_one_address_get_429() {
+    let calls = Calls::new();
+    let server = Server::start(&temp_dir("share-limit"), "", &[&calls.a]).await;
+    let alice = server.login("alice").await;
+    let (_, token) = server.share(&alice, calls.body(None)).await;
+    for n in 0..server::share::MAX_INVALID_PER_WINDOW {
+        let (status, _) = server.get(&format!("/api/shared/guess-{n}"), None).await;
+        assert_eq!(status, 403);
+    }
+    let response = client()
+        .get(server.url("/api/shared/guess-last"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    // The brake applies to the address, so a valid link waits too.
+    let (status, _) = server.get(&format!("/api/shared/{token}"), None).await;
+    assert_eq!(status, 429);
+}

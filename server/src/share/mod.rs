@@ -5,7 +5,7 @@
 //! - [`store`]: the share records, persisted as a JSON file in the data dir so revocation survives
 //!   restarts whatever the backend (HOMER 7 or the embedded store).
 //! - [`routes`]: `/api/shares` (session) and `/api/shared/{token}/…` (public, forced to the share's
-//!   Call-IDs, backend and window).
+//!   Call-IDs, backend and window; a client address presenting many invalid tokens gets 429s).
 //!
 //! Config: `[share] ttl` (default 72 h) and `max_ttl` (default 30 days); `share = true` in a
 //! `[[users]]` entry gives a non-admin the right to share.
@@ -24,6 +24,7 @@ use serde::Deserialize;
 use crate::config::ConfigError;
 use crate::duration::parse_duration;
 use crate::homer::BackendRegistry;
+use crate::ratelimit::LoginLimiter;
 
 pub use store::{ShareRecord, ShareStore};
 pub use token::ShareSigner;
@@ -92,6 +93,11 @@ impl ShareConfig {
     }
 }
 
+/// Invalid share tokens a client address may present per [`INVALID_WINDOW`] before it gets 429s.
+pub const MAX_INVALID_PER_WINDOW: u32 = 30;
+/// The window for counting invalid share tokens.
+pub const INVALID_WINDOW: Duration = Duration::from_secs(60);
+
 /// Everything the share routes need; cheap to clone.
 #[derive(Clone)]
 pub struct Shares {
@@ -99,6 +105,8 @@ pub struct Shares {
     pub(crate) signer: Arc<ShareSigner>,
     pub(crate) store: Arc<ShareStore>,
     pub(crate) backends: Arc<BackendRegistry>,
+    /// Invalid tokens per client address: a light brake on guessing (the HMAC already makes it futile).
+    pub(crate) invalid: Arc<LoginLimiter>,
 }
 
 impl Shares {
@@ -119,6 +127,7 @@ impl Shares {
             signer: Arc::new(ShareSigner::new(&key)),
             store: Arc::new(store),
             backends,
+            invalid: Arc::new(LoginLimiter::new(MAX_INVALID_PER_WINDOW, INVALID_WINDOW)),
         })
     }
 }

@@ -9,12 +9,16 @@
 //! Public (no session), under `/shared/{token}`: the share's metadata, and the read routes the call
 //! view needs (`v3/call/transaction`, `v3/export/call/messages/pcap|text`, `v3/alias`). The request's
 //! body is ignored: the server builds it from the share's Call-IDs, backend and window. A refused
-//! link answers `{"error": "expired"|"revoked"}` with 410, or `{"error": "invalid"}` with 403.
+//! link answers `{"error": "expired"|"revoked"}` with 410, or `{"error": "invalid"}` with 403; after
+//! [`super::MAX_INVALID_PER_WINDOW`] invalid tokens a client address gets 429 for the rest of the window.
+
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use app::domain::api::ErrorBody;
 use app::domain::homer::{ProfileKey, TimeWindow, TransactionRequest};
 use app::domain::share::{ShareCreated, ShareInfo, ShareRefusal, ShareRequest};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -23,7 +27,7 @@ use bytes::Bytes;
 
 use super::{unix_now, ShareRecord, Shares};
 use crate::auth::Session;
-use crate::error::AppError;
+use crate::error::{json_error, AppError};
 use crate::homer::V3Request;
 
 /// The session routes; merge into the router behind the session check.
@@ -48,18 +52,20 @@ where
         .route("/shared/{token}", get(shared_info))
         .route(
             "/shared/{token}/v3/call/transaction",
-            post(|s: State<Shares>, t: Path<String>| shared_forward(s, t, "call/transaction")),
+            post(|s: State<Shares>, c: Peer, t: Path<String>| {
+                shared_forward(s, c, t, "call/transaction")
+            }),
         )
         .route(
             "/shared/{token}/v3/export/call/messages/pcap",
-            post(|s: State<Shares>, t: Path<String>| {
-                shared_forward(s, t, "export/call/messages/pcap")
+            post(|s: State<Shares>, c: Peer, t: Path<String>| {
+                shared_forward(s, c, t, "export/call/messages/pcap")
             }),
         )
         .route(
             "/shared/{token}/v3/export/call/messages/text",
-            post(|s: State<Shares>, t: Path<String>| {
-                shared_forward(s, t, "export/call/messages/text")
+            post(|s: State<Shares>, c: Peer, t: Path<String>| {
+                shared_forward(s, c, t, "export/call/messages/text")
             }),
         )
         .route("/shared/{token}/v3/alias", get(shared_alias))
@@ -179,12 +185,51 @@ async fn share_revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The active share a token names, or why it is refused.
-fn resolve(shares: &Shares, token: &str) -> Result<ShareRecord, ShareRefusal> {
-    let claims = shares.signer.verify(token).ok_or(ShareRefusal::Invalid)?;
-    let record = shares.store.get(&claims.sid).ok_or(ShareRefusal::Invalid)?;
+/// The client address of a public request.
+type Peer = ConnectInfo<SocketAddr>;
+
+/// Why a public request gets no share.
+enum Refused {
+    /// The link itself: 410 or 403.
+    Link(ShareRefusal),
+    /// The address presented too many invalid tokens: 429, retry after this long.
+    TooMany(std::time::Duration),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Link(r) => refusal(r),
+            Refused::TooMany(wait) => {
+                let secs = wait.as_secs().max(1);
+                let mut response = json_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("too many invalid share links; try again in {secs} s"),
+                );
+                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
+        }
+    }
+}
+
+/// The active share a token names, or why it is refused. Invalid tokens count against the address.
+fn resolve(shares: &Shares, peer: SocketAddr, token: &str) -> Result<ShareRecord, Refused> {
+    let key = [format!("share-ip:{}", peer.ip())];
+    let now = Instant::now();
+    shares.invalid.check(&key, now).map_err(Refused::TooMany)?;
+    let record = shares
+        .signer
+        .verify(token)
+        .and_then(|claims| shares.store.get(&claims.sid));
+    let Some(record) = record else {
+        shares.invalid.record_failure(&key, now);
+        return Err(Refused::Link(ShareRefusal::Invalid));
+    };
     match ShareRefusal::from_status(record.status(unix_now())) {
-        Some(refusal) => Err(refusal),
+        Some(refused) => Err(Refused::Link(refused)),
         None => Ok(record),
     }
 }
@@ -201,21 +246,26 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-async fn shared_info(State(shares): State<Shares>, Path(token): Path<String>) -> Response {
-    match resolve(&shares, &token) {
+async fn shared_info(
+    State(shares): State<Shares>,
+    ConnectInfo(peer): Peer,
+    Path(token): Path<String>,
+) -> Response {
+    match resolve(&shares, peer, &token) {
         Ok(record) => no_store(Json(record.info(unix_now())).into_response()),
-        Err(r) => refusal(r),
+        Err(refused) => refused.into_response(),
     }
 }
 
 async fn shared_forward(
     State(shares): State<Shares>,
+    ConnectInfo(peer): Peer,
     Path(token): Path<String>,
     route: &'static str,
 ) -> Response {
-    let record = match resolve(&shares, &token) {
+    let record = match resolve(&shares, peer, &token) {
         Ok(record) => record,
-        Err(r) => return refusal(r),
+        Err(refused) => return refused.into_response(),
     };
     let request = TransactionRequest::new(
         &ProfileKey::call(),
@@ -232,10 +282,14 @@ async fn shared_forward(
     call_backend(&shares, &record, Method::POST, route, body).await
 }
 
-async fn shared_alias(State(shares): State<Shares>, Path(token): Path<String>) -> Response {
-    match resolve(&shares, &token) {
+async fn shared_alias(
+    State(shares): State<Shares>,
+    ConnectInfo(peer): Peer,
+    Path(token): Path<String>,
+) -> Response {
+    match resolve(&shares, peer, &token) {
         Ok(record) => call_backend(&shares, &record, Method::GET, "alias", Bytes::new()).await,
-        Err(r) => refusal(r),
+        Err(refused) => refused.into_response(),
     }
 }
 
