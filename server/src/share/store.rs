@@ -21,6 +21,8 @@ const KEEP_EXPIRED_SECS: i64 = 7 * 86_400;
 pub enum ShareStoreError {
     #[error("cannot read {path}: {message}")]
     Read { path: PathBuf, message: String },
+    #[error("cannot encode the share records: {0}")]
+    Encode(String),
     #[error(transparent)]
     Write(#[from] UsersError),
 }
@@ -153,10 +155,8 @@ impl ShareStore {
     }
 
     fn write(&self, records: &[ShareRecord]) -> Result<(), ShareStoreError> {
-        let bytes = serde_json::to_vec_pretty(records).map_err(|e| ShareStoreError::Read {
-            path: self.path.clone(),
-            message: format!("cannot encode the records: {e}"),
-        })?;
+        let bytes = serde_json::to_vec_pretty(records)
+            .map_err(|e| ShareStoreError::Encode(e.to_string()))?;
         write_private(&self.path, &bytes)?;
         Ok(())
     }
