@@ -104,6 +104,7 @@ impl AuthState {
             username: user.username.clone(),
             role: user.role,
             expires_at: data.claims.exp,
+            may_share: user.may_share(),
         })
     }
 
@@ -125,6 +126,8 @@ pub struct Session {
     pub username: String,
     pub role: Role,
     pub expires_at: i64,
+    /// May create share links ([`crate::users::User::may_share`]).
+    pub may_share: bool,
 }
 
 impl Session {
@@ -214,12 +217,12 @@ pub async fn login(
             .inner
             .users
             .authenticate(&username, &password)
-            .map(|u| (u.username.clone(), u.role))
+            .map(|u| (u.username.clone(), u.role, u.may_share()))
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("password check task: {e}")))?;
 
-    let Some((username, role)) = user else {
+    let Some((username, role, may_share)) = user else {
         auth.inner.limiter.record_failure(&keys, now);
         metrics::counter!("hepscope_logins_total", "result" => "failure").increment(1);
         tracing::info!(user = %request.username, peer = %peer.ip(), "login failed");
@@ -234,6 +237,7 @@ pub async fn login(
         username,
         role,
         expires_at: claims.exp,
+        may_share,
     };
     Ok(with_cookie(Json(me).into_response(), &cookie))
 }
@@ -250,6 +254,7 @@ pub async fn me(session: Session) -> Json<Me> {
         username: session.username,
         role: session.role,
         expires_at: session.expires_at,
+        may_share: session.may_share,
     })
 }
 
@@ -280,6 +285,7 @@ mod tests {
             username: "alice".into(),
             password_hash: hash_password("pw").unwrap(),
             role: Role::Viewer,
+            share: false,
         }]);
         AuthState::new(
             b"0123456789abcdef0123456789abcdef",

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use app::domain::api::Role;
 
+use crate::duration::parse_duration;
 use crate::homer::config::HomerBackendConfig;
 use serde::Deserialize;
 
@@ -68,6 +69,9 @@ pub struct RawConfig {
     /// `[[alias]]`: names for IP addresses (and ports), served by the embedded HOMER API.
     #[serde(default)]
     pub alias: Vec<RawAlias>,
+    /// `[share]`: share links.
+    #[serde(default)]
+    pub share: crate::share::RawShare,
 }
 
 /// `[store]` as written: the embedded HEP store.
@@ -127,6 +131,9 @@ pub struct RawUser {
     pub password_hash: String,
     #[serde(default)]
     pub role: Role,
+    /// May create share links without being an admin.
+    #[serde(default)]
+    pub share: bool,
 }
 
 /// Values given on the command line or in the environment; they win over the file.
@@ -170,6 +177,8 @@ pub struct ConfiguredUser {
     pub username: String,
     pub password_hash: String,
     pub role: Role,
+    /// The `share = true` right.
+    pub share: bool,
 }
 
 /// Session and login settings.
@@ -211,6 +220,8 @@ pub struct Config {
     pub hep: crate::ingest::HepConfig,
     /// The live stream.
     pub live: crate::live::LiveConfig,
+    /// Share links.
+    pub share: crate::share::ShareConfig,
     /// The file the config came from, if any (for messages).
     pub source: Option<PathBuf>,
 }
@@ -379,6 +390,7 @@ impl Config {
                 username: user.username,
                 password_hash: user.password_hash,
                 role: user.role,
+                share: user.share,
             });
         }
 
@@ -412,6 +424,7 @@ impl Config {
                 .clone()
                 .or_else(|| env.var("HEPSCOPE_STREAM_LISTEN")),
         )?;
+        let share = crate::share::ShareConfig::from_raw(raw.share)?;
 
         Ok(Config {
             listen,
@@ -424,6 +437,7 @@ impl Config {
             aliases,
             hep,
             live,
+            share,
             source,
         })
     }
@@ -544,40 +558,6 @@ fn duration_setting(
     })
 }
 
-/// Parses `90`, `250ms`, `30s`, `5m`, `12h`, `7d`, `1h30m` (a plain number is seconds).
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let mut total_ms: u64 = 0;
-    let mut rest = text;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let value: u64 = rest.get(..digits)?.parse().ok()?;
-        rest = rest.get(digits..)?;
-        let letters = rest
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len());
-        let unit_ms: u64 = match rest.get(..letters)? {
-            "ms" => 1,
-            "s" => 1000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            _ => return None,
-        };
-        rest = rest.get(letters..)?;
-        total_ms = total_ms.checked_add(value.checked_mul(unit_ms)?)?;
-    }
-    Some(Duration::from_millis(total_ms))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,20 +567,6 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
-    }
-
-    #[test]
-    fn durations_parse_in_every_unit() {
-        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
-        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("5x"), None);
-        assert_eq!(parse_duration("h"), None);
-        assert_eq!(parse_duration("12"), Some(Duration::from_secs(12)));
-        assert_eq!(parse_duration("3h5"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod backends;
 pub mod config;
 pub mod demo;
+pub mod duration;
 pub mod error;
 pub mod hep;
 pub mod homer;
@@ -18,6 +19,7 @@ pub mod live;
 pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
+pub mod share;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub store: Option<Store>,
     /// The live stream behind `GET /api/v4/stream/hep`; disabled until `live::LiveRuntime` provides it.
     pub live: live::LiveState,
+    /// Share links (`/api/shares`, `/api/shared/{token}/…`).
+    pub shares: share::Shares,
 }
 
 impl FromRef<AppState> for AuthState {
@@ -70,6 +74,12 @@ impl FromRef<AppState> for AuthState {
 impl FromRef<AppState> for live::LiveState {
     fn from_ref(state: &AppState) -> live::LiveState {
         state.live.clone()
+    }
+}
+
+impl FromRef<AppState> for share::Shares {
+    fn from_ref(state: &AppState) -> share::Shares {
+        state.shares.clone()
     }
 }
 
@@ -110,6 +120,7 @@ impl AppState {
             });
         }
         let backends = backends::registry(entries)?;
+        let shares = share::Shares::open(config.share.clone(), &config.data_dir, backends.clone())?;
         Ok((
             AppState {
                 config: Arc::new(config),
@@ -117,6 +128,7 @@ impl AppState {
                 backends,
                 store,
                 live: live::LiveState::disabled(),
+                shares,
             },
             bootstrap,
         ))
@@ -125,12 +137,15 @@ impl AppState {
 
 /// The whole HTTP app.
 pub fn router(state: AppState) -> Router {
-    let mut protected = Router::new().route("/me", get(auth::me)).route(
-        "/import",
-        post(import_http::import_endpoint).layer(axum::extract::DefaultBodyLimit::max(
-            import_http::MAX_IMPORT_BYTES,
-        )),
-    );
+    let mut protected = Router::new()
+        .route("/me", get(auth::me))
+        .merge(share::routes::session_routes())
+        .route(
+            "/import",
+            post(import_http::import_endpoint).layer(axum::extract::DefaultBodyLimit::max(
+                import_http::MAX_IMPORT_BYTES,
+            )),
+        );
     if let Some(store) = &state.store {
         protected = protected.merge(store::sql_api::router(store.clone()));
     }
@@ -145,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/v4/stream/hep", get(live::endpoints::coordinator_stream))
+        .merge(share::routes::public_routes())
         .with_state(state.clone())
         .merge(protected)
         .fallback(api_not_found)

@@ -6,6 +6,9 @@ use crate::users::{write_private, UsersError};
 
 /// File in the data dir holding the generated session signing key.
 const JWT_SECRET_FILE: &str = "session.key";
+/// File in the data dir holding the share links' signing key (separate from the session key, so a
+/// share token can never pass as a session).
+const SHARE_SECRET_FILE: &str = "share.key";
 
 /// Fills `buf` from the operating system's random source.
 ///
@@ -24,7 +27,20 @@ pub fn session_key(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>,
     if let Some(secret) = configured {
         return Ok(secret.as_bytes().to_vec());
     }
-    let path = data_dir.join(JWT_SECRET_FILE);
+    key_file(&data_dir.join(JWT_SECRET_FILE))
+}
+
+/// The share links' signing key, kept in the data dir (generated on first use).
+///
+/// # Errors
+/// The key file cannot be read or written.
+pub fn share_key(data_dir: &Path) -> Result<Vec<u8>, UsersError> {
+    key_file(&data_dir.join(SHARE_SECRET_FILE))
+}
+
+/// The key in `path`, or a new random one written there.
+fn key_file(path: &Path) -> Result<Vec<u8>, UsersError> {
+    let path = path.to_path_buf();
     match std::fs::read(&path) {
         Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
         Ok(_) => {}
@@ -54,6 +70,9 @@ mod tests {
         let second = session_key(None, &dir).unwrap();
         assert_eq!(first, second);
         assert_eq!(first.len(), 64);
+        let share = share_key(&dir).unwrap();
+        assert_ne!(share, first, "the share key is not the session key");
+        assert_eq!(share_key(&dir).unwrap(), share);
         assert_eq!(
             session_key(Some("configured"), &dir).unwrap(),
             b"configured"

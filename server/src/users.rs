@@ -33,6 +33,16 @@ pub struct User {
     pub username: String,
     pub password_hash: String,
     pub role: Role,
+    /// May create share links without being an admin (`share = true`).
+    #[serde(default)]
+    pub share: bool,
+}
+
+impl User {
+    /// Admins, and users given the share right, may create share links.
+    pub fn may_share(&self) -> bool {
+        self.role == Role::Admin || self.share
+    }
 }
 
 /// What the server prints once at start: the generated admin password, if one was made.
@@ -67,6 +77,7 @@ impl Users {
                     username: u.username.clone(),
                     password_hash: u.password_hash.clone(),
                     role: u.role,
+                    share: u.share,
                 })
                 .collect();
             return Ok((Users { users }, Bootstrap::default()));
@@ -90,6 +101,7 @@ impl Users {
                     username: "admin".into(),
                     password_hash: hash_password(&password)?,
                     role: Role::Admin,
+                    share: false,
                 };
                 write_private(&path, &serde_json::to_vec_pretty(&user).unwrap_or_default())?;
                 user

@@ -5,8 +5,8 @@
 //! - Any other path without a file extension is a client-side route: `index.html` with 200 and
 //!   `Cache-Control: no-cache`, so deep links like `/call/abc?…` load the app.
 //! - A missing file with an asset extension (`/missing.js`) is a real 404, not `index.html`. Client routes
-//!   can hold dots (`/call/abc@10.0.0.1`), so only known asset extensions count, and `/call/` and `/qos/`
-//!   paths are always client routes.
+//!   can hold dots (`/call/abc@10.0.0.1`), so only known asset extensions count, and `/call/`, `/qos/`
+//!   and `/s/` (share links, whose tokens hold dots) paths are always client routes.
 
 use std::path::PathBuf;
 
@@ -71,7 +71,10 @@ const ASSET_EXTENSIONS: &[&str] = &[
 ];
 
 fn is_asset_path(path: &str, last_segment: &str) -> bool {
-    if path.starts_with("/call/") || path.starts_with("/qos/") {
+    if ["/call/", "/qos/", "/s/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+    {
         return false;
     }
     match last_segment.rsplit_once('.') {
@@ -121,6 +124,7 @@ mod tests {
             "x@host.example.js"
         ));
         assert!(!is_asset_path("/analyze", "analyze"));
+        assert!(!is_asset_path("/s/eyJ0.eyJz.txt", "eyJ0.eyJz.txt"));
         assert!(is_asset_path(
             "/app-0123456789abcdef.js",
             "app-0123456789abcdef.js"

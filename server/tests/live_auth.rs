@@ -21,6 +21,7 @@ async fn serve(
         auth: auth.clone(),
         backends: server::backends::registry(Vec::new()).unwrap(),
         store: None,
+        shares: live_support::shares(),
         live: LiveState::new(Some(broker), stream),
     };
     let running = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
@@ -205,6 +206,7 @@ async fn main_server_stops_promptly_with_a_stream_open() {
         auth: auth.clone(),
         backends: server::backends::registry(Vec::new()).unwrap(),
         store: None,
+        shares: live_support::shares(),
         live: LiveState::new(
             Some(Arc::clone(&broker)),
             CoordinatorStreamConfig {

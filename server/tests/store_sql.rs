@@ -22,6 +22,7 @@ fn app(store: &Store, role: Option<Role>, limits: SqlLimits) -> Router {
             username: "u".into(),
             role,
             expires_at: i64::MAX,
+            may_share: false,
         })),
         None => router,
     }

@@ -37,6 +37,9 @@ pub struct Me {
     pub role: Role,
     /// Session expiry, seconds since the Unix epoch.
     pub expires_at: i64,
+    /// May create share links (admins, and users with `share = true` in the config).
+    #[serde(default)]
+    pub may_share: bool,
 }
 
 /// Every error hepscope itself answers: `{"error": "...", ...}`.

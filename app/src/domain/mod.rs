@@ -13,6 +13,7 @@
 //! - [`ladder`]: the call-flow ladder (lanes, rows, filters) and its SVG/text exports.
 //! - [`legs`]: correlation of a call's legs across proxies and B2BUAs (dex's `analyze`).
 //! - [`live`]: the live view's stream frames, bounded buffer, event rate, reconnect schedule and URL.
+//! - [`share`]: share links ("Share outside"): request checks, status, refusals.
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
 pub mod analyze_view;
@@ -30,6 +31,7 @@ pub mod query;
 pub mod results;
 pub mod sdp;
 pub mod search_form;
+pub mod share;
 pub mod sip;
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::pages::backends::BackendsPage;
 use super::pages::call::CallPage;
 use super::pages::live::LivePage;
 use super::pages::qos::QosPage;
+use super::pages::share::SharedCallPage;
 use super::pages::{login::LoginPage, search::SearchPage, settings::SettingsPage};
 use super::session::{encode_component, SessionCtx};
 use super::topbar::TopBar;
@@ -27,6 +28,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <main><h1>"Page not found"</h1><p><a href="/search">"Go to search"</a></p></main> }>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/s/:token") view=SharedCallPage/>
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=|| view! { <Redirect path="/search"/> }/>
                     <Route path=path!("search") view=|| view! { <SearchPage view=ResultView::Messages/> }/>

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::domain::api::{ErrorBody, LoginRequest, Me};
+use crate::domain::share::{ShareCreated, ShareInfo, ShareRequest};
 
 /// Why a request failed, in words the UI can show.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,4 +121,45 @@ pub async fn logout() -> Result<(), ClientError> {
     } else {
         Err(error_of(response).await)
     }
+}
+
+/// Creates a share link (`POST /api/shares`).
+pub async fn share_create(request: &ShareRequest) -> Result<ShareCreated, ClientError> {
+    post_json("/api/shares", request).await
+}
+
+/// The share links the user may see: all for admins, their own for others.
+pub async fn shares_list() -> Result<Vec<ShareInfo>, ClientError> {
+    get_json("/api/shares").await
+}
+
+/// Revokes a share link.
+pub async fn share_revoke(id: &str) -> Result<(), ClientError> {
+    let url = format!(
+        "/api/shares/{}",
+        String::from(js_sys::encode_uri_component(id))
+    );
+    let response = Request::delete(&url)
+        .send()
+        .await
+        .map_err(|e| ClientError::Network(e.to_string()))?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_of(response).await)
+    }
+}
+
+/// The API root of a share link's public routes, usable as a backend in [`super::homer::v3_url`].
+pub fn shared_api_root(token: &str) -> String {
+    format!(
+        "/api/shared/{}",
+        String::from(js_sys::encode_uri_component(token))
+    )
+}
+
+/// What a share link shows, without a session; a refused link is a `Status` error whose message is
+/// the refusal (`expired`, `revoked`, `invalid`).
+pub async fn shared_info(token: &str) -> Result<ShareInfo, ClientError> {
+    get_json(&shared_api_root(token)).await
 }

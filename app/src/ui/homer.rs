@@ -49,10 +49,13 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// The URL of a v3 route on a backend (`""` is the default backend).
+/// The URL of a v3 route on a backend (`""` is the default backend). A backend starting with `/` is
+/// an API root instead, such as a share link's `/api/shared/{token}` (backend names never contain `/`).
 pub fn v3_url(backend: &str, path: &str) -> String {
     if backend.is_empty() {
         format!("/api/v3/{path}")
+    } else if backend.starts_with('/') {
+        format!("{backend}/v3/{path}")
     } else {
         format!(
             "/api/b/{}/v3/{path}",

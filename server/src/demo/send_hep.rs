@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{run, DemoConfig, DemoStats, HepTransport, RateUnit};
-use crate::config::parse_duration;
+use crate::duration::parse_duration;
 
 /// Flags of `hepscope send-hep`.
 #[derive(clap::Args, Debug, Clone)]

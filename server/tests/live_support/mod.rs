@@ -133,6 +133,19 @@ async fn bind_retrying(addr: SocketAddr) -> tokio::net::TcpListener {
     panic!("cannot bind {addr}");
 }
 
+/// Share links kept in a fresh temporary directory, over no backend.
+pub fn shares() -> server::share::Shares {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("hepscope-live-shares-{}-{n}", std::process::id()));
+    server::share::Shares::open(
+        server::share::ShareConfig::default(),
+        &dir,
+        server::backends::registry(Vec::new()).unwrap(),
+    )
+    .unwrap()
+}
+
 /// Two users: `admin` (admin) and `viewer` (viewer).
 pub fn auth_state() -> AuthState {
     let users = Users::from_list(vec![
@@ -140,11 +153,13 @@ pub fn auth_state() -> AuthState {
             username: "admin".into(),
             password_hash: "unused".into(),
             role: Role::Admin,
+            share: false,
         },
         User {
             username: "viewer".into(),
             password_hash: "unused".into(),
             role: Role::Viewer,
+            share: false,
         },
     ]);
     AuthState::new(

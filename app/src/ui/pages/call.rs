@@ -38,7 +38,13 @@ pub fn CallPage() -> impl IntoView {
     let params = use_params_map();
     let location = use_location();
     let navigate = use_navigate();
+    // On a share page (`/s/{token}`) the share names the Call-IDs and is the API root.
+    let shared = super::share::use_shared_call();
+    let shared_root = shared.as_ref().map(|s| s.api_root.clone());
     let call_ids = Memo::new(move |_| {
+        if let Some(s) = &shared {
+            return s.call_ids.clone();
+        }
         params.with(|p| {
             p.get("ids")
                 .map(|ids| crate::domain::call_view::call_ids_from_segment(&ids))
@@ -65,7 +71,8 @@ pub fn CallPage() -> impl IntoView {
     // Load the transaction (and the alias list) when the Call-IDs, backend or time change.
     let load_key = Memo::new(move |_| {
         let q = query.get();
-        (call_ids.get(), q.backend.clone(), q.t)
+        let backend = shared_root.clone().unwrap_or_else(|| q.backend.clone());
+        (call_ids.get(), backend, q.t)
     });
     let state = RwSignal::new(LoadState::Loading);
     Effect::new(move |_| {

@@ -71,6 +71,9 @@ pub fn Toolbar(
         }
     };
     let body = serde_json::to_string(&loaded.request).unwrap_or_default();
+    // On a share page, exports go through the share's API root and nothing links to logged-in views.
+    let shared_root = super::share::use_shared_call().map(|s| s.api_root);
+    let in_app = shared_root.is_none();
     let base_name = move || {
         let ids = call_ids.get_untracked();
         let first = ids.first().cloned().unwrap_or_else(|| "call".into());
@@ -89,7 +92,9 @@ pub fn Toolbar(
     };
     let download_export = move |route: &'static str, ext: &'static str, mime: &'static str| {
         let body = body.clone();
-        let backend = query.get_untracked().backend;
+        let backend = shared_root
+            .clone()
+            .unwrap_or_else(|| query.get_untracked().backend);
         let fallback = format!("{}.{ext}", base_name());
         leptos::task::spawn_local(async move {
             match export(&backend, route, &body).await {
@@ -160,11 +165,14 @@ pub fn Toolbar(
             {checkbox("RTCP", |q| q.show_rtcp, |q, on| q.show_rtcp = on)}
             {checkbox("Logs", |q| q.show_logs, |q, on| q.show_logs = on)}
             <span class="spacer"></span>
-            <a class="button" href=move || format!("/qos/{}{}", call_ids.get().join(","), location.search.get())>"Quality"</a>
+            {in_app.then(|| view! {
+                <a class="button" href=move || format!("/qos/{}{}", call_ids.get().join(","), location.search.get())>"Quality"</a>
+            })}
             <button type="button" on:click=pcap>"PCAP"</button>
             <button type="button" on:click=text>"Text"</button>
             <button type="button" on:click=svg>"SVG"</button>
             <button type="button" on:click=copy_link>"Copy link"</button>
+            <super::share::ShareButton request=loaded.request.clone() query=query/>
             <button type="button" aria-expanded=move || show_keys.get().to_string() on:click=move |_| show_keys.update(|s| *s = !*s)>"?"</button>
         </div>
         {move || message.get().map(|m| view! { <div class="banner warn" role="status">{m}</div> })}

@@ -16,3 +16,5 @@ pub mod search;
 mod search_results;
 mod search_state;
 pub mod settings;
+mod settings_shares;
+pub mod share;

@@ -1,4 +1,4 @@
-//! `/settings`: the user's account and display preferences.
+//! `/settings`: the user's account, display preferences and shared links.
 
 use leptos::prelude::*;
 
@@ -19,5 +19,6 @@ pub fn SettingsPage() -> impl IntoView {
             <h2>"Display"</h2>
             <p>"Theme: " <ThemeToggle/></p>
         </section>
+        <super::settings_shares::SharedLinks/>
     }
 }

@@ -1,0 +1,340 @@
+//! The share routes.
+//!
+//! With a session (nested under `/api` behind the session check):
+//! - `POST /shares` `{call_ids, backend, from, to, ttl?}` → `{id, url, expires_at}` (admins, or users
+//!   with `share = true`);
+//! - `GET /shares`: admins see every share, others their own;
+//! - `DELETE /shares/{id}`: revoke (its creator or an admin).
+//!
+//! Public (no session), under `/shared/{token}`: the share's metadata, and the read routes the call
+//! view needs (`v3/call/transaction`, `v3/export/call/messages/pcap|text`, `v3/alias`). The request's
+//! body is ignored: the server builds it from the share's Call-IDs, backend and window. A refused
+//! link answers `{"error": "expired"|"revoked"}` with 410, or `{"error": "invalid"}` with 403; after
+//! [`super::MAX_INVALID_PER_WINDOW`] invalid tokens a client address gets 429 for the rest of the window.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use app::domain::api::ErrorBody;
+use app::domain::homer::{ProfileKey, TimeWindow, TransactionRequest};
+use app::domain::share::{ShareCreated, ShareInfo, ShareRefusal, ShareRequest};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+
+use super::{unix_now, ShareRecord, Shares};
+use crate::auth::Session;
+use crate::error::{json_error, AppError};
+use crate::homer::V3Request;
+
+/// The session routes; merge into the router behind the session check.
+pub fn session_routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Shares: axum::extract::FromRef<S>,
+    crate::auth::AuthState: axum::extract::FromRef<S>,
+{
+    Router::new()
+        .route("/shares", post(shares_create).get(shares_list))
+        .route("/shares/{id}", delete(share_revoke))
+}
+
+/// The public routes; merge into the `/api` router outside the session check.
+pub fn public_routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Shares: axum::extract::FromRef<S>,
+{
+    Router::new()
+        .route("/shared/{token}", get(shared_info))
+        .route(
+            "/shared/{token}/v3/call/transaction",
+            post(|s: State<Shares>, c: Peer, t: Path<String>| {
+                shared_forward(s, c, t, "call/transaction")
+            }),
+        )
+        .route(
+            "/shared/{token}/v3/export/call/messages/pcap",
+            post(|s: State<Shares>, c: Peer, t: Path<String>| {
+                shared_forward(s, c, t, "export/call/messages/pcap")
+            }),
+        )
+        .route(
+            "/shared/{token}/v3/export/call/messages/text",
+            post(|s: State<Shares>, c: Peer, t: Path<String>| {
+                shared_forward(s, c, t, "export/call/messages/text")
+            }),
+        )
+        .route("/shared/{token}/v3/alias", get(shared_alias))
+}
+
+async fn shares_create(
+    State(shares): State<Shares>,
+    session: Session,
+    body: Result<Json<ShareRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ShareCreated>, AppError> {
+    if !session.may_share {
+        return Err(AppError::Forbidden(format!(
+            "{} may not create share links (admins and users with share = true may)",
+            session.username
+        )));
+    }
+    let Json(request) = body.map_err(|e| {
+        AppError::BadRequest(format!(
+            "expected {{\"call_ids\", \"backend\", \"from\", \"to\", \"ttl\"}}: {}",
+            e.body_text()
+        ))
+    })?;
+    request
+        .validate()
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let ttl = match &request.ttl {
+        None => shares.config.ttl,
+        Some(text) => crate::duration::parse_duration(text)
+            .filter(|d| d.as_secs() >= 1)
+            .ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "ttl {text:?} is not a duration of at least 1s, like 72h"
+                ))
+            })?,
+    };
+    if ttl > shares.config.max_ttl {
+        return Err(AppError::BadRequest(format!(
+            "ttl {} s is longer than the allowed {} s",
+            ttl.as_secs(),
+            shares.config.max_ttl.as_secs()
+        )));
+    }
+    let backend = if request.backend.is_empty() {
+        shares
+            .backends
+            .default_backend()
+            .map(|(name, _)| name)
+            .ok_or_else(|| AppError::BadRequest("no backend is configured".into()))?
+    } else if shares.backends.get(&request.backend).is_some() {
+        request.backend.clone()
+    } else {
+        return Err(AppError::BadRequest(format!(
+            "no backend named {:?}",
+            request.backend
+        )));
+    };
+    let now = unix_now();
+    let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2));
+    let record = ShareRecord {
+        id: new_id(),
+        call_ids: request.call_ids,
+        backend,
+        from: request.from,
+        to: request.to,
+        created_by: session.username.clone(),
+        created_at: now,
+        expires_at,
+        revoked: false,
+    };
+    let token = shares.signer.sign(&record.id, expires_at)?;
+    let id = record.id.clone();
+    let store = shares.store.clone();
+    tokio::task::spawn_blocking(move || store.insert(record, now))
+        .await
+        .map_err(|e| anyhow::anyhow!("share store task: {e}"))?
+        .map_err(|e| anyhow::anyhow!("storing a share: {e}"))?;
+    tracing::info!(user = %session.username, share = %id, "share link created");
+    Ok(Json(ShareCreated {
+        id,
+        url: format!("/s/{token}"),
+        expires_at,
+    }))
+}
+
+async fn shares_list(State(shares): State<Shares>, session: Session) -> Json<Vec<ShareInfo>> {
+    let now = unix_now();
+    Json(
+        shares
+            .store
+            .list()
+            .iter()
+            .filter(|r| session.is_admin() || r.created_by == session.username)
+            .map(|r| r.info(now))
+            .collect(),
+    )
+}
+
+async fn share_revoke(
+    State(shares): State<Shares>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let visible = shares
+        .store
+        .get(&id)
+        .is_some_and(|r| session.is_admin() || r.created_by == session.username);
+    if !visible {
+        return Err(AppError::NotFound(format!("no share link {id:?}")));
+    }
+    let store = shares.store.clone();
+    let target = id.clone();
+    tokio::task::spawn_blocking(move || store.revoke(&target))
+        .await
+        .map_err(|e| anyhow::anyhow!("share store task: {e}"))?
+        .map_err(|e| anyhow::anyhow!("revoking a share: {e}"))?;
+    tracing::info!(user = %session.username, share = %id, "share link revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The client address of a public request.
+type Peer = ConnectInfo<SocketAddr>;
+
+/// Why a public request gets no share.
+enum Refused {
+    /// The link itself: 410 or 403.
+    Link(ShareRefusal),
+    /// The address presented too many invalid tokens: 429, retry after this long.
+    TooMany(std::time::Duration),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Link(r) => refusal(r),
+            Refused::TooMany(wait) => {
+                let secs = wait.as_secs().max(1);
+                let mut response = json_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("too many invalid share links; try again in {secs} s"),
+                );
+                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
+        }
+    }
+}
+
+/// The active share a token names, or why it is refused. Invalid tokens count against the address.
+fn resolve(shares: &Shares, peer: SocketAddr, token: &str) -> Result<ShareRecord, Refused> {
+    let key = [format!("share-ip:{}", peer.ip())];
+    let now = Instant::now();
+    shares.invalid.check(&key, now).map_err(Refused::TooMany)?;
+    let record = shares
+        .signer
+        .verify(token)
+        .and_then(|claims| shares.store.get(&claims.sid));
+    let Some(record) = record else {
+        shares.invalid.record_failure(&key, now);
+        return Err(Refused::Link(ShareRefusal::Invalid));
+    };
+    match ShareRefusal::from_status(record.status(unix_now())) {
+        Some(refused) => Err(Refused::Link(refused)),
+        None => Ok(record),
+    }
+}
+
+fn refusal(refusal: ShareRefusal) -> Response {
+    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::FORBIDDEN);
+    no_store((status, Json(ErrorBody::new(refusal.as_str()))).into_response())
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn shared_info(
+    State(shares): State<Shares>,
+    ConnectInfo(peer): Peer,
+    Path(token): Path<String>,
+) -> Response {
+    match resolve(&shares, peer, &token) {
+        Ok(record) => no_store(Json(record.info(unix_now())).into_response()),
+        Err(refused) => refused.into_response(),
+    }
+}
+
+async fn shared_forward(
+    State(shares): State<Shares>,
+    ConnectInfo(peer): Peer,
+    Path(token): Path<String>,
+    route: &'static str,
+) -> Response {
+    let record = match resolve(&shares, peer, &token) {
+        Ok(record) => record,
+        Err(refused) => return refused.into_response(),
+    };
+    let request = TransactionRequest::new(
+        &ProfileKey::call(),
+        TimeWindow::new(record.from, record.to),
+        record.call_ids.clone(),
+    );
+    let body = match serde_json::to_vec(&request) {
+        Ok(body) => Bytes::from(body),
+        Err(e) => {
+            return AppError::Internal(anyhow::anyhow!("encoding a share's request: {e}"))
+                .into_response()
+        }
+    };
+    call_backend(&shares, &record, Method::POST, route, body).await
+}
+
+async fn shared_alias(
+    State(shares): State<Shares>,
+    ConnectInfo(peer): Peer,
+    Path(token): Path<String>,
+) -> Response {
+    match resolve(&shares, peer, &token) {
+        Ok(record) => call_backend(&shares, &record, Method::GET, "alias", Bytes::new()).await,
+        Err(refused) => refused.into_response(),
+    }
+}
+
+async fn call_backend(
+    shares: &Shares,
+    record: &ShareRecord,
+    method: Method,
+    path: &str,
+    body: Bytes,
+) -> Response {
+    let Some(backend) = shares.backends.get(&record.backend) else {
+        return AppError::NotFound(format!(
+            "the shared call's backend {:?} is no longer configured",
+            record.backend
+        ))
+        .into_response();
+    };
+    let request = V3Request {
+        method,
+        path: path.to_owned(),
+        query: None,
+        body,
+    };
+    match backend.call(request).await {
+        Ok(response) => no_store(response),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// 128 random bits as 32 hex digits.
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    crate::secret::fill_random(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_ids_are_32_hex_digits_and_differ() {
+        let (a, b) = (new_id(), new_id());
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+}
