@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
         loop {
             match framer.next_packet() {
                 Ok(Some(packet)) => {
-                    let declared = packet.get(4..6).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+                    let declared = packet
+                        .get(4..6)
+                        .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])));
                     assert_eq!(declared, Some(packet.len()));
                     let _ = decode(&packet);
                 }
