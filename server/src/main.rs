@@ -114,7 +114,7 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let receiver = if hep.enable {
         let intake = Arc::new(Intake::new(Arc::new(sinks), hep.capture_password.clone()));
-        let receiver = HepReceiver::start(hep.listen, intake).await?;
+        let receiver = HepReceiver::start_with(hep.listen, intake, hep.tcp).await?;
         println!("HEP receiver on udp/tcp {}", receiver.udp_addr());
         Some(receiver)
     } else {

@@ -1,5 +1,6 @@
 //! Capture import: a pcap written from fixture packets (SIP over UDP and TCP, a HEP-in-UDP datagram)
-//! reads back as HEP packets; corrupt or truncated files are errors with no packets.
+//! reads back as HEP packets; SIP over TCP is reassembled however it was segmented; corrupt or truncated
+//! files are errors with no packets.
 
 use app::domain::fixture::{demo_mix, PacketKind, Transport as FixtureTransport};
 use server::demo::to_hep;
@@ -112,4 +113,32 @@ fn import_rejects_garbage_and_an_empty_file() {
         let err = packets_from_capture(bytes).unwrap_err();
         assert!(!err.to_string().is_empty());
     }
+}
+
+#[test]
+fn import_takes_each_sip_message_over_tcp_once_however_it_was_segmented() {
+    let mut writer = PcapWriter::new(Vec::new()).unwrap();
+    let sip: Vec<_> = demo_mix(9, START, 12)
+        .into_iter()
+        .filter(|p| p.kind == PacketKind::Sip && p.src.is_ipv4())
+        .collect();
+    for (i, packet) in sip.iter().enumerate() {
+        // Segments of 1 to 300 bytes: headers, the blank line and bodies all get cut somewhere.
+        let size = 1 + (i * 37) % 300;
+        for piece in packet.payload.chunks(size) {
+            writer
+                .write_packet(packet.ts_us, packet.src, packet.dst, Transport::Tcp, piece)
+                .unwrap();
+        }
+    }
+    let imported = packets_from_capture(&writer.into_inner().unwrap()).unwrap();
+    assert_eq!(imported.sip, sip.len());
+    assert_eq!(imported.skipped.not_sip, 0);
+    let payloads: Vec<&[u8]> = imported.packets.iter().map(|p| &p.payload[..]).collect();
+    let expected: Vec<&[u8]> = sip.iter().map(|p| &p.payload[..]).collect();
+    assert_eq!(
+        payloads, expected,
+        "every message once, whole, in capture order"
+    );
+    assert!(imported.packets.iter().all(|p| p.ip_proto == IP_PROTO_TCP));
 }

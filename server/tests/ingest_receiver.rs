@@ -1,5 +1,6 @@
 //! The HEP receiver over real sockets on 127.0.0.1: UDP datagrams, TCP framing, a bad TCP stream closing only
-//! its own connection, malformed packets not stopping the loops, and bind errors naming the address.
+//! its own connection, malformed packets not stopping the loops, bind errors naming the address, and the TCP
+//! connection cap and idle timeout.
 
 mod live_support;
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use live_support::{eventually, sip_hep};
 use server::hep::HepPacket;
-use server::ingest::{Fanout, HepReceiver, Intake, PacketSink};
+use server::ingest::{Fanout, HepReceiver, Intake, PacketSink, TcpLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
@@ -174,4 +175,102 @@ async fn bind_error_names_the_address() {
     let intake = Arc::new(Intake::new(Arc::new(Fanout::new()), None));
     let err = HepReceiver::start(addr, intake).await.err().unwrap();
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
+}
+
+async fn start_limited(sink: Arc<Collect>, limits: TcpLimits) -> HepReceiver {
+    let intake = Arc::new(Intake::new(sink, None));
+    HepReceiver::start_with("127.0.0.1:0".parse().unwrap(), intake, limits)
+        .await
+        .unwrap()
+}
+
+/// True when the peer closes `stream` within 5 s.
+async fn closed_by_peer(stream: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+    matches!(read, Ok(Ok(0)) | Ok(Err(_)))
+}
+
+#[tokio::test]
+async fn tcp_connections_over_the_cap_are_closed_at_once_and_counted() {
+    let handle = server::telemetry::metrics_handle().unwrap();
+    let sink = Arc::new(Collect::default());
+    let limits = TcpLimits {
+        max_connections: 2,
+        idle_timeout: Duration::from_secs(60),
+    };
+    let receiver = start_limited(sink.clone(), limits).await;
+    let addr = receiver.tcp_addr();
+    let mut a = TcpStream::connect(addr).await.unwrap();
+    let _b = TcpStream::connect(addr).await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            receiver.tcp_stats().open == 2
+        })
+        .await
+    );
+
+    let mut over = TcpStream::connect(addr).await.unwrap();
+    assert!(
+        closed_by_peer(&mut over).await,
+        "the third connection is closed"
+    );
+    assert_eq!(receiver.tcp_stats().rejected, 1);
+    assert!(handle.render().contains("hepscope_hep_tcp_rejected_total"));
+
+    a.write_all(&sip_hep("OPTIONS sip:x SIP/2.0", "a1", None))
+        .await
+        .unwrap();
+    assert!(
+        sink.wait_for(1).await,
+        "connections under the cap still work"
+    );
+    drop(a);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            receiver.tcp_stats().open == 1
+        })
+        .await
+    );
+    let mut again = TcpStream::connect(addr).await.unwrap();
+    again
+        .write_all(&sip_hep("OPTIONS sip:x SIP/2.0", "c1", None))
+        .await
+        .unwrap();
+    assert!(sink.wait_for(2).await, "a freed slot is taken again");
+    assert_eq!(sink.call_ids(), vec!["a1", "c1"]);
+    assert_eq!(receiver.tcp_stats().rejected, 1);
+    receiver.stop().await;
+}
+
+#[tokio::test]
+async fn silent_tcp_connection_is_closed_after_the_idle_timeout() {
+    let sink = Arc::new(Collect::default());
+    let limits = TcpLimits {
+        max_connections: 8,
+        idle_timeout: Duration::from_millis(300),
+    };
+    let receiver = start_limited(sink.clone(), limits).await;
+    let addr = receiver.tcp_addr();
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut talker = TcpStream::connect(addr).await.unwrap();
+    for i in 0..6 {
+        talker
+            .write_all(&sip_hep("OPTIONS sip:x SIP/2.0", &format!("k{i}"), None))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        closed_by_peer(&mut silent).await,
+        "the silent connection is closed"
+    );
+    assert!(
+        sink.wait_for(6).await,
+        "a connection that keeps sending stays open"
+    );
+    let stats = receiver.tcp_stats();
+    assert_eq!(stats.idle_closed, 1);
+    assert_eq!(stats.open, 1);
+    receiver.stop().await;
 }

@@ -1,11 +1,12 @@
-//! `[hep]`: where the HEP receiver listens and the optional capture password, as written ([`RawHep`]) and
-//! validated ([`HepConfig`]). Environment variables are read by `config.rs`, not here.
+//! `[hep]`: where the HEP receiver listens, the optional capture password and the TCP connection limits, as
+//! written ([`RawHep`]) and validated ([`HepConfig`]). Environment variables are read by `config.rs`, not here.
 
 use std::net::SocketAddr;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+use super::tcp::{TcpLimits, DEFAULT_MAX_TCP_CONNECTIONS, DEFAULT_TCP_IDLE_TIMEOUT};
+use crate::config::{parse_duration, ConfigError};
 
 /// Default HEP address, UDP and TCP (HEP's registered port 9060).
 pub const DEFAULT_HEP_LISTEN: &str = "127.0.0.1:9060";
@@ -20,6 +21,10 @@ pub struct RawHep {
     pub listen: Option<String>,
     /// When set, packets whose auth key (chunk 0x0e) differs are dropped and counted.
     pub capture_password: Option<String>,
+    /// Most TCP connections open at once (default 256); more are closed on accept.
+    pub tcp_max_connections: Option<usize>,
+    /// A TCP connection silent this long is closed (default `5m`).
+    pub tcp_idle_timeout: Option<String>,
 }
 
 /// `[hep]`, validated.
@@ -31,6 +36,8 @@ pub struct HepConfig {
     pub listen: SocketAddr,
     /// Required auth key, if any.
     pub capture_password: Option<String>,
+    /// TCP connection cap and idle timeout.
+    pub tcp: TcpLimits,
 }
 
 impl HepConfig {
@@ -38,7 +45,7 @@ impl HepConfig {
     /// `enable`.
     ///
     /// # Errors
-    /// The address does not parse.
+    /// The address or the idle timeout does not parse, or a limit is 0.
     pub fn from_raw(
         raw: RawHep,
         listen: Option<String>,
@@ -51,10 +58,32 @@ impl HepConfig {
             what: "hep.listen".into(),
             message: format!("{text:?} is not an address like {DEFAULT_HEP_LISTEN} ({e})"),
         })?;
+        let max_connections = raw
+            .tcp_max_connections
+            .unwrap_or(DEFAULT_MAX_TCP_CONNECTIONS);
+        if max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                what: "hep.tcp_max_connections".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let idle_timeout = match raw.tcp_idle_timeout {
+            None => DEFAULT_TCP_IDLE_TIMEOUT,
+            Some(text) => parse_duration(&text)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| ConfigError::Invalid {
+                    what: "hep.tcp_idle_timeout".into(),
+                    message: format!("{text:?} is not a non-zero duration like 30s or 5m"),
+                })?,
+        };
         Ok(HepConfig {
             enable: !disabled && raw.enable.unwrap_or(true),
             listen,
             capture_password: raw.capture_password.filter(|p| !p.is_empty()),
+            tcp: TcpLimits {
+                max_connections,
+                idle_timeout,
+            },
         })
     }
 }
@@ -69,6 +98,31 @@ mod tests {
         assert_eq!(c.listen.to_string(), DEFAULT_HEP_LISTEN);
         assert!(c.enable);
         assert_eq!(c.capture_password, None);
+        assert_eq!(c.tcp, TcpLimits::default());
+        assert_eq!(c.tcp.max_connections, 256);
+        assert_eq!(c.tcp.idle_timeout.as_secs(), 300);
+    }
+
+    #[test]
+    fn tcp_limits_are_read_from_the_file() {
+        let raw: RawHep =
+            toml::from_str("tcp_max_connections = 8\ntcp_idle_timeout = \"30s\"").unwrap();
+        let c = HepConfig::from_raw(raw, None, false).unwrap();
+        assert_eq!(c.tcp.max_connections, 8);
+        assert_eq!(c.tcp.idle_timeout.as_secs(), 30);
+    }
+
+    #[test]
+    fn zero_or_unreadable_tcp_limits_name_the_key() {
+        for (text, key) in [
+            ("tcp_max_connections = 0", "hep.tcp_max_connections"),
+            ("tcp_idle_timeout = \"0s\"", "hep.tcp_idle_timeout"),
+            ("tcp_idle_timeout = \"soon\"", "hep.tcp_idle_timeout"),
+        ] {
+            let raw: RawHep = toml::from_str(text).unwrap();
+            let err = HepConfig::from_raw(raw, None, false).unwrap_err();
+            assert!(err.to_string().contains(key), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!
 //! Metrics: `hepscope_hep_received_total{transport}`, `hepscope_hep_received_bytes_total{transport}`,
 //! `hepscope_hep_malformed_total{reason}`, `hepscope_hep_keepalive_total{transport}`,
-//! `hepscope_hep_auth_failed_total`, `hepscope_hep_tcp_connections`.
+//! `hepscope_hep_auth_failed_total`, `hepscope_hep_tcp_connections`, `hepscope_hep_tcp_rejected_total`,
+//! `hepscope_hep_tcp_idle_closed_total`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -22,6 +23,7 @@ use std::sync::Arc;
 pub use config::{HepConfig, RawHep, DEFAULT_HEP_LISTEN};
 pub use intake::{Intake, IntakeOutcome, Transport};
 pub use receiver::{HepReceiver, IngestError};
+pub use tcp::{TcpLimits, TcpStats, DEFAULT_MAX_TCP_CONNECTIONS, DEFAULT_TCP_IDLE_TIMEOUT};
 
 use crate::hep::HepPacket;
 

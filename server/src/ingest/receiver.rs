@@ -9,6 +9,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::tcp::{TcpCounters, TcpLimits, TcpStats};
 use super::{tcp, udp, Intake};
 
 /// Why the receiver could not start. The address is in the message.
@@ -36,19 +37,32 @@ pub enum IngestError {
 pub struct HepReceiver {
     udp_addr: SocketAddr,
     tcp_addr: SocketAddr,
+    tcp: Arc<TcpCounters>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl HepReceiver {
-    /// Binds UDP on `listen`, then TCP on the same address and port (the port UDP got, when `listen` asks
-    /// for port 0), and starts both loops.
+    /// [`HepReceiver::start_with`] with the default [`TcpLimits`].
     ///
     /// # Errors
     /// Either bind fails.
     pub async fn start(
         listen: SocketAddr,
         intake: Arc<Intake>,
+    ) -> Result<HepReceiver, IngestError> {
+        HepReceiver::start_with(listen, intake, TcpLimits::default()).await
+    }
+
+    /// Binds UDP on `listen`, then TCP on the same address and port (the port UDP got, when `listen` asks
+    /// for port 0), and starts both loops; TCP connections are bounded by `limits`.
+    ///
+    /// # Errors
+    /// Either bind fails.
+    pub async fn start_with(
+        listen: SocketAddr,
+        intake: Arc<Intake>,
+        limits: TcpLimits,
     ) -> Result<HepReceiver, IngestError> {
         let socket = UdpSocket::bind(listen)
             .await
@@ -74,14 +88,22 @@ impl HepReceiver {
                 source,
             })?;
         let (stop, stopped) = watch::channel(false);
+        let counters = Arc::new(TcpCounters::default());
         let tasks = vec![
             tokio::spawn(udp::run(socket, Arc::clone(&intake), stopped.clone())),
-            tokio::spawn(tcp::run(listener, intake, stopped)),
+            tokio::spawn(tcp::run(
+                listener,
+                intake,
+                limits,
+                Arc::clone(&counters),
+                stopped,
+            )),
         ];
         tracing::info!(%udp_addr, "HEP receiver listening on UDP and TCP");
         Ok(HepReceiver {
             udp_addr,
             tcp_addr,
+            tcp: counters,
             stop,
             tasks,
         })
@@ -95,6 +117,11 @@ impl HepReceiver {
     /// The bound TCP address.
     pub fn tcp_addr(&self) -> SocketAddr {
         self.tcp_addr
+    }
+
+    /// Open, rejected and idle-closed TCP connections so far.
+    pub fn tcp_stats(&self) -> TcpStats {
+        self.tcp.snapshot()
     }
 
     /// Stops both loops and every TCP connection, and waits for them.

@@ -72,6 +72,8 @@ pub(super) struct Segment<'a> {
     pub(super) src: SocketAddr,
     pub(super) dst: SocketAddr,
     pub(super) transport: Transport,
+    /// TCP only: the sequence number of the first payload byte.
+    pub(super) tcp_seq: Option<u32>,
     pub(super) payload: &'a [u8],
 }
 
@@ -123,17 +125,19 @@ pub(super) fn slice_frame(linktype: i32, data: &[u8]) -> Result<Segment<'_>, Ski
     if fragmented {
         return Err(Skip::Fragment);
     }
-    let (transport, src_port, dst_port, payload) = match sliced.transport {
+    let (transport, src_port, dst_port, tcp_seq, payload) = match sliced.transport {
         Some(TransportSlice::Udp(udp)) => (
             Transport::Udp,
             udp.source_port(),
             udp.destination_port(),
+            None,
             udp.payload(),
         ),
         Some(TransportSlice::Tcp(tcp)) => (
             Transport::Tcp,
             tcp.source_port(),
             tcp.destination_port(),
+            Some(tcp.sequence_number()),
             tcp.payload(),
         ),
         _ => return Err(Skip::OtherTransport),
@@ -145,6 +149,7 @@ pub(super) fn slice_frame(linktype: i32, data: &[u8]) -> Result<Segment<'_>, Ski
         src: SocketAddr::new(src_ip, src_port),
         dst: SocketAddr::new(dst_ip, dst_port),
         transport,
+        tcp_seq,
         payload,
     })
 }

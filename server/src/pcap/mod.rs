@@ -24,7 +24,7 @@ pub use write::{PcapWriteError, PcapWriter, MAX_SEGMENT_PAYLOAD};
 pub enum Transport {
     /// UDP: one datagram per packet.
     Udp,
-    /// TCP: one segment per packet (no stream reassembly).
+    /// TCP: one segment per packet; the importer reassembles the streams (`crate::import`).
     Tcp,
 }
 
@@ -39,6 +39,8 @@ pub struct CapturedPacket {
     pub dst: SocketAddr,
     /// UDP or TCP.
     pub transport: Transport,
+    /// TCP only: the sequence number of the segment's first payload byte.
+    pub tcp_seq: Option<u32>,
     /// The transport payload, as captured.
     pub payload: Vec<u8>,
     /// A UDP payload starting with the `HEP3` magic: decode it with [`crate::hep::decode`]

@@ -128,6 +128,7 @@ impl Capture {
                 src: seg.src,
                 dst: seg.dst,
                 transport: seg.transport,
+                tcp_seq: seg.tcp_seq,
                 is_hep: seg.transport == super::Transport::Udp && seg.payload.starts_with(b"HEP3"),
                 payload: seg.payload.to_vec(),
             }),

@@ -1,0 +1,248 @@
+//! Overload: the real `hepscope` binary with a deliberately slow store (a tiny writer queue, one row per
+//! transaction) gets HEP at about twice the rate its writer keeps up with, over UDP and then TCP. The
+//! process stays up, its RSS stays bounded, the drop counters in `/healthz` and `/metrics` rise, and
+//! once the flood stops every packet sent at a gentle rate is stored again.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use app::domain::fixture::SipBuilder;
+use app::domain::sip::Method;
+use common::app::temp_dir;
+use server::hep::{encode, HepPacket, ProtoType};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpStream, UdpSocket};
+
+/// The slow store: 32 queued rows, one commit per row.
+const CONFIG: &str = "[store]\nqueue = 32\nbatch_size = 1\n";
+/// Sending is paced in ticks of this length.
+const TICK: Duration = Duration::from_millis(10);
+/// How long each overload phase lasts.
+const PHASE: Duration = Duration::from_secs(2);
+/// RSS may grow by at most this much over a whole overload run.
+const MAX_RSS_GROWTH_KB: u64 = 64 * 1024;
+
+/// The `hepscope` process, killed when dropped.
+struct Hepscope {
+    child: Child,
+    http: SocketAddr,
+    hep: SocketAddr,
+}
+
+impl Drop for Hepscope {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Hepscope {
+    fn start() -> Hepscope {
+        let dir = temp_dir("overload");
+        std::fs::write(dir.join("hepscope.toml"), CONFIG).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hepscope"))
+            .arg("--config")
+            .arg(dir.join("hepscope.toml"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args(["--listen", "127.0.0.1:0", "--hep-listen", "127.0.0.1:0"])
+            .env("HEPSCOPE_ADMIN_PASSWORD", "overload-test-password")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut http, mut hep) = (None, None);
+        while http.is_none() || hep.is_none() {
+            let line = lines
+                .next()
+                .expect("hepscope printed its addresses")
+                .unwrap();
+            if let Some(rest) = line.strip_prefix("HEP receiver on udp/tcp ") {
+                hep = Some(rest.trim().parse().unwrap());
+            } else if let Some(rest) = line.strip_prefix("hepscope is listening on http://") {
+                http = Some(rest.trim_end_matches('/').parse().unwrap());
+            }
+        }
+        // Keep draining stdout so the process never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Hepscope {
+            child,
+            http: http.unwrap(),
+            hep: hep.unwrap(),
+        }
+    }
+
+    fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    fn rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// `(status, stored, dropped)` from `/healthz`.
+    async fn health(&self) -> (String, u64, u64) {
+        let body: serde_json::Value = reqwest::get(format!("http://{}/healthz", self.http))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            body["status"].as_str().unwrap_or_default().to_string(),
+            body["store"]["stored"].as_u64().unwrap(),
+            body["store"]["dropped"].as_u64().unwrap(),
+        )
+    }
+
+    async fn metric(&self, name: &str) -> f64 {
+        let text = reqwest::get(format!("http://{}/metrics", self.http))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .map_or(0.0, |v| v.trim().parse().unwrap())
+    }
+
+    /// Waits until the stored count stops moving (the queue is drained) and returns it.
+    async fn settled(&self) -> u64 {
+        let mut last = self.health().await.1;
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let now = self.health().await.1;
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    }
+}
+
+fn packet(n: usize) -> Vec<u8> {
+    let payload = SipBuilder::request(&Method::parse("OPTIONS"), "sip:ping@example.com")
+        .header("Via", "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1")
+        .header("From", "<sip:probe@example.com>;tag=a")
+        .header("To", "<sip:ping@example.com>")
+        .header("Call-ID", format!("overload-{n}"))
+        .header("CSeq", "1 OPTIONS")
+        .build();
+    let packet = HepPacket::new(
+        "192.0.2.1:5060".parse().unwrap(),
+        "192.0.2.2:5060".parse().unwrap(),
+        ProtoType::Sip,
+        payload,
+    );
+    encode(&packet, false).unwrap()
+}
+
+/// One way of getting packets to the receiver.
+enum Sender {
+    Udp(UdpSocket, SocketAddr),
+    Tcp(TcpStream),
+}
+
+impl Sender {
+    async fn send(&mut self, bytes: &[u8]) {
+        match self {
+            Sender::Udp(socket, to) => {
+                // A full socket buffer is itself overload: the kernel's drop, not ours to count.
+                let _ = socket.send_to(bytes, *to).await;
+            }
+            Sender::Tcp(stream) => stream.write_all(bytes).await.unwrap(),
+        }
+    }
+}
+
+/// Sends `rate` packets a second for `span`, in [`TICK`] bursts; returns how many were sent.
+async fn send_paced(sender: &mut Sender, rate: u64, span: Duration) -> usize {
+    let per_tick = usize::try_from((rate * TICK.as_millis() as u64 / 1000).max(1)).unwrap();
+    let pkt = packet(0);
+    let started = Instant::now();
+    let mut sent = 0;
+    let mut tick = tokio::time::interval(TICK);
+    while started.elapsed() < span {
+        tick.tick().await;
+        for _ in 0..per_tick {
+            sender.send(&pkt).await;
+        }
+        sent += per_tick;
+    }
+    sent
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twice_the_writer_capacity_drops_and_counts_but_never_grows_or_crashes() {
+    let mut hepscope = Hepscope::start();
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let mut udp = Sender::Udp(udp, hepscope.hep);
+    let mut tcp = Sender::Tcp(TcpStream::connect(hepscope.hep).await.unwrap());
+    let rss_before = hepscope.rss_kb();
+
+    // Capacity: what the writer commits per second while TCP keeps it saturated.
+    let (_, stored0, _) = hepscope.health().await;
+    let started = Instant::now();
+    send_paced(&mut tcp, 1_000_000, Duration::from_secs(1)).await;
+    let (_, stored1, _) = hepscope.health().await;
+    let capacity = ((stored1 - stored0) as f64 / started.elapsed().as_secs_f64()) as u64;
+    assert!(capacity > 0, "the writer stored something");
+    hepscope.settled().await;
+
+    for (name, sender) in [("udp", &mut udp), ("tcp", &mut tcp)] {
+        let (_, stored_a, dropped_a) = hepscope.health().await;
+        let sent = send_paced(sender, 2 * capacity, PHASE).await;
+        let stored_b = hepscope.settled().await;
+        let (status, _, dropped_b) = hepscope.health().await;
+        println!(
+            "{name}: capacity {capacity}/s, sent {sent} at {}/s, stored {}, dropped {}",
+            2 * capacity,
+            stored_b - stored_a,
+            dropped_b - dropped_a
+        );
+        assert!(hepscope.is_running(), "hepscope survives the {name} flood");
+        assert_eq!(status, "ok");
+        assert!(
+            dropped_b > dropped_a,
+            "{name}: the full queue drops and counts"
+        );
+        assert!(stored_b > stored_a, "{name}: the writer keeps storing");
+    }
+
+    let rss_after = hepscope.rss_kb();
+    println!("RSS {rss_before} kB before, {rss_after} kB after");
+    assert!(
+        rss_after < rss_before + MAX_RSS_GROWTH_KB,
+        "RSS grew from {rss_before} kB to {rss_after} kB"
+    );
+    let (_, _, dropped) = hepscope.health().await;
+    assert_eq!(
+        hepscope.metric("hepscope_store_dropped_total").await as u64,
+        dropped,
+        "/metrics and /healthz agree"
+    );
+
+    // Recovery: at a gentle rate everything is stored again, over both transports.
+    let (_, stored_before, dropped_before) = hepscope.health().await;
+    for n in 0..50 {
+        udp.send(&packet(n)).await;
+        tcp.send(&packet(n)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let stored_after = hepscope.settled().await;
+    let (_, _, dropped_after) = hepscope.health().await;
+    assert_eq!(stored_after - stored_before, 100, "ingest recovered");
+    assert_eq!(dropped_after, dropped_before);
+}
