@@ -11,6 +11,7 @@ pub mod login;
 pub mod qos;
 mod qos_chart;
 pub mod search;
+mod search_filters;
 mod search_results;
 mod search_state;
 pub mod settings;
