@@ -1,6 +1,8 @@
 //! One module per route.
 
 pub mod analyze;
+mod analyze_ladder;
+mod analyze_run;
 pub mod call;
 mod call_ladder;
 mod call_state;
