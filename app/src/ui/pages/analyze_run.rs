@@ -19,6 +19,7 @@ use super::search::load_aliases;
 
 /// What one analysis produced.
 pub struct Outcome {
+    /// The correlation result.
     pub analysis: Analysis,
     /// Searches that failed (the analysis may miss legs).
     pub failures: Vec<String>,
