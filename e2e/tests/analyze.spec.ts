@@ -66,6 +66,25 @@ test('trace a call across B2BUA legs', async ({ page }) => {
   const linked = decodeURIComponent(href.slice('/call/'.length).split('?')[0]).split(',');
   expect(new Set(linked)).toEqual(new Set(ids));
 
+  // One combined ladder of the three legs, one colour (legend entry) per leg.
+  const ladder = page.getByTestId('analyze-ladder');
+  const legend = ladder.locator('.legend-item');
+  await expect(legend).toHaveCount(3);
+  expect(new Set(await legend.allTextContents())).toEqual(new Set(ids));
+  await expect(ladder.locator('.lrow').first()).toBeVisible();
+  const shown = (await ladder.locator('.ladder-wrap > p.notice').textContent()) ?? '';
+  expect(Number(shown.match(/^(\d+) messages/)?.[1] ?? 0)).toBeGreaterThanOrEqual(3 * 4);
+
+  // Removing a leg redraws the ladder without it; adding it back brings it back.
+  const removed = legs.filter({ has: page.getByRole('button', { name: 'Remove' }) }).first();
+  const removedId = (await removed.locator('td:first-child a').textContent()) ?? '';
+  await removed.getByRole('button', { name: 'Remove' }).click();
+  await expect(legend).toHaveCount(2);
+  expect(await legend.allTextContents()).not.toContain(removedId);
+  await page.getByTestId('suggested-table').getByTestId('leg-row')
+    .filter({ hasText: removedId }).getByRole('button', { name: 'Add' }).click();
+  await expect(legend).toHaveCount(3);
+
   // The link reproduces the analysis.
   await page.reload();
   await expect(legs).toHaveCount(3, { timeout: 20_000 });

@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 import { collectErrors, loginAsAdmin } from './pages/login';
 
 test('watch live SIP traffic', async ({ page }) => {
@@ -44,5 +44,91 @@ test('watch live SIP traffic', async ({ page }) => {
   await link.click();
   await expect(page).toHaveURL(/\/call\/[^?]+\?t=\d+$/);
   await expect(page.locator('main h1')).toHaveText(`Call ${callId}`);
+  expect(errors).toEqual([]);
+});
+
+const ROW_HEIGHT = 28; // virtual_table.rs ROW_HEIGHT
+
+/** Rows in the live table (its aria-rowcount less the header row). */
+async function liveRowCount(page: Page): Promise<number> {
+  const count = await page.locator('.vtable table').getAttribute('aria-rowcount');
+  return Number(count ?? '1') - 1;
+}
+
+/** The table's scroll position and the index of the row whose text is `text` (-1 if not rendered). */
+async function placeOf(page: Page, text: string): Promise<{ top: number; index: number }> {
+  return page.evaluate((wanted) => {
+    const box = document.querySelector('.vtable') as HTMLElement;
+    const row = Array.from(document.querySelectorAll('.vtable tr.vrow')).find((r) => r.textContent === wanted);
+    return { top: box.scrollTop, index: row ? Number(row.getAttribute('aria-rowindex')) - 2 : -1 };
+  }, text);
+}
+
+test('keep reading older live events while new ones arrive', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = collectErrors(page);
+  await loginAsAdmin(page, '/live?history=200');
+  await expect(page.locator('.live-link')).toHaveText('Connected', { timeout: 15_000 });
+  await expect.poll(() => liveRowCount(page), { timeout: 60_000 }).toBeGreaterThan(40);
+
+  // Scrolled down: new events come in above, the rows being read stay where they are.
+  const table = page.locator('.vtable');
+  await table.evaluate((el, top) => { el.scrollTop = top; }, 10 * ROW_HEIGHT);
+  const reading = page.locator('.vtable tr.vrow[aria-rowindex="12"]');
+  await expect(reading).toBeVisible();
+  const text = (await reading.textContent()) ?? '';
+  const before = await liveRowCount(page);
+  await expect.poll(() => liveRowCount(page), { timeout: 30_000 }).toBeGreaterThan(before);
+  await expect
+    .poll(async () => {
+      const { top, index } = await placeOf(page, text);
+      return index > 10 && Math.round(top / ROW_HEIGHT) === index;
+    }, { timeout: 5_000, message: 'the row read stays at the top of the view, further down the list' })
+    .toBe(true);
+
+  // At the top, the table follows the newest events.
+  await table.evaluate((el) => { el.scrollTop = 0; });
+  const newest = (await page.locator('.vtable tr.vrow[aria-rowindex="2"]').textContent()) ?? '';
+  await expect
+    .poll(async () => page.locator('.vtable tr.vrow[aria-rowindex="2"]').textContent(), { timeout: 30_000 })
+    .not.toEqual(newest);
+  expect(await table.evaluate((el) => el.scrollTop)).toBe(0);
+  expect(errors).toEqual([]);
+});
+
+test('follow one call as a live ladder that grows as its messages arrive', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = collectErrors(page);
+  await loginAsAdmin(page, '/live?proto=1&history=200');
+  await expect(page.locator('.live-link')).toHaveText('Connected', { timeout: 15_000 });
+  const ladderRows = page.locator('.ladder .lrow');
+  let grew = false;
+  // A call that has just started (its INVITE is the newest) usually has more to come; a busy or
+  // failed one may already be over, so try a few.
+  for (let attempt = 0; attempt < 6 && !grew; attempt++) {
+    // Paused, the rows hold still to be clicked (the ladder is fed all the same).
+    await page.getByRole('button', { name: 'Pause' }).click();
+    const invite = page
+      .getByTestId('live-row')
+      .filter({ has: page.locator('td.live-method', { hasText: /^INVITE$/ }) })
+      .first();
+    await expect(invite).toBeVisible({ timeout: 30_000 });
+    const callId = (await invite.getByRole('link').textContent()) ?? '';
+    await invite.getByRole('button', { name: 'Follow' }).click();
+    await expect(page.locator('main h1')).toHaveText(`Live call ${callId}`);
+    await expect(page).toHaveURL(/follow=/);
+    await expect(ladderRows.first()).toBeVisible({ timeout: 15_000 });
+    const first = await ladderRows.count();
+    try {
+      await expect.poll(() => ladderRows.count(), { timeout: 25_000 }).toBeGreaterThan(first);
+      grew = true;
+    } catch {
+      await page.getByRole('button', { name: 'Back to all traffic' }).click();
+      await expect(page.locator('main h1')).toHaveText('Live');
+      await page.getByRole('button', { name: 'Resume' }).click();
+      await expect(page.getByTestId('live-row').first()).toBeVisible({ timeout: 15_000 });
+    }
+  }
+  expect(grew).toBe(true);
   expect(errors).toEqual([]);
 });

@@ -109,3 +109,24 @@ test('the debug toggle shows the exact HOMER request each view sent', async ({ p
   await page.reload();
   await expect(page.getByLabel('Show HOMER requests')).toBeChecked();
 });
+
+test('calls show the direction of their first INVITE and sort by it', async ({ page }) => {
+  await loginAsAdmin(page);
+  await demoRows(page.request);
+  await page.goto('/calls?since=1h');
+  const table = page.getByRole('table', { name: 'Calls' });
+  await expect(table.locator('tbody tr.vrow').first()).toBeVisible();
+  // Descending, so calls come before dialogs without an INVITE (no direction).
+  await table.getByRole('button', { name: 'Direction' }).click();
+  await expect(page).toHaveURL(/order=direction/);
+  await table.getByRole('button', { name: 'Direction' }).click();
+  await expect(page).toHaveURL(/order=-direction/);
+  await expect(table.getByRole('columnheader', { name: 'Direction' })).toHaveAttribute('aria-sort', 'descending');
+  const cells = await table.locator('tbody tr.vrow td:nth-child(9)').allInnerTexts();
+  const directions = cells.filter((c) => c !== '');
+  expect(directions.length).toBeGreaterThan(0);
+  // No aliases in the demo: addresses, the SIP port 5060 left out.
+  for (const d of directions) expect(d).toMatch(/^\S+ → \S+$/);
+  expect(directions.some((d) => d.includes(':5060'))).toBe(false);
+  expect(cells).toEqual([...cells].sort().reverse());
+});

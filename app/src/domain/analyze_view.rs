@@ -6,6 +6,7 @@
 
 use serde_json::{json, Value};
 
+use crate::domain::homer::HomerRow;
 use crate::domain::legs::{AnalyzeOptions, LegCandidate, LegRow, LegsError, Seed, NUMBER_DIGITS};
 use crate::domain::search_form::{percent_decode, percent_encode, FormError, SearchForm};
 
@@ -113,20 +114,39 @@ impl AnalyzeQuery {
         Ok(form)
     }
 
-    /// The fan-out searches around `seed`: [`AnalyzeOptions::fanout_searches`] with each number
-    /// matched on its last [`NUMBER_DIGITS`] digits (`%` prefix), so national and E.164 forms of
-    /// the same number are found alike, as the correlation compares them.
+    /// The fan-out searches around `seed`: [`AnalyzeOptions::fanout_searches`] with each long
+    /// number searched by its [`number_pattern`] (a `%` suffix), so its national and international
+    /// forms are found alike. A pattern whose digits end with another pattern's digits is left
+    /// out: the shorter one already finds what it would.
     pub fn fanout_forms(&self, seed: &LegCandidate) -> Vec<SearchForm> {
-        let mut forms: Vec<SearchForm> = Vec::new();
-        for mut form in self.options.fanout_searches(seed) {
-            if let Some(suffix) = number_suffix(&form.number) {
-                form.number = format!("%{suffix}");
-            }
-            if !forms.iter().any(|f| f.number == form.number) {
-                forms.push(form);
+        let forms: Vec<SearchForm> = self
+            .options
+            .fanout_searches(seed)
+            .into_iter()
+            .map(|mut form| {
+                form.number = number_pattern(&form.number);
+                form
+            })
+            .collect();
+        let tails: Vec<String> = forms
+            .iter()
+            .filter_map(|f| f.number.strip_prefix('%').map(str::to_owned))
+            .collect();
+        let mut unique: Vec<SearchForm> = Vec::new();
+        for form in forms {
+            let covered = form.number.strip_prefix('%').is_some_and(|digits| {
+                tails
+                    .iter()
+                    .any(|t| t.len() < digits.len() && digits.ends_with(t.as_str()))
+            });
+            if !covered
+                && !form.number.is_empty()
+                && !unique.iter().any(|f| f.number == form.number)
+            {
+                unique.push(form);
             }
         }
-        forms
+        unique
     }
 
     /// The seed leg among `candidates` (rows of the seed search): the one with the Call-ID, or
@@ -149,15 +169,49 @@ impl AnalyzeQuery {
     }
 }
 
-/// The last [`NUMBER_DIGITS`] digits of an all-digit number (a leading `+` allowed) that has at
-/// least that many; `None` for short numbers (extensions) and patterns, which are searched as
-/// written.
-fn number_suffix(number: &str) -> Option<&str> {
-    let digits = number.trim().strip_prefix('+').unwrap_or(number.trim());
+/// Fewest digits a fan-out pattern keeps; a shorter one would find unrelated calls.
+const MIN_PATTERN_DIGITS: usize = 6;
+/// Longest country code (ITU-T E.164).
+const MAX_COUNTRY_CODE_DIGITS: usize = 3;
+
+/// How the fan-out searches a number: `%` and the longest run of final digits that every written
+/// form of it shares, so `+49 221 12345678`, `0049…`, `49…` and the national `0221 12345678` are
+/// all found, and as few unrelated numbers as can be.
+///
+/// - International (`+` or `00`): the digits after the longest possible country code (3 digits):
+///   a tail of the national number whatever the country code's length.
+/// - National (one leading `0`, the trunk prefix): the digits after it.
+/// - Other digits (a national number, or an international one without `+`): the last
+///   max(n − 3, min(n, [`NUMBER_DIGITS`])) digits.
+///
+/// Numbers with fewer than [`NUMBER_DIGITS`] digits (extensions), with other characters
+/// (patterns, names), or whose tail would be shorter than 6 digits are searched as written
+/// (the number filter adds the `+` variant itself).
+pub fn number_pattern(number: &str) -> String {
+    let written = number.trim();
+    let (international, digits) = match written.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, written),
+    };
     if digits.len() < NUMBER_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+        return written.to_owned();
     }
-    digits.get(digits.len() - NUMBER_DIGITS..)
+    let keep = if international {
+        digits.len().saturating_sub(MAX_COUNTRY_CODE_DIGITS)
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.len().saturating_sub(MAX_COUNTRY_CODE_DIGITS)
+    } else if digits.starts_with('0') {
+        digits.len() - 1
+    } else {
+        digits
+            .len()
+            .saturating_sub(MAX_COUNTRY_CODE_DIGITS)
+            .max(NUMBER_DIGITS)
+    };
+    match digits.get(digits.len() - keep..) {
+        Some(tail) if keep >= MIN_PATTERN_DIGITS => format!("%{tail}"),
+        _ => written.to_owned(),
+    }
 }
 
 /// Whether a shown leg was found by the correlation or added by the user.
@@ -229,6 +283,18 @@ impl ShownAnalysis {
             ids.join(","),
             first.div_euclid(1000)
         ))
+    }
+
+    /// The messages of the shown legs among `rows` (the candidates' transaction answer), for the
+    /// combined ladder; rows are matched by `sid`, else `callid`.
+    pub fn leg_messages(&self, rows: &[HomerRow]) -> Vec<HomerRow> {
+        rows.iter()
+            .filter(|r| {
+                let id = if r.sid.is_empty() { &r.callid } else { &r.sid };
+                self.legs.iter().any(|(l, _)| &l.call_id == id)
+            })
+            .cloned()
+            .collect()
     }
 
     /// The analysis as pretty JSON for download: the options' query string, legs and the rest.
@@ -395,6 +461,38 @@ mod tests {
     }
 
     #[test]
+    fn leg_messages_follow_the_shown_legs() {
+        let message = |sid: &str, callid: &str| HomerRow {
+            sid: sid.into(),
+            callid: callid.into(),
+            method: "INVITE".into(),
+            ..HomerRow::default()
+        };
+        let rows = vec![
+            message("a@1", ""),
+            message("", "b@2"),
+            message("s@3", ""),
+            message("x@9", ""),
+        ];
+        let ids = |shown: &ShownAnalysis| -> Vec<String> {
+            shown
+                .leg_messages(&rows)
+                .into_iter()
+                .map(|r| if r.sid.is_empty() { r.callid } else { r.sid })
+                .collect()
+        };
+        let shown = ShownAnalysis::new(&analysis(), &AnalyzeQuery::default());
+        assert_eq!(ids(&shown), vec!["a@1", "b@2"]);
+        let query = AnalyzeQuery::default()
+            .including("s@3", false)
+            .excluding("b@2", true);
+        assert_eq!(
+            ids(&ShownAnalysis::new(&analysis(), &query)),
+            vec!["a@1", "s@3"]
+        );
+    }
+
+    #[test]
     fn json_lists_legs_with_reasons() {
         let query = AnalyzeQuery::from_query_string("call_id=a%401").unwrap();
         let shown = ShownAnalysis::new(&analysis(), &query);
@@ -404,8 +502,64 @@ mod tests {
         assert_eq!(value["not_included"][0]["call_id"], "s@3");
     }
 
+    /// What HOMER's `=` with `%` (LIKE) does for a pattern that only starts with `%`.
+    fn like(pattern: &str, value: &str) -> bool {
+        match pattern.strip_prefix('%') {
+            Some(tail) => value.ends_with(tail),
+            None => value == pattern,
+        }
+    }
+
+    /// Written forms of +49 221 12345678.
+    const FORMS: [&str; 5] = [
+        "+4922112345678",
+        "004922112345678",
+        "4922112345678",
+        "022112345678",
+        "22112345678",
+    ];
+
     #[test]
-    fn fanout_matches_numbers_on_their_last_digits() {
+    fn number_pattern_matches_every_written_form_of_the_number() {
+        for written in FORMS {
+            let pattern = number_pattern(written);
+            assert!(pattern.starts_with('%'), "{written} -> {pattern}");
+            for form in FORMS {
+                assert!(like(&pattern, form), "{written} -> {pattern} misses {form}");
+            }
+        }
+        // A one-digit and a three-digit country code alike.
+        for (a, b) in [
+            ("+12125551234", "2125551234"),
+            ("+35312345678", "012345678"),
+        ] {
+            assert!(like(&number_pattern(a), b), "{a} vs {b}");
+            assert!(like(&number_pattern(b), a), "{b} vs {a}");
+        }
+    }
+
+    #[test]
+    fn number_pattern_keeps_more_than_eight_digits_of_long_numbers() {
+        assert_eq!(number_pattern("+4922112345678"), "%2112345678");
+        assert_eq!(number_pattern("022112345678"), "%22112345678");
+        // Same last 8 digits, other area code: no longer found.
+        assert!(!like(&number_pattern("+4922112345678"), "+4930112345678"));
+        assert!(!like(&number_pattern("022112345678"), "03012345678"));
+    }
+
+    #[test]
+    fn number_pattern_leaves_extensions_patterns_and_short_numbers_as_written() {
+        assert_eq!(number_pattern(" 201 "), "201");
+        assert_eq!(number_pattern("+4930%"), "+4930%");
+        assert_eq!(number_pattern("alice"), "alice");
+        assert_eq!(number_pattern("12345678"), "%12345678");
+        assert_eq!(number_pattern("+1234567"), "+1234567");
+        assert_eq!(number_pattern("+123456789"), "%456789");
+        assert_eq!(number_pattern("0012345678"), "0012345678");
+    }
+
+    #[test]
+    fn fanout_searches_each_number_once_by_its_pattern() {
         let seed = LegCandidate {
             call_id: "a@1".into(),
             start_us: 1_700_000_000_000_000,
@@ -418,15 +572,17 @@ mod tests {
             headers: Vec::new(),
             links: Vec::new(),
         };
-        let query =
-            AnalyzeQuery::from_query_string("call_id=a%401&number=%2B4922112345678&number=201")
-                .unwrap();
+        let query = AnalyzeQuery::from_query_string(
+            "call_id=a%401&number=%2B4922112345678&number=201&number=004922112345678",
+        )
+        .unwrap();
         let numbers: Vec<String> = query
             .fanout_forms(&seed)
             .into_iter()
             .map(|f| f.number)
             .collect();
-        assert_eq!(numbers, vec!["%12345678".to_owned(), "201".to_owned()]);
+        // The seed's national form is covered by the international one's shorter tail.
+        assert_eq!(numbers, vec!["%2112345678".to_owned(), "201".to_owned()]);
     }
 
     #[test]

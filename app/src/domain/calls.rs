@@ -4,7 +4,12 @@
 //! CANCEL with no final answer); no answer = 408 or 480; failed = any other 4xx–6xx;
 //! ringing = only 1xx after an INVITE. A 401/407 challenge followed by a new INVITE is the
 //! normal digest handshake (RFC 3261 §22.2) and does not count. Rows are matched to the INVITE
-//! by their CSeq method, since HOMER keeps the reply code in `method` for responses. Pure.
+//! by their CSeq method, since HOMER keeps the reply code in `method` for responses.
+//!
+//! Direction (our rule; dex's is not documented): the first INVITE's source → destination, each
+//! end named by its host alias when one is known, else by its address (the port left out when it
+//! is SIP's default 5060); alias names longer than [`DIRECTION_NAME_CHARS`] are cut with `…`,
+//! addresses never (a cut address would name another host). Pure.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -114,6 +119,9 @@ pub struct CallSummary {
     pub src: Option<HostPort>,
     /// Destination of the first INVITE.
     pub dst: Option<HostPort>,
+    /// `source → destination` of the first INVITE ([`direction`]); empty without an INVITE.
+    /// [`group_calls`] names hosts by address; [`name_directions`] applies aliases.
+    pub direction: String,
     /// The outcome.
     pub status: CallStatus,
     /// Answer (first 2xx to an INVITE) to the first BYE after it, ms; `None` if either is
@@ -216,11 +224,73 @@ fn summarize(call_id: &str, mut rows: Vec<&HomerRow>) -> CallSummary {
         callee: identity.map(|r| r.to_user.clone()).unwrap_or_default(),
         src: first_invite.map(|r| host(&r.src_ip, r.src_port)),
         dst: first_invite.map(|r| host(&r.dst_ip, r.dst_port)),
+        direction: first_invite
+            .map(|r| {
+                direction(
+                    &host(&r.src_ip, r.src_port),
+                    &host(&r.dst_ip, r.dst_port),
+                    |_| None,
+                )
+            })
+            .unwrap_or_default(),
         status: status(&rows, answered_at.is_some(), first_invite.is_some()),
         duration_ms,
         post_dial_delay_ms,
         message_count: rows.len(),
         methods,
+    }
+}
+
+/// Alias names longer than this many characters are cut (with `…`) in a direction.
+pub const DIRECTION_NAME_CHARS: usize = 24;
+/// SIP's default port, left out of directions.
+const SIP_PORT: u16 = 5060;
+
+/// One end of a direction: its alias (cut to [`DIRECTION_NAME_CHARS`]), else its address with the
+/// port unless that is 5060.
+pub fn direction_end(host: &HostPort, alias: Option<&str>) -> String {
+    if let Some(name) = alias.map(str::trim).filter(|n| !n.is_empty()) {
+        if name.chars().count() <= DIRECTION_NAME_CHARS {
+            return name.to_owned();
+        }
+        let mut cut: String = name.chars().take(DIRECTION_NAME_CHARS - 1).collect();
+        cut.push('…');
+        return cut;
+    }
+    let ip = host.ip.trim();
+    match host.port.filter(|p| *p != SIP_PORT) {
+        Some(port) => HostPort {
+            ip: ip.to_owned(),
+            port: Some(port),
+        }
+        .to_string(),
+        None => ip.to_owned(),
+    }
+}
+
+/// `source → destination`, each end named by `alias_of` when it knows the host.
+pub fn direction<'a>(
+    src: &HostPort,
+    dst: &HostPort,
+    alias_of: impl Fn(&HostPort) -> Option<&'a str>,
+) -> String {
+    format!(
+        "{} → {}",
+        direction_end(src, alias_of(src)),
+        direction_end(dst, alias_of(dst))
+    )
+}
+
+/// Renames the calls' directions with host aliases (`alias_of`); calls without an INVITE keep an
+/// empty direction.
+pub fn name_directions<'a>(
+    calls: &mut [CallSummary],
+    alias_of: impl Fn(&HostPort) -> Option<&'a str> + Copy,
+) {
+    for call in calls {
+        if let (Some(src), Some(dst)) = (&call.src, &call.dst) {
+            call.direction = direction(src, dst, alias_of);
+        }
     }
 }
 
@@ -340,6 +410,7 @@ mod tests {
         assert_eq!((c.caller.as_str(), c.callee.as_str()), ("1001", "2002"));
         assert_eq!(c.src.unwrap().to_string(), "10.0.0.5:5060");
         assert_eq!(c.dst.unwrap().to_string(), "10.0.0.9:5060");
+        assert_eq!(c.direction, "10.0.0.5 → 10.0.0.9");
     }
 
     #[test]
@@ -426,6 +497,7 @@ mod tests {
         let c = call(&rows);
         assert_eq!(c.status, CallStatus::NotACall);
         assert_eq!(c.src, None);
+        assert_eq!(c.direction, "");
         assert_eq!(c.methods, vec!["REGISTER"]);
     }
 
@@ -457,5 +529,47 @@ mod tests {
             port: Some(5060),
         };
         assert_eq!(host.to_string(), "[2001:db8::1]:5060");
+    }
+
+    #[test]
+    fn direction_follows_the_first_invite_not_the_first_message() {
+        let mut options = row("c", 500, "OPTIONS", "1 OPTIONS");
+        options.src_ip = "192.0.2.1".into();
+        let mut invite = row("c", 1_000, "INVITE", "1 INVITE");
+        invite.dst_port = Some(5080);
+        let mut reply = row("c", 1_100, "180", "1 INVITE");
+        reply.src_ip = "10.0.0.9".into();
+        reply.dst_ip = "10.0.0.5".into();
+        let c = call(&[options, invite, reply]);
+        assert_eq!(c.direction, "10.0.0.5 → 10.0.0.9:5080");
+    }
+
+    #[test]
+    fn direction_names_hosts_by_alias_where_known() {
+        let mut calls = group_calls(&invite_with("200"));
+        name_directions(&mut calls, |h: &HostPort| {
+            (h.ip == "10.0.0.9").then_some("core-sbc")
+        });
+        assert_eq!(calls[0].direction, "10.0.0.5 → core-sbc");
+    }
+
+    #[test]
+    fn direction_ends_are_shortened_sensibly() {
+        let v6 = HostPort {
+            ip: "2001:db8::1".into(),
+            port: Some(5061),
+        };
+        assert_eq!(direction_end(&v6, None), "[2001:db8::1]:5061");
+        let default_port = HostPort {
+            ip: "2001:db8::1".into(),
+            port: Some(5060),
+        };
+        assert_eq!(direction_end(&default_port, None), "2001:db8::1");
+        let long = "carrier-interconnect-frankfurt-2";
+        let cut = direction_end(&v6, Some(long));
+        assert_eq!(cut.chars().count(), DIRECTION_NAME_CHARS);
+        assert!(cut.starts_with("carrier-interconnect-f") && cut.ends_with('…'));
+        assert_eq!(direction_end(&v6, Some("  ")), "[2001:db8::1]:5061");
+        assert_eq!(direction_end(&v6, Some("µ-sbc")), "µ-sbc");
     }
 }

@@ -61,7 +61,15 @@ pub const MESSAGE_SORT_COLUMNS: &[&str] = &[
 ];
 /// Columns of the calls table that can be sorted.
 pub const CALL_SORT_COLUMNS: &[&str] = &[
-    "time", "caller", "callee", "status", "duration", "pdd", "messages", "callid",
+    "time",
+    "caller",
+    "callee",
+    "status",
+    "duration",
+    "pdd",
+    "messages",
+    "direction",
+    "callid",
 ];
 
 /// Sorts message rows by a column (stable; unknown columns leave the order).
@@ -100,6 +108,7 @@ pub fn sort_calls(calls: &mut [CallSummary], sort: &ColumnSort) {
             "duration" => a.duration_ms.cmp(&b.duration_ms),
             "pdd" => a.post_dial_delay_ms.cmp(&b.post_dial_delay_ms),
             "messages" => a.message_count.cmp(&b.message_count),
+            "direction" => a.direction.cmp(&b.direction),
             "callid" => a.call_id.cmp(&b.call_id),
             _ => Ordering::Equal,
         };
@@ -216,6 +225,7 @@ fn call_json(call: &CallSummary, tz: &TimeZone) -> Value {
         "messages": call.message_count,
         "src": call.src.as_ref().map(ToString::to_string),
         "dst": call.dst.as_ref().map(ToString::to_string),
+        "direction": call.direction,
         "call_id": call.call_id,
         "methods": call.methods,
     })
@@ -344,5 +354,29 @@ mod tests {
             "1970-01-01 00:00:01.500000"
         );
         assert_eq!(host_port("::1", Some(5060)), "[::1]:5060");
+    }
+
+    #[test]
+    fn calls_sort_by_direction_and_downloads_carry_it() {
+        let call = |id: &str, direction: &str| {
+            let rows = [HomerRow {
+                sid: id.into(),
+                method: "INVITE".into(),
+                time_seconds: Some(1),
+                ..HomerRow::default()
+            }];
+            let mut c = crate::domain::calls::group_calls(&rows).remove(0);
+            c.direction = direction.into();
+            c
+        };
+        let mut calls = vec![call("a", "pbx → sbc"), call("b", "carrier → sbc")];
+        sort_calls(&mut calls, &ColumnSort::parse("direction").unwrap());
+        assert_eq!(calls[0].call_id, "b");
+        let csv = calls_download(&calls, &TimeZone::UTC, DownloadFormat::Csv);
+        let header = csv.lines().next().unwrap();
+        assert!(header.split(',').any(|c| c == "direction"), "{header}");
+        assert!(csv.contains("carrier → sbc"));
+        let json = calls_download(&calls, &TimeZone::UTC, DownloadFormat::Json);
+        assert!(json.contains("\"direction\": \"pbx → sbc\""), "{json}");
     }
 }

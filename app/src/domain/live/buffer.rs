@@ -17,6 +17,7 @@ pub struct LiveBuffer {
     paused: bool,
     dropped: u64,
     received: u64,
+    shown_total: u64,
 }
 
 impl Default for LiveBuffer {
@@ -35,6 +36,7 @@ impl LiveBuffer {
             paused: false,
             dropped: 0,
             received: 0,
+            shown_total: 0,
         }
     }
 
@@ -49,6 +51,7 @@ impl LiveBuffer {
             }
         } else {
             self.shown.push_back(event);
+            self.shown_total = self.shown_total.saturating_add(1);
             self.trim();
         }
     }
@@ -68,6 +71,7 @@ impl LiveBuffer {
     /// Shows the waiting events (older shown ones go if the cap is passed).
     pub fn resume(&mut self) {
         self.paused = false;
+        self.shown_total = self.shown_total.saturating_add(self.waiting.len() as u64);
         self.shown.append(&mut self.waiting);
         self.trim();
     }
@@ -106,6 +110,13 @@ impl LiveBuffer {
     /// Every event pushed.
     pub fn received(&self) -> u64 {
         self.received
+    }
+
+    /// Events that have entered the table so far (a running total that [`clear`](Self::clear)
+    /// keeps): the table lists newest first, so its growth between two looks is the number of
+    /// rows inserted above the ones the user was reading.
+    pub fn shown_total(&self) -> u64 {
+        self.shown_total
     }
 
     /// The cap.
@@ -189,5 +200,21 @@ mod tests {
         b.push(ev(2));
         assert_eq!(b.cap(), 1);
         assert_eq!(newest_ts(&b), [2]);
+    }
+
+    #[test]
+    fn shown_total_counts_rows_entering_the_table_not_waiting_ones() {
+        let mut b = LiveBuffer::new(2);
+        b.push(ev(1));
+        b.push(ev(2));
+        b.push(ev(3));
+        assert_eq!(b.shown_total(), 3);
+        b.pause();
+        b.push(ev(4));
+        assert_eq!(b.shown_total(), 3);
+        b.resume();
+        assert_eq!(b.shown_total(), 4);
+        b.clear();
+        assert_eq!(b.shown_total(), 4);
     }
 }

@@ -1,5 +1,6 @@
 //! A table that renders only the rows in view (plus a few), so thousands of rows scroll smoothly.
-//! Rows have a fixed height; spacer rows stand in for the rest.
+//! Rows have a fixed height; spacer rows stand in for the rest. A table that grows at the top
+//! (newest first, as the live view) passes `prepended` and keeps the reader's place.
 
 use leptos::prelude::*;
 
@@ -31,6 +32,12 @@ pub fn VirtualTable<F, V>(
     /// Called with a column's sort key when its header is clicked.
     on_sort: Callback<&'static str>,
     render_row: F,
+    /// For a list that grows at the top: the running total of rows inserted above the others.
+    /// Then the table does not jump back to the top when it grows: at the top it keeps showing
+    /// the newest rows (it follows them); scrolled down, it moves down by the inserted rows so
+    /// the rows in view stay in view.
+    #[prop(optional, into)]
+    prepended: Option<Signal<u64>>,
 ) -> impl IntoView
 where
     F: Fn(usize) -> V + Clone + Send + Sync + 'static,
@@ -54,15 +61,38 @@ where
             viewport.set(f64::from(el.client_height()));
         }
     };
-    // Back to the top when the data changes size (a new search).
+    // Back to the top when the data changes size (a new search), unless it grows at the top,
+    // where the reader's place is kept (an emptied list still goes back to the top).
     Effect::new(move |_| {
-        row_count.track();
+        let n = row_count.get();
+        if prepended.is_some() && n > 0 {
+            return;
+        }
         if let Some(el) = container.get_untracked() {
             el.set_scroll_top(0);
             viewport.set(f64::from(el.client_height()).max(ROW_HEIGHT));
         }
         scroll_top.set(0.0);
     });
+    if let Some(prepended) = prepended {
+        Effect::new(move |previous: Option<u64>| {
+            let total = prepended.get();
+            let added = previous.map_or(0, |p| total.saturating_sub(p));
+            let top = scroll_top.get_untracked();
+            // Within half a row of the top the reader follows the newest rows.
+            if added > 0 && top >= ROW_HEIGHT / 2.0 {
+                let target = top + added as f64 * ROW_HEIGHT;
+                scroll_top.set(target);
+                // After the spacers have grown, or the browser would clamp the position.
+                request_animation_frame(move || {
+                    if let Some(el) = container.get_untracked() {
+                        el.set_scroll_top(target as i32);
+                    }
+                });
+            }
+            total
+        });
+    }
     let n_cols = columns.len();
     let headers = columns
         .into_iter()
@@ -94,7 +124,7 @@ where
         })
         .collect_view();
     view! {
-        <div class="vtable" node_ref=container on:scroll=on_scroll tabindex="0">
+        <div class="vtable" class:prepending=prepended.is_some() node_ref=container on:scroll=on_scroll tabindex="0">
             <table class="grid" aria-label=caption aria-rowcount=move || row_count.get() + 1>
                 <thead><tr>{headers}</tr></thead>
                 <tbody>

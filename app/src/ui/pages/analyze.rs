@@ -1,25 +1,26 @@
-//! `/analyze`: trace one call across B2BUA legs (dex's `analyze`, issue 9). The page runs the
-//! searches (seed, fan-out by number, the candidates' INVITEs) and renders what
-//! `domain::legs::correlate` links; every option and the user's added/removed legs are in the URL.
+//! `/analyze`: trace one call across B2BUA legs (dex's `analyze`, issue 9). The page starts the
+//! searches of `analyze_run` (seed, fan-out by number, the candidates' messages) and renders what
+//! `domain::legs::correlate` links, as a leg table and one combined ladder; every option and the
+//! user's added/removed legs are in the URL.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use crate::domain::analyze_view::{AnalyzeQuery, Origin, ShownAnalysis, Step};
-use crate::domain::homer::{HomerRow, SearchRequest, TransactionRequest, TransactionResponse};
-use crate::domain::legs::{correlate, Analysis, LegCandidate, LegRow, Seed};
-use crate::domain::query::{compile, ResultView};
+use crate::domain::homer::HomerRow;
+use crate::domain::ladder::AliasTable;
+use crate::domain::legs::{Analysis, LegRow, Seed};
 use crate::domain::results::format_us;
-use crate::domain::search_form::{percent_encode, SearchForm};
-use crate::ui::client::ClientError;
+use crate::domain::search_form::percent_encode;
 use crate::ui::components::download::save_text;
-use crate::ui::homer::{post_v3, search_call_data, DebugCtx};
+use crate::ui::homer::DebugCtx;
+
+use super::analyze_ladder::LegsLadder;
+use super::analyze_run::analyze;
 
 /// Where the analysis is.
 #[derive(Clone, Debug)]
@@ -37,14 +38,10 @@ enum AnalyzeState {
         analysis: Arc<Analysis>,
         failures: Vec<String>,
         notices: Vec<String>,
+        /// Every candidate leg's messages, for the combined ladder.
+        rows: Arc<Vec<HomerRow>>,
+        aliases: Arc<AliasTable>,
     },
-}
-
-/// What one analysis produced.
-struct Outcome {
-    analysis: Analysis,
-    failures: Vec<String>,
-    notices: Vec<String>,
 }
 
 /// The Analyze view.
@@ -137,6 +134,8 @@ pub fn AnalyzePage() -> impl IntoView {
                     analysis: Arc::new(o.analysis),
                     failures: o.failures,
                     notices: o.notices,
+                    rows: Arc::new(o.rows),
+                    aliases: Arc::new(o.aliases),
                 },
                 Err(e) => AnalyzeState::Failed(e),
             });
@@ -206,6 +205,20 @@ pub fn AnalyzePage() -> impl IntoView {
             _ => None,
         })
     });
+    // The view below shadows `shown` with its value.
+    let shown_for_ladder = shown;
+    let ladder_rows = Signal::derive(move || {
+        state.with(|s| match s {
+            AnalyzeState::Done { rows, .. } => rows.clone(),
+            _ => Arc::default(),
+        })
+    });
+    let ladder_aliases = Signal::derive(move || {
+        state.with(|s| match s {
+            AnalyzeState::Done { aliases, .. } => aliases.clone(),
+            _ => Arc::default(),
+        })
+    });
     let download = move |_| {
         if let Some(shown) = shown.get_untracked() {
             let text = shown.to_json(&query.get_untracked());
@@ -260,6 +273,8 @@ pub fn AnalyzePage() -> impl IntoView {
                 </div>
                 <h2>"Legs"</h2>
                 <LegTable shown=shown.clone() included=true query=query go=go/>
+                <h2>"Combined ladder"</h2>
+                <LegsLadder shown=shown_for_ladder rows=ladder_rows aliases=ladder_aliases/>
                 {(!shown.others.is_empty()).then(|| view! {
                     <h2>"Suggested and removed legs"</h2>
                     <p class="notice">"Look-alikes the correlation did not link, and legs you removed. Add one to include it."</p>
@@ -296,7 +311,7 @@ fn StatusLine(
                     <button type="button" on:click=on_retry>"Retry"</button>
                 </div>
             }.into_any(),
-            AnalyzeState::Done { analysis, failures, notices } => {
+            AnalyzeState::Done { analysis, failures, notices, .. } => {
                 let legs = analysis.legs.len();
                 let suggested = analysis.suggested.len();
                 view! {
@@ -433,138 +448,4 @@ fn split_list(text: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// Runs the four steps of an analysis, reporting each through `step`.
-async fn analyze(
-    debug: DebugCtx,
-    query: &AnalyzeQuery,
-    step: impl Fn(Step),
-) -> Result<Outcome, String> {
-    let zone = TimeZone::system();
-    let now = Timestamp::now();
-    let mut failures = Vec::new();
-    let mut notices = Vec::new();
-
-    // 1. The seed leg.
-    let form = query.seed_form().map_err(|e| e.to_string())?;
-    let requests = compile_requests(&form, now, &zone)?;
-    let (rows, seed_failures, _) = run_searches(debug, &requests).await;
-    if rows.is_empty() && !seed_failures.is_empty() {
-        return Err(format!(
-            "the seed search failed: {}",
-            seed_failures.join("; ")
-        ));
-    }
-    failures.extend(seed_failures);
-    let found = LegCandidate::from_rows(&rows);
-    let seed = query.pick_seed(&found).map_err(|e| e.to_string())?;
-    if matches!(query.options.seed, Seed::Parties { .. }) && found.len() > 1 {
-        notices.push(format!(
-            "{} calls match the caller and callee; analysing the first, {}. Narrow the time with At to pick another.",
-            found.len(),
-            seed.call_id
-        ));
-    }
-
-    // 2. The fan-out by number around the seed.
-    let forms = query.fanout_forms(&seed);
-    step(Step::Fanout(forms.len()));
-    let mut requests = Vec::new();
-    for form in &forms {
-        match compile_requests(form, now, &zone) {
-            Ok(r) => requests.extend(r),
-            Err(e) => failures.push(format!("number {}: {e}", form.number)),
-        }
-    }
-    let (fanout_rows, fanout_failures, limit_hit) = run_searches(debug, &requests).await;
-    failures.extend(fanout_failures);
-    if limit_hit {
-        notices.push(
-            "A number search hit its row limit: some legs may be missing. Narrow the window or add fewer numbers."
-                .to_owned(),
-        );
-    }
-    let mut seen = HashSet::new();
-    let mut call_ids = vec![seed.call_id.clone()];
-    seen.insert(seed.call_id.clone());
-    for row in &fanout_rows {
-        let id = if row.sid.is_empty() {
-            &row.callid
-        } else {
-            &row.sid
-        };
-        if !id.is_empty() && seen.insert(id.clone()) {
-            call_ids.push(id.clone());
-        }
-    }
-
-    // 3. The candidates' INVITEs.
-    step(Step::Invites(call_ids.len()));
-    let request = query.options.candidate_request(&seed, call_ids);
-    let answer = transaction(debug, &request)
-        .await
-        .map_err(|e| format!("reading the candidate legs failed: {e}"))?;
-    let mut candidates = LegCandidate::from_rows(&answer.data.messages);
-    if !candidates.iter().any(|c| c.call_id == seed.call_id) {
-        candidates.push(seed.clone());
-    }
-
-    // 4. The correlation.
-    step(Step::Correlate);
-    let analysis =
-        correlate(&seed.call_id, &candidates, &query.options).map_err(|e| e.to_string())?;
-    Ok(Outcome {
-        analysis,
-        failures,
-        notices,
-    })
-}
-
-fn compile_requests(
-    form: &SearchForm,
-    now: Timestamp,
-    zone: &TimeZone,
-) -> Result<Vec<SearchRequest>, String> {
-    compile(form, ResultView::Calls, now, zone)
-        .map(|c| c.requests)
-        .map_err(|e| e.to_string())
-}
-
-/// Runs searches in parallel: every row, the failures, and whether one hit its row limit.
-async fn run_searches(
-    debug: DebugCtx,
-    requests: &[SearchRequest],
-) -> (Vec<HomerRow>, Vec<String>, bool) {
-    let answers = futures::future::join_all(requests.iter().map(|request| async move {
-        (
-            request.row_limit(),
-            search_call_data(debug, "", request, None).await,
-        )
-    }))
-    .await;
-    let mut rows = Vec::new();
-    let mut failures = Vec::new();
-    let mut limit_hit = false;
-    for (row_limit, answer) in answers {
-        match answer {
-            Ok(data) => {
-                limit_hit |= row_limit > 0 && data.len() >= row_limit as usize;
-                rows.extend(data);
-            }
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
-    (rows, failures, limit_hit)
-}
-
-async fn transaction(
-    debug: DebugCtx,
-    request: &TransactionRequest,
-) -> Result<TransactionResponse, ClientError> {
-    let text = post_v3(debug, "", "call/transaction", request, None).await?;
-    if text.trim().is_empty() {
-        return Ok(TransactionResponse::default());
-    }
-    serde_json::from_str(&text).map_err(|e| ClientError::Decode(format!("call/transaction: {e}")))
 }

@@ -312,15 +312,16 @@ fn LiveTable(
             let id_cell = (!call_id.is_empty()).then(|| {
                 let link = call_link(std::slice::from_ref(&call_id), "", Some(e.ts));
                 let follow_id = call_id.clone();
+                // The button first: a long Call-ID is cut at the cell's end.
                 view! {
-                    <a href=link title=call_id.clone()>{call_id.clone()}</a>
-                    " "
                     <button type="button" class="link" title="Follow this call as a live ladder"
                         on:click=move |_| {
                             let mut next = query.get_untracked();
                             next.follow = Some(follow_id.clone());
                             set_query.run(next);
                         }>"Follow"</button>
+                    " "
+                    <a href=link title=call_id.clone()>{call_id.clone()}</a>
                 }
             });
             view! {
@@ -348,6 +349,7 @@ fn LiveTable(
             sort=Signal::derive(|| None)
             on_sort=Callback::new(|_: &'static str| {})
             render_row=render_row
+            prepended=Signal::derive(move || state.buffer.with(LiveBuffer::shown_total))
         />
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod aliases;
 pub mod analyze;
+mod analyze_ladder;
+mod analyze_run;
 pub mod backends;
 pub mod call;
 mod call_ladder;
@@ -13,6 +15,7 @@ pub mod login;
 pub mod qos;
 mod qos_chart;
 pub mod search;
+mod search_filters;
 mod search_results;
 mod search_state;
 pub mod settings;

@@ -9,20 +9,19 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
-use crate::domain::calls::CallSummary;
-use crate::domain::homer::HomerRow;
+use crate::domain::calls::{name_directions, CallSummary, HostPort};
+use crate::domain::homer::{AliasList, HomerRow};
+use crate::domain::ladder::AliasTable;
 use crate::domain::query::{compile, CompiledSearch, Input, QueryError, ResultView};
 use crate::domain::results::{self, ColumnSort, DownloadFormat};
-use crate::domain::search_form::{Profile, SearchForm};
+use crate::domain::search_form::SearchForm;
 use crate::ui::client::ClientError;
 use crate::ui::components::download::save_text;
 use crate::ui::homer::{search_call_data, DebugCtx};
 
+use super::search_filters::{FilterFields, SearchFilters};
 use super::search_results::{CallsTable, MessagesTable};
 use super::search_state::{RunState, SearchOutcome};
-
-/// Methods offered by the filter: the ones the SIP scanner knows.
-use crate::domain::sip::KNOWN_METHOD_NAMES as METHODS;
 
 /// The browser's time zone, or the one named in the form.
 pub fn resolve_zone(name: &str) -> Result<TimeZone, String> {
@@ -86,35 +85,8 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
     let order = Memo::new(move |_| url.get().1.clone());
 
     // The inputs, refilled from the URL whenever it changes (back/forward, pasted link).
-    let number = RwSignal::new(String::new());
-    let from_user = RwSignal::new(String::new());
-    let to_user = RwSignal::new(String::new());
-    let user_agent = RwSignal::new(String::new());
-    let call_id = RwSignal::new(String::new());
-    let query = RwSignal::new(String::new());
-    let since = RwSignal::new(String::new());
-    let until = RwSignal::new(String::new());
-    let at = RwSignal::new(String::new());
-    let tz = RwSignal::new(String::new());
-    let methods = RwSignal::new(Vec::<String>::new());
-    let limit = RwSignal::new(String::new());
-    let profile = RwSignal::new(Profile::default());
-    Effect::new(move |_| {
-        let f = form.get();
-        number.set(f.number);
-        from_user.set(f.from_user);
-        to_user.set(f.to_user);
-        user_agent.set(f.user_agent);
-        call_id.set(f.call_id);
-        query.set(f.query);
-        since.set(f.since);
-        until.set(f.until);
-        at.set(f.at);
-        tz.set(f.tz);
-        methods.set(f.methods);
-        limit.set(f.limit.map(|l| l.to_string()).unwrap_or_default());
-        profile.set(f.profile);
-    });
+    let fields = FilterFields::new();
+    Effect::new(move |_| fields.fill(form.get()));
 
     let go = {
         let navigate = navigate.clone();
@@ -227,24 +199,10 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
     };
     Effect::new(move |_| run(location.search.get()));
 
-    let submit = {
+    let submit = Callback::new({
         let go = go.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            let mut next = form.get_untracked();
-            next.number = number.get_untracked().trim().to_string();
-            next.from_user = from_user.get_untracked().trim().to_string();
-            next.to_user = to_user.get_untracked().trim().to_string();
-            next.user_agent = user_agent.get_untracked().trim().to_string();
-            next.call_id = call_id.get_untracked().trim().to_string();
-            next.query = query.get_untracked().trim().to_string();
-            next.since = since.get_untracked().trim().to_string();
-            next.until = until.get_untracked().trim().to_string();
-            next.at = at.get_untracked().trim().to_string();
-            next.tz = tz.get_untracked().trim().to_string();
-            next.methods = methods.get_untracked();
-            next.limit = limit.get_untracked().trim().parse().ok();
-            next.profile = profile.get_untracked();
+        move |()| {
+            let mut next = fields.read_into(form.get_untracked());
             next.selected.clear();
             let same = write_url(&next, order.get_untracked().as_ref())
                 == location.search.get_untracked().trim_start_matches('?');
@@ -255,7 +213,7 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
                 go(next, order.get_untracked(), false);
             }
         }
-    };
+    });
     let retry = move |_| run(location.search.get_untracked());
     let on_cancel = move |_| {
         cancel();
@@ -284,6 +242,20 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
     let selected = Signal::derive(move || form.get().selected);
     let zone = Signal::derive(move || resolve_zone(&form.get().tz).unwrap_or(TimeZone::UTC));
 
+    // Host aliases name the ends of the calls' directions; without them hosts go by address.
+    let backend = Memo::new(move |_| form.with(|f| f.backend.clone()));
+    let aliases = LocalResource::new(move || {
+        let backend = backend.get();
+        async move {
+            match view {
+                ResultView::Messages => Ok(AliasTable::default()),
+                ResultView::Calls => load_aliases(&backend).await,
+            }
+        }
+    });
+    let alias_table =
+        Signal::derive(move || aliases.get().and_then(Result::ok).unwrap_or_default());
+
     let download = move |format: DownloadFormat| {
         let zone = zone.get_untracked();
         state.with_untracked(|s| {
@@ -301,7 +273,11 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
                     SearchOutcome::Calls(calls) => (
                         "hepscope-calls",
                         results::calls_download(
-                            &sorted_calls(calls, order.get_untracked()),
+                            &sorted_calls(
+                                calls,
+                                order.get_untracked(),
+                                &alias_table.get_untracked(),
+                            ),
                             &zone,
                             format,
                         ),
@@ -318,82 +294,13 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
         ResultView::Messages => "Search",
         ResultView::Calls => "Calls",
     };
-    let text_input = |label: &'static str,
-                      name: &'static str,
-                      signal: RwSignal<String>,
-                      placeholder: &'static str| {
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <input name=name placeholder=placeholder prop:value=signal
-                    on:input=move |ev| signal.set(event_target_value(&ev)) />
-            </label>
-        }
-    };
-
     view! {
         <h1>{title}</h1>
-        <form class="search-form panel" on:submit=submit aria-label="Search filters">
-            <div class="search-grid">
-                {text_input("Number", "number", number, "+4922112345")}
-                {text_input("From user", "from_user", from_user, "alice or 49221%")}
-                {text_input("To user", "to_user", to_user, "")}
-                {text_input("User agent", "user_agent", user_agent, "")}
-                {text_input("Call-ID", "call_id", call_id, "")}
-                <label class="field wide">
-                    <span>"Query"</span>
-                    <input name="query" class="mono" placeholder="from_user = '4922%' AND status = '486'"
-                        prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
-                </label>
-                {text_input("Since", "since", since, "24h (default), 30m, 2026-02-04 17:13")}
-                {text_input("Until", "until", until, "now")}
-                {text_input("At", "at", at, "2026-02-04 17:13 (±5 min)")}
-                <label class="field">
-                    <span>"Time zone"</span>
-                    <input name="tz" placeholder=move || zone_name(&TimeZone::system())
-                        prop:value=tz on:input=move |ev| tz.set(event_target_value(&ev)) />
-                </label>
-                <label class="field">
-                    <span>"Method"</span>
-                    <select name="method" multiple=true size="3"
-                        on:change=move |ev| methods.set(selected_options(&ev))>
-                        {METHODS.iter().map(|m| view! {
-                            <option value=*m selected=move || methods.with(|ms| ms.iter().any(|x| x == m))>{*m}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label class="field">
-                    <span>"Limit"</span>
-                    <input name="limit" type="number" min="1"
-                        placeholder=match view { ResultView::Messages => "200", ResultView::Calls => "100" }
-                        prop:value=limit on:input=move |ev| limit.set(event_target_value(&ev)) />
-                </label>
-                <label class="field">
-                    <span>"Profile"</span>
-                    <select name="profile" on:change=move |ev| {
-                        profile.set(Profile::parse(&event_target_value(&ev)).unwrap_or_default())
-                    }>
-                        {[Profile::Call, Profile::Registration, Profile::Other].into_iter().map(|p| view! {
-                            <option value=p.as_str() selected=move || profile.get() == p>{p.as_str()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
-            </div>
-            <div class="search-actions">
-                <button class="primary" type="submit">"Search"</button>
-                <span class="notice">{move || format!("Times in {}", zone_name(&zone.get()))}</span>
-                <label class="debug-toggle">
-                    <input type="checkbox" prop:checked=move || debug.enabled.get()
-                        on:change=move |ev| debug.set_enabled(event_target_checked(&ev)) />
-                    "Show HOMER requests"
-                </label>
-                <details class="help">
-                    <summary>"How search works"</summary>
-                    <p>"Filters match messages; results carry every message of the matched Call-IDs (session-based, as HOMER does). Number matches the From or To user, with and without a leading +. Filters are combined with AND; alternatives are sent as separate HOMER requests and merged here. In Query, use field = 'value' or !=, % as a wildcard, AND, OR and parentheses. Fields: from_user, to_user, ruri_user, user_agent (ua), cseq, method, status, call_id (sid)."</p>
-                </details>
-            </div>
-        </form>
+        <SearchFilters fields=fields view=view zone=zone on_submit=submit/>
         <StatusBanner state=state on_retry=retry on_cancel=on_cancel query_text=Signal::derive(move || form.get().query) />
+        {move || aliases.get().and_then(Result::err).map(|e| view! {
+            <div class="banner warn" role="status">{format!("Host aliases are unavailable, hosts are named by address: {e}")}</div>
+        })}
         {move || debug.enabled.get().then(|| view! { <DebugPanel debug=debug/> })}
         {move || state.with(|s| match s {
             RunState::Done { outcome, .. } => {
@@ -413,7 +320,9 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
                     }
                     SearchOutcome::Calls(calls) => {
                         let calls = Arc::new(calls.clone());
-                        let sorted = Memo::new(move |_| Arc::new(sorted_calls(&calls, order.get())));
+                        let sorted = Memo::new(move |_| {
+                            Arc::new(alias_table.with(|a| sorted_calls(&calls, order.get(), a)))
+                        });
                         view! {
                             <CallsTable calls=sorted zone=zone sort=sort_signal on_sort=on_sort
                                 selected=selected on_select=on_select backend=Signal::derive(move || form.get().backend) />
@@ -435,27 +344,28 @@ fn sorted_rows(rows: &[HomerRow], order: Option<ColumnSort>) -> Vec<HomerRow> {
     rows
 }
 
-fn sorted_calls(calls: &[CallSummary], order: Option<ColumnSort>) -> Vec<CallSummary> {
+/// The calls with their directions named by `aliases`, in the table's order.
+fn sorted_calls(
+    calls: &[CallSummary],
+    order: Option<ColumnSort>,
+    aliases: &AliasTable,
+) -> Vec<CallSummary> {
     let mut calls = calls.to_vec();
+    if !aliases.is_empty() {
+        name_directions(&mut calls, |h: &HostPort| aliases.resolve(h));
+    }
     if let Some(order) = order {
         results::sort_calls(&mut calls, &order);
     }
     calls
 }
 
-fn selected_options(ev: &leptos::ev::Event) -> Vec<String> {
-    use wasm_bindgen::JsCast;
-    let Some(select) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-    else {
-        return Vec::new();
-    };
-    let options = select.selected_options();
-    (0..options.length())
-        .filter_map(|i| options.item(i))
-        .filter_map(|e| e.get_attribute("value"))
-        .collect()
+/// HOMER's host alias list as a table.
+pub(super) async fn load_aliases(backend: &str) -> Result<AliasTable, String> {
+    crate::ui::client::get_json::<AliasList>(&crate::ui::homer::v3_url(backend, "alias"))
+        .await
+        .map(|list| AliasTable::from_list(&list))
+        .map_err(|e| e.to_string())
 }
 
 /// Sends every compiled request (in parallel), reporting each completion through `progress`.

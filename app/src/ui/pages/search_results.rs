@@ -125,10 +125,7 @@ pub fn CallsTable(
         col("Duration", "duration"),
         col("PDD", "pdd"),
         col("Messages", "messages"),
-        Column {
-            label: "Source → destination",
-            sort_key: None,
-        },
+        col("Direction", "direction"),
         col("Call-ID", "callid"),
     ];
     let render_row = move |i: usize| {
@@ -156,7 +153,7 @@ pub fn CallsTable(
                     <td>{call.duration_ms.map(format_duration_ms).unwrap_or_default()}</td>
                     <td>{call.post_dial_delay_ms.map(format_duration_ms).unwrap_or_default()}</td>
                     <td>{call.message_count}</td>
-                    <td class="mono ellipsis">{route}</td>
+                    <td class="mono ellipsis" title=route>{call.direction.clone()}</td>
                     <td class="mono ellipsis"><a href=link>{id}</a></td>
                 </tr>
             }
