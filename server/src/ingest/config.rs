@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use serde::Deserialize;
 
 use super::tcp::{TcpLimits, DEFAULT_MAX_TCP_CONNECTIONS, DEFAULT_TCP_IDLE_TIMEOUT};
-use crate::config::{parse_duration, ConfigError};
+use crate::config::ConfigError;
+use crate::duration::parse_duration;
 
 /// Default HEP address, UDP and TCP (HEP's registered port 9060).
 pub const DEFAULT_HEP_LISTEN: &str = "127.0.0.1:9060";
