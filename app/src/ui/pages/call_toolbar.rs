@@ -51,7 +51,6 @@ pub fn Toolbar(
     loaded: Arc<Loaded>,
     call_ids: Memo<Vec<String>>,
 ) -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
     let message = RwSignal::new(None::<String>);
     let show_keys = RwSignal::new(false);
     let update = move |f: &dyn Fn(&mut CallQuery)| {
@@ -160,7 +159,6 @@ pub fn Toolbar(
             {checkbox("RTCP", |q| q.show_rtcp, |q, on| q.show_rtcp = on)}
             {checkbox("Logs", |q| q.show_logs, |q, on| q.show_logs = on)}
             <span class="spacer"></span>
-            <a class="button" href=move || format!("/qos/{}{}", call_ids.get().join(","), location.search.get())>"Quality"</a>
             <button type="button" on:click=pcap>"PCAP"</button>
             <button type="button" on:click=text>"Text"</button>
             <button type="button" on:click=svg>"SVG"</button>
