@@ -237,12 +237,13 @@ fn CallBody(
     let notices = loaded.notices.clone();
     let export_loaded = loaded.clone();
     let pane_loaded = loaded.clone();
+    let ladder_loaded = loaded.clone();
     view! {
         {notices.into_iter().map(|n| view! { <div class="banner warn" role="status">{n}</div> }).collect_view()}
         <super::call_toolbar::Toolbar query=query set_query=set_query ladder=ladder loaded=export_loaded call_ids=call_ids/>
         {move || debug.enabled.get().then(|| view! { <super::search::DebugPanel debug=debug/> })}
         <div class="call-layout">
-            <Ladder ladder=ladder query=query set_query=set_query zone=zone/>
+            <Ladder loaded=ladder_loaded ladder=ladder query=query set_query=set_query zone=zone/>
             <MessagePane loaded=pane_loaded ladder=ladder query=query set_query=set_query zone=zone/>
         </div>
     }

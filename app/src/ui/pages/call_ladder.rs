@@ -1,4 +1,5 @@
-//! The ladder (virtualized rows under a sticky host header) and the open message's pane.
+//! The ladder (virtualized rows under a sticky host header, each drawing every host's lifeline),
+//! its `/` search and `?` shortcuts, and the open message's pane.
 
 use std::sync::Arc;
 
@@ -6,11 +7,14 @@ use jiff::tz::TimeZone;
 use leptos::prelude::*;
 
 use crate::domain::call_view::CallQuery;
-use crate::domain::ladder::{diff_lines, DiffLine, LadderView, Row, PALETTE};
+use crate::domain::ladder::{
+    diff_lines, search_rows, step_match, DiffLine, LadderView, Row, PALETTE,
+};
 use crate::domain::results::{format_us, visible_window};
 use crate::domain::sip;
 
 use super::call::Loaded;
+use super::call_search::{is_typing, LadderSearch, ShortcutsDialog};
 
 /// Height of one ladder row in pixels (CSS `.lrow` matches).
 const ROW_HEIGHT: f64 = 30.0;
@@ -34,9 +38,13 @@ fn row_name(row: &Row, time: &str) -> String {
     name
 }
 
-/// The ladder of the loaded call.
+/// The ladder of the loaded call, with its search box and shortcuts list.
 #[component]
 pub fn Ladder(
+    /// The call's messages, so the search also reads their raw text; without them (the live
+    /// view) it matches labels and Call-IDs.
+    #[prop(optional)]
+    loaded: Option<Arc<Loaded>>,
     ladder: Memo<Arc<LadderView>>,
     query: Memo<CallQuery>,
     set_query: Callback<CallQuery>,
@@ -88,6 +96,72 @@ pub fn Ladder(
             }
         }
     };
+    // `/` search: local state (the open match is in the URL as the open message).
+    let search_open = RwSignal::new(false);
+    let search_text = RwSignal::new(String::new());
+    let shortcuts_open = RwSignal::new(false);
+    let search_input = NodeRef::<leptos::html::Input>::new();
+    let matches = Memo::new(move |_| {
+        let messages = loaded.as_ref().map_or(&[][..], |l| l.messages.as_slice());
+        search_text.with(|text| ladder.with(|l| search_rows(l, messages, text)))
+    });
+    let open_position_untracked = move || {
+        let msg = query.with_untracked(|q| q.msg)?;
+        ladder.with_untracked(|l| l.rows.iter().position(|r| r.message == msg))
+    };
+    let jump = Callback::new(move |forward: bool| {
+        let next = matches.with_untracked(|m| step_match(m, open_position_untracked(), forward));
+        if let Some(position) = next {
+            open_at(position);
+        }
+    });
+    let close_search = Callback::new(move |()| {
+        search_open.set(false);
+        if let Some(el) = container.get_untracked() {
+            let _ = el.focus();
+        }
+    });
+    Effect::new(move |_| {
+        if search_open.get() {
+            if let Some(input) = search_input.get() {
+                let _ = input.focus();
+                input.select();
+            }
+        }
+    });
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if shortcuts_open.get_untracked() {
+            if ev.key() == "Escape" {
+                ev.prevent_default();
+                shortcuts_open.set(false);
+            }
+            return;
+        }
+        if is_typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        match ev.key().as_str() {
+            "/" => {
+                ev.prevent_default();
+                search_open.set(true);
+                if let Some(input) = search_input.get_untracked() {
+                    let _ = input.focus();
+                    input.select();
+                }
+            }
+            "?" => {
+                ev.prevent_default();
+                shortcuts_open.set(true);
+            }
+            "n" | "N" if search_open.get_untracked() => {
+                ev.prevent_default();
+                jump.run(ev.key() == "n");
+            }
+            "Escape" if search_open.get_untracked() => close_search.run(()),
+            _ => {}
+        }
+    });
+    on_cleanup(move || keys.remove());
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let n = count.get_untracked();
         if n == 0 {
@@ -165,6 +239,12 @@ pub fn Ladder(
                                 marker-end=format!("url(#arrow-{})", row.colour % PALETTE.len().max(1))/>
                         }.into_any()
                     };
+                    let lifelines = (0..lanes)
+                        .map(|lane| {
+                            let x = format!("{}%", lane_x(lane, lanes));
+                            view! { <line class="lifeline" x1=x.clone() x2=x y1="0" y2="30"/> }
+                        })
+                        .collect_view();
                     let message = row.message;
                     view! {
                         <div role="row" class=class aria-label=name aria-selected=is_open.to_string()
@@ -175,6 +255,7 @@ pub fn Ladder(
                             <div role="cell" class="ltime mono">{time}</div>
                             <div role="cell" class="larrow">
                                 <svg width="100%" height="30" aria-hidden="true">
+                                    {lifelines}
                                     {arrow}
                                     <text x=format!("{lx}%") y="14" text-anchor=anchor class="llabel">
                                         {label}{row.has_sdp.then_some(" (SDP)")}
@@ -201,7 +282,19 @@ pub fn Ladder(
     };
     view! {
         <div class="ladder-wrap">
-            <div class="legend" aria-label="Call-IDs">{legend}</div>
+            <div class="ladder-tools">
+                <div class="legend" aria-label="Call-IDs">{legend}</div>
+                <span class="spacer"></span>
+                <button type="button" title="Search the ladder (/)" aria-expanded=move || search_open.get().to_string()
+                    on:click=move |_| search_open.update(|o| *o = !*o)>"Search"</button>
+                <button type="button" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts"
+                    on:click=move |_| shortcuts_open.set(true)>"?"</button>
+            </div>
+            {move || search_open.get().then(|| view! {
+                <LadderSearch text=search_text matches=matches current=Signal::derive(open_position)
+                    jump=jump close=close_search input=search_input/>
+            })}
+            {move || shortcuts_open.get().then(|| view! { <ShortcutsDialog open=shortcuts_open/> })}
             <svg width="0" height="0" style="position:absolute" aria-hidden="true">
                 <defs>
                     {PALETTE.iter().enumerate().map(|(i, c)| view! {

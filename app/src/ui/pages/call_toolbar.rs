@@ -52,7 +52,6 @@ pub fn Toolbar(
     call_ids: Memo<Vec<String>>,
 ) -> impl IntoView {
     let message = RwSignal::new(None::<String>);
-    let show_keys = RwSignal::new(false);
     let update = move |f: &dyn Fn(&mut CallQuery)| {
         let mut next = query.get_untracked();
         f(&mut next);
@@ -163,13 +162,7 @@ pub fn Toolbar(
             <button type="button" on:click=text>"Text"</button>
             <button type="button" on:click=svg>"SVG"</button>
             <button type="button" on:click=copy_link>"Copy link"</button>
-            <button type="button" aria-expanded=move || show_keys.get().to_string() on:click=move |_| show_keys.update(|s| *s = !*s)>"?"</button>
         </div>
         {move || message.get().map(|m| view! { <div class="banner warn" role="status">{m}</div> })}
-        {move || show_keys.get().then(|| view! {
-            <div class="panel keys" role="note" aria-label="Keyboard shortcuts">
-                "In the ladder: ↓ or j next message, ↑ or k previous, Home/End first/last, Enter opens. Hover a message to highlight its transaction."
-            </div>
-        })}
     }
 }

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod call;
 mod call_ladder;
 mod call_route;
+mod call_search;
 mod call_state;
 mod call_toolbar;
 pub mod live;
