@@ -6,11 +6,12 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 
 use crate::domain::call_view::CallQuery;
-use crate::domain::ladder::{to_svg, LadderView, LaneMode, SvgOptions, TimeMode};
-use crate::ui::components::download::{save_bytes, save_text};
+use crate::domain::ladder::{png_size, to_svg, LadderView, LaneMode, SvgOptions, TimeMode};
+use crate::ui::components::download::{save_blob, save_bytes, save_text};
 use crate::ui::homer::v3_url;
 
 use super::call::Loaded;
+use super::call_png::svg_to_png;
 
 async fn export(backend: &str, route: &str, body: &str) -> Result<(Vec<u8>, String), String> {
     let response = Request::post(&v3_url(backend, route))
@@ -118,6 +119,23 @@ pub fn Toolbar(
             message.set(Some(e));
         }
     };
+    let png = move |_| {
+        let options = SvgOptions::default();
+        let drawn = ladder
+            .with_untracked(|l| png_size(l, &options).map(|size| (to_svg(l, &options), size)));
+        let (svg, (width, height)) = match drawn {
+            Ok(drawn) => drawn,
+            Err(e) => return message.set(Some(format!("No PNG: {e}."))),
+        };
+        let name = format!("{}.png", base_name());
+        message.set(Some("Drawing the PNG…".into()));
+        leptos::task::spawn_local(async move {
+            let saved = svg_to_png(&svg, width, height)
+                .await
+                .and_then(|blob| save_blob(&name, &blob));
+            message.set(saved.err().map(|e| format!("PNG export failed: {e}")));
+        });
+    };
     let copy_link = move |_| {
         if let Some(w) = web_sys::window() {
             if let Ok(href) = w.location().href() {
@@ -161,6 +179,7 @@ pub fn Toolbar(
             <button type="button" on:click=pcap>"PCAP"</button>
             <button type="button" on:click=text>"Text"</button>
             <button type="button" on:click=svg>"SVG"</button>
+            <button type="button" on:click=png>"PNG"</button>
             <button type="button" on:click=copy_link>"Copy link"</button>
         </div>
         {move || message.get().map(|m| view! { <div class="banner warn" role="status">{m}</div> })}

@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod call;
 mod call_ladder;
+mod call_png;
 mod call_route;
 mod call_search;
 mod call_state;
