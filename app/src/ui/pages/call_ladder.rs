@@ -199,74 +199,93 @@ pub fn Ladder(
                 .collect_view()
         })
     };
-    let rows = move || {
-        let (start, end) = window.get();
-        let tz = zone.get();
-        let mode = query.with(|q| q.time);
-        let open = query.with(|q| q.msg);
-        let hover_tx = hovered
+    // The rows in the window, keyed by position: scrolling mounts only the rows entering the window
+    // and drops those leaving it. A new ladder, time mode or zone renders them afresh; the open
+    // message and the hovered transaction only update classes.
+    let time_mode = Memo::new(move |_| query.with(|q| q.time));
+    let time_zone = Memo::new(move |_| zone.get());
+    let open_msg = Memo::new(move |_| query.with(|q| q.msg));
+    let hover_tx = Memo::new(move |_| {
+        hovered
             .get()
-            .and_then(|h| ladder.with(|l| l.rows.get(h).and_then(|r| r.transaction.clone())));
-        ladder.with(|l| {
-            let lanes = l.lanes.len();
-            (start..end)
-                .filter_map(|i| l.rows.get(i).map(|r| (i, r.clone())))
-                .map(|(i, row)| {
-                    let time = row.time_text(mode, &tz);
-                    let name = row_name(&row, &time);
-                    let x1 = lane_x(row.from_lane, lanes);
-                    let x2 = lane_x(row.to_lane, lanes);
-                    let stroke = colour(row.colour);
-                    let is_open = open == Some(row.message);
-                    let in_tx = hover_tx.is_some() && row.transaction == hover_tx;
-                    let class = format!(
-                        "lrow{}{}{}",
-                        if is_open { " open" } else { "" },
-                        if in_tx { " tx" } else { "" },
-                        match row.kind { crate::domain::ladder::MessageKind::Sip => "", _ => " media" },
-                    );
-                    let label = if row.retransmissions + row.duplicates > 0 {
-                        format!("{} ×{}", row.label, 1 + row.retransmissions + row.duplicates)
-                    } else {
-                        row.label.clone()
-                    };
-                    let (lx, anchor) = if row.is_self_message() { (x1 + 2.0, "start") } else { ((x1 + x2) / 2.0, "middle") };
-                    let arrow = if row.is_self_message() {
-                        view! { <circle cx=format!("{x1}%") cy="20" r="4" fill=stroke/> }.into_any()
-                    } else {
-                        view! {
-                            <line x1=format!("{x1}%") x2=format!("{x2}%") y1="20" y2="20" stroke=stroke stroke-width="2"
-                                marker-end=format!("url(#arrow-{})", row.colour % PALETTE.len().max(1))/>
-                        }.into_any()
-                    };
-                    let lifelines = (0..lanes)
-                        .map(|lane| {
-                            let x = format!("{}%", lane_x(lane, lanes));
-                            view! { <line class="lifeline" x1=x.clone() x2=x y1="0" y2="30"/> }
-                        })
-                        .collect_view();
-                    let message = row.message;
-                    view! {
-                        <div role="row" class=class aria-label=name aria-selected=is_open.to_string()
-                            data-message=message
-                            on:click=move |_| open_at(i)
-                            on:mouseenter=move |_| hovered.set(Some(i))
-                            on:mouseleave=move |_| hovered.set(None)>
-                            <div role="cell" class="ltime mono">{time}</div>
-                            <div role="cell" class="larrow">
-                                <svg width="100%" height="30" aria-hidden="true">
-                                    {lifelines}
-                                    {arrow}
-                                    <text x=format!("{lx}%") y="14" text-anchor=anchor class="llabel">
-                                        {label}{row.has_sdp.then_some(" (SDP)")}
-                                    </text>
-                                </svg>
-                            </div>
-                        </div>
-                    }
+            .and_then(|h| ladder.with(|l| l.rows.get(h).and_then(|r| r.transaction.clone())))
+    });
+    let rows = move || {
+        let view_now = ladder.get();
+        let mode = time_mode.get();
+        let tz = time_zone.get();
+        let row_view = move |i: usize| {
+            let row = view_now.rows.get(i)?;
+            let lanes = view_now.lanes.len();
+            let time = row.time_text(mode, &tz);
+            let name = row_name(row, &time);
+            let x1 = lane_x(row.from_lane, lanes);
+            let x2 = lane_x(row.to_lane, lanes);
+            let stroke = colour(row.colour);
+            let message = row.message;
+            let transaction = row.transaction.clone();
+            let media = row.kind != crate::domain::ladder::MessageKind::Sip;
+            let is_open = move || open_msg.get() == Some(message);
+            let class = move || {
+                let in_tx = transaction.is_some() && hover_tx.with(|h| *h == transaction);
+                format!(
+                    "lrow{}{}{}",
+                    if is_open() { " open" } else { "" },
+                    if in_tx { " tx" } else { "" },
+                    if media { " media" } else { "" },
+                )
+            };
+            let label = if row.retransmissions + row.duplicates > 0 {
+                format!(
+                    "{} ×{}",
+                    row.label,
+                    1 + row.retransmissions + row.duplicates
+                )
+            } else {
+                row.label.clone()
+            };
+            let (lx, anchor) = if row.is_self_message() {
+                (x1 + 2.0, "start")
+            } else {
+                ((x1 + x2) / 2.0, "middle")
+            };
+            let arrow = if row.is_self_message() {
+                view! { <circle cx=format!("{x1}%") cy="20" r="4" fill=stroke/> }.into_any()
+            } else {
+                view! {
+                    <line x1=format!("{x1}%") x2=format!("{x2}%") y1="20" y2="20" stroke=stroke stroke-width="2"
+                        marker-end=format!("url(#arrow-{})", row.colour % PALETTE.len().max(1))/>
+                }.into_any()
+            };
+            let lifelines = (0..lanes)
+                .map(|lane| {
+                    let x = format!("{}%", lane_x(lane, lanes));
+                    view! { <line class="lifeline" x1=x.clone() x2=x y1="0" y2="30"/> }
                 })
-                .collect_view()
-        })
+                .collect_view();
+            let sdp = row.has_sdp.then_some(" (SDP)");
+            Some(view! {
+                <div role="row" class=class aria-label=name aria-selected=move || is_open().to_string()
+                    data-message=message
+                    on:click=move |_| open_at(i)
+                    on:mouseenter=move |_| hovered.set(Some(i))
+                    on:mouseleave=move |_| hovered.set(None)>
+                    <div role="cell" class="ltime mono">{time}</div>
+                    <div role="cell" class="larrow">
+                        <svg width="100%" height="30" aria-hidden="true">
+                            {lifelines}
+                            {arrow}
+                            <text x=format!("{lx}%") y="14" text-anchor=anchor class="llabel">
+                                {label}{sdp}
+                            </text>
+                        </svg>
+                    </div>
+                </div>
+            })
+        };
+        view! {
+            <For each=move || { let (start, end) = window.get(); start..end } key=|i| *i children=row_view/>
+        }
     };
     let legend = move || {
         ladder.with(|l| {
