@@ -96,6 +96,9 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         config.live.ingest.enable = true;
         config.live.coordinator.enable = true;
+        if config.aliases.is_empty() {
+            config.aliases = server::demo::demo_aliases();
+        }
     }
     let hep = config.hep.clone();
     let live = LiveRuntime::start(&config.live).await?;
@@ -170,11 +173,21 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
 
 fn send_hep(args: &server::demo::SendHepArgs) -> anyhow::Result<()> {
     telemetry::init_tracing();
-    let stats = tokio::runtime::Builder::new_multi_thread()
+    let sent = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?
         .block_on(server::demo::send_hep(args, shutdown::signal()))?;
+    let stats = match sent {
+        server::demo::Sent::Traffic(stats) => stats,
+        server::demo::Sent::LongCall(call) => {
+            println!(
+                "long call {} with {} SIP messages from {} (epoch ms)",
+                call.call_id, call.messages, call.start_ms
+            );
+            call.stats
+        }
+    };
     println!(
         "sent {} HEP packets to {} ({} failed)",
         stats.sent, args.to, stats.errors

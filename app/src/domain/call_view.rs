@@ -38,6 +38,9 @@ pub struct CallQuery {
     /// The message marked for a diff with the open one.
     pub cmp: Option<usize>,
     pub tab: CallTab,
+    /// Pairs this view does not read (the Quality tab's settings, …), kept as decoded key and
+    /// value so that changing the ladder's settings or switching tabs keeps them.
+    pub other: Vec<(String, String)>,
 }
 
 impl Default for CallQuery {
@@ -57,6 +60,7 @@ impl Default for CallQuery {
             msg: None,
             cmp: None,
             tab: CallTab::default(),
+            other: Vec::new(),
         }
     }
 }
@@ -100,7 +104,7 @@ impl CallQuery {
                         _ => CallTab::Ladder,
                     }
                 }
-                _ => {}
+                _ => q.other.push((percent_decode(k), v)),
             }
         }
         q
@@ -155,13 +159,18 @@ impl CallQuery {
         if self.tab == CallTab::Qos {
             pairs.push(("tab", "qos".into()));
         }
-        if pairs.is_empty() {
-            return String::new();
-        }
-        let joined: Vec<String> = pairs
+        let mut joined: Vec<String> = pairs
             .into_iter()
             .map(|(k, v)| format!("{k}={}", percent_encode(&v)))
             .collect();
+        joined.extend(
+            self.other
+                .iter()
+                .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))),
+        );
+        if joined.is_empty() {
+            return String::new();
+        }
         format!("?{}", joined.join("&"))
     }
 
@@ -221,6 +230,7 @@ mod tests {
             msg: Some(4),
             cmp: Some(2),
             tab: CallTab::Qos,
+            other: vec![("qos_clock".into(), "16000".into())],
         };
         let text = q.to_search();
         assert_eq!(CallQuery::from_query_string(&text), q, "{text}");
@@ -230,6 +240,14 @@ mod tests {
     fn garbage_values_fall_back_to_defaults() {
         let q = CallQuery::from_query_string("?lanes=zzz&time=&t=abc&msg=-1&collapse=maybe");
         assert_eq!(q, CallQuery::default());
+    }
+
+    #[test]
+    fn unknown_keys_survive_a_settings_change() {
+        let mut q = CallQuery::from_query_string("?tab=qos&qos_latency=40&lanes=ip");
+        q.lanes = LaneMode::Alias;
+        q.tab = CallTab::Ladder;
+        assert_eq!(q.to_search(), "?lanes=alias&qos_latency=40");
     }
 
     #[test]

@@ -7,15 +7,19 @@
 //! - `encapsulate.rs`: fixture packet -> [`crate::hep::HepPacket`].
 //! - `lanes.rs`: the UDP socket and the persistent, reconnecting TCP connection.
 //! - `generator.rs`: the loop tying them to the wall clock ([`run`]).
+//! - `long_call.rs`: one very long call sent at once (`send-hep --long-call-messages N`).
+//! - `aliases.rs`: the host aliases `hepscope demo` serves when the config names none.
 //! - `send_hep.rs`: the `send-hep` command line.
 //!
 //! Timestamps are "now"-based: a scenario starts when it is planned, and each packet carries the
 //! time at which it is sent. A backfill plans the last N minutes at start-up, so those packets go out
 //! at once with past timestamps.
 
+mod aliases;
 mod encapsulate;
 mod generator;
 mod lanes;
+mod long_call;
 mod scenario;
 mod schedule;
 mod send_hep;
@@ -25,11 +29,13 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+pub use aliases::demo_aliases;
 pub use encapsulate::to_hep;
 pub use generator::run;
+pub use long_call::{send_long_call, LongCallSent};
 pub use scenario::{compress, Scenario, ScenarioKind, ScenarioSource, CATALOGUE};
 pub use schedule::Schedule;
-pub use send_hep::{send_hep, SendHepArgs};
+pub use send_hep::{send_hep, SendHepArgs, Sent};
 
 /// Which HEP transport(s) the generator sends over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -1,12 +1,13 @@
 //! `hepscope send-hep`: the demo traffic sent to any HEP server (hepscope, Homer, heplify-server).
-//! Parses the flags into a [`DemoConfig`] and runs the generator until Ctrl-C or a limit.
+//! Parses the flags into a [`DemoConfig`] and runs the generator until Ctrl-C or a limit, or sends
+//! one long call (`--long-call-messages`).
 
 use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{run, DemoConfig, DemoStats, HepTransport, RateUnit};
+use super::{run, send_long_call, DemoConfig, DemoStats, HepTransport, LongCallSent, RateUnit};
 use crate::duration::parse_duration;
 
 /// Flags of `hepscope send-hep`.
@@ -39,6 +40,9 @@ pub struct SendHepArgs {
     /// HEP authentication key (chunk 0x0e), if the receiver checks one.
     #[arg(long)]
     pub auth_key: Option<String>,
+    /// Send one answered call of about N SIP messages (timestamps over the last minute), then stop.
+    #[arg(long, value_name = "N", conflicts_with_all = ["rate", "packet_rate", "count", "duration", "backfill"])]
+    pub long_call_messages: Option<usize>,
 }
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
@@ -66,23 +70,53 @@ impl SendHepArgs {
     }
 }
 
-/// Resolves `--to`, sends until `shutdown` or a limit, and returns the totals.
+/// What `send-hep` sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// The generated traffic, until a limit or shutdown.
+    Traffic(DemoStats),
+    /// One long call (`--long-call-messages`).
+    LongCall(LongCallSent),
+}
+
+/// Resolves `--to`, sends until `shutdown` or a limit (or the one long call), and says what was
+/// sent.
 ///
 /// # Errors
 /// The host does not resolve, or the generator cannot start (bad rate, no UDP socket).
 pub async fn send_hep(
     args: &SendHepArgs,
     shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<DemoStats> {
+) -> anyhow::Result<Sent> {
     let target = tokio::net::lookup_host(args.to.as_str())
         .await
         .with_context(|| format!("resolving --to {:?} (expected HOST:PORT)", args.to))?
         .next()
         .with_context(|| format!("--to {:?} resolves to no address", args.to))?;
+    if let Some(messages) = args.long_call_messages {
+        let now_us = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_micros(),
+        )
+        .unwrap_or(i64::MAX);
+        let sent = send_long_call(
+            target,
+            args.transport,
+            messages,
+            args.seed,
+            args.auth_key.as_deref(),
+            now_us,
+        )
+        .await
+        .with_context(|| format!("sending a long call to {target}"))?;
+        return Ok(Sent::LongCall(sent));
+    }
     let stats = run(args.to_config(target), shutdown)
         .await
         .with_context(|| format!("sending HEP to {target}"))?;
-    Ok(stats)
+    Ok(Sent::Traffic(stats))
 }
 
 #[cfg(test)]
@@ -123,6 +157,13 @@ mod tests {
         );
         assert_eq!(config.duration, Some(Duration::from_secs(30)));
         assert_eq!(config.backfill, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn send_hep_long_call_refuses_pacing_flags() {
+        let args = parse(&["--to", "h:1", "--long-call-messages", "50000"]).unwrap();
+        assert_eq!(args.long_call_messages, Some(50_000));
+        assert!(parse(&["--to", "h:1", "--long-call-messages", "9", "--rate", "2"]).is_err());
     }
 
     #[test]

@@ -54,20 +54,31 @@ impl Default for SvgOptions {
 const LEGEND_LINE: u32 = 18;
 const SELF_LOOP: u32 = 36;
 
-/// Renders the whole ladder (every row) as one SVG document.
-pub fn to_svg(view: &LadderView, options: &SvgOptions) -> String {
+/// The size (width, height in SVG px) of [`to_svg`]'s document for `view`.
+pub fn svg_size(view: &LadderView, options: &SvgOptions) -> (u32, u32) {
     let lanes = u32::try_from(view.lanes.len()).unwrap_or(u32::MAX);
-    let rows = u32::try_from(view.rows.len()).unwrap_or(u32::MAX);
     let legend = u32::try_from(view.legend.len()).unwrap_or(u32::MAX);
     let width = options
         .time_width
         .saturating_add(lanes.max(1).saturating_mul(options.lane_width));
-    let body_bottom = options
-        .header_height
-        .saturating_add(rows.saturating_mul(options.row_height));
-    let height = body_bottom
+    let height = body_bottom(view, options)
         .saturating_add(12)
         .saturating_add(legend.saturating_mul(LEGEND_LINE));
+    (width, height)
+}
+
+/// Where the last row ends, px from the top.
+fn body_bottom(view: &LadderView, options: &SvgOptions) -> u32 {
+    let rows = u32::try_from(view.rows.len()).unwrap_or(u32::MAX);
+    options
+        .header_height
+        .saturating_add(rows.saturating_mul(options.row_height))
+}
+
+/// Renders the whole ladder (every row) as one SVG document.
+pub fn to_svg(view: &LadderView, options: &SvgOptions) -> String {
+    let (width, height) = svg_size(view, options);
+    let body_bottom = body_bottom(view, options);
     let center = |lane: usize| -> u64 {
         u64::from(options.time_width)
             + u64::from(options.lane_width) * lane as u64

@@ -29,7 +29,11 @@ pub fn save_bytes(file_name: &str, mime: &str, bytes: &[u8]) -> Result<(), Strin
     save_blob(file_name, &blob)
 }
 
-fn save_blob(file_name: &str, blob: &web_sys::Blob) -> Result<(), String> {
+/// Offers `blob` as a download named `file_name`.
+///
+/// # Errors
+/// As [`save_text`].
+pub fn save_blob(file_name: &str, blob: &web_sys::Blob) -> Result<(), String> {
     let url = web_sys::Url::create_object_url_with_blob(blob)
         .map_err(|e| format!("cannot create a download link: {e:?}"))?;
     let document = web_sys::window()

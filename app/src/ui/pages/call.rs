@@ -1,12 +1,11 @@
 //! `/call/{ids}`: one or several Call-IDs as a SIP ladder (dex's `show`), with the raw messages, SDP,
-//! filters, lane and time modes, keyboard navigation and exports. Every choice is in the URL.
+//! filters, lane and time modes, keyboard navigation and exports, and a Quality tab (the QoS view
+//! of the same Call-IDs). Every choice is in the URL.
 
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_params_map};
-use leptos_router::NavigateOptions;
 
 use crate::domain::homer::{
     AliasList, HomerRow, ProfileKey, TimeWindow, TransactionRequest, TransactionResponse,
@@ -16,7 +15,9 @@ use crate::ui::client::ClientError;
 use crate::ui::homer::{post_v3, DebugCtx};
 
 use super::call_ladder::{Ladder, MessagePane};
-use super::call_state::{CallQuery, LoadState};
+use super::call_route::{use_call_route, CallRoute};
+use super::call_state::{CallQuery, CallTab, LoadState};
+use super::qos::QosView;
 use super::search::resolve_zone;
 
 /// Ten days, dex's default window when the link does not carry the call's time.
@@ -35,38 +36,22 @@ fn now_ms() -> i64 {
 #[component]
 pub fn CallPage() -> impl IntoView {
     let debug = expect_context::<DebugCtx>();
-    let params = use_params_map();
-    let location = use_location();
-    let navigate = use_navigate();
-    // On a share page (`/s/{token}`) the share names the Call-IDs and is the API root.
-    let shared = super::share::use_shared_call();
-    let shared_root = shared.as_ref().map(|s| s.api_root.clone());
-    let call_ids = Memo::new(move |_| {
-        if let Some(s) = &shared {
-            return s.call_ids.clone();
-        }
-        params.with(|p| {
-            p.get("ids")
-                .map(|ids| crate::domain::call_view::call_ids_from_segment(&ids))
-                .unwrap_or_default()
-        })
-    });
-    let query = Memo::new(move |_| CallQuery::from_query_string(&location.search.get()));
+    // On a share page (`/s/{token}`) the share names the Call-IDs (see `use_call_route`) and is the API root.
+    let shared_root = super::share::use_shared_call().map(|s| s.api_root);
+    // A share opens the ladder only (the share's API serves the transaction and exports, not QoS).
+    let in_app = shared_root.is_none();
+    let route = use_call_route();
+    let call_ids = route.call_ids;
+    let query = Memo::new(move |_| CallQuery::from_query_string(&route.search.get()));
     let zone = Signal::derive(move || resolve_zone(&query.get().tz).unwrap_or(TimeZone::UTC));
-
-    let set_query = {
-        let navigate = navigate.clone();
-        Callback::new(move |next: CallQuery| {
-            navigate(
-                &format!("{}{}", location.pathname.get_untracked(), next.to_search()),
-                NavigateOptions {
-                    replace: true,
-                    scroll: false,
-                    ..Default::default()
-                },
-            );
-        })
-    };
+    let set_query = Callback::new(move |next: CallQuery| route.set_search.run(next.to_search()));
+    let tab = Memo::new(move |_| {
+        if in_app {
+            query.with(|q| q.tab)
+        } else {
+            CallTab::Ladder
+        }
+    });
 
     // Load the transaction (and the alias list) when the Call-IDs, backend or time change.
     let load_key = Memo::new(move |_| {
@@ -103,7 +88,9 @@ pub fn CallPage() -> impl IntoView {
                 }
             }}
         </h1>
-        {move || match state.get() {
+        {in_app.then(|| view! { <Tabs query=query route=route/> })}
+        {move || (tab.get() == CallTab::Qos).then(|| view! { <QosView route=route/> })}
+        {move || if tab.get() == CallTab::Qos { ().into_any() } else { match state.get() {
             LoadState::Loading => view! { <p class="notice" role="status">"Loading the call…"</p> }.into_any(),
             LoadState::Failed(e) => view! {
                 <div class="banner error" role="alert"><span>{format!("Cannot load the call: {e}")}</span></div>
@@ -122,7 +109,31 @@ pub fn CallPage() -> impl IntoView {
                     <CallBody loaded=loaded ladder=ladder query=query set_query=set_query zone=zone call_ids=call_ids/>
                 }.into_any()
             }
-        }}
+        }}}
+    }
+}
+
+/// The Ladder and Quality tabs: links to the same view with `tab` changed, so the tab is in the
+/// URL and "Copy link" keeps it.
+#[component]
+fn Tabs(query: Memo<CallQuery>, route: CallRoute) -> impl IntoView {
+    let tab = move |which: CallTab, label: &'static str| {
+        let href = move || {
+            let mut next = query.get();
+            next.tab = which;
+            format!("{}{}", route.pathname.get(), next.to_search())
+        };
+        let selected = move || query.with(|q| q.tab == which);
+        view! {
+            <a role="tab" class="tab" href=href aria-selected=move || selected().to_string()
+                class:active=selected>{label}</a>
+        }
+    };
+    view! {
+        <nav class="call-tabs" role="tablist" aria-label="Call view">
+            {tab(CallTab::Ladder, "Ladder")}
+            {tab(CallTab::Qos, "Quality")}
+        </nav>
     }
 }
 
@@ -237,12 +248,13 @@ fn CallBody(
     let notices = loaded.notices.clone();
     let export_loaded = loaded.clone();
     let pane_loaded = loaded.clone();
+    let ladder_loaded = loaded.clone();
     view! {
         {notices.into_iter().map(|n| view! { <div class="banner warn" role="status">{n}</div> }).collect_view()}
         <super::call_toolbar::Toolbar query=query set_query=set_query ladder=ladder loaded=export_loaded call_ids=call_ids/>
         {move || debug.enabled.get().then(|| view! { <super::search::DebugPanel debug=debug/> })}
         <div class="call-layout">
-            <Ladder ladder=ladder query=query set_query=set_query zone=zone/>
+            <Ladder loaded=ladder_loaded ladder=ladder query=query set_query=set_query zone=zone/>
             <MessagePane loaded=pane_loaded ladder=ladder query=query set_query=set_query zone=zone/>
         </div>
     }

@@ -1,4 +1,5 @@
-//! The ladder (virtualized rows under a sticky host header) and the open message's pane.
+//! The ladder (virtualized rows under a sticky host header, each drawing every host's lifeline),
+//! its `/` search and `?` shortcuts, and the open message's pane.
 
 use std::sync::Arc;
 
@@ -6,11 +7,14 @@ use jiff::tz::TimeZone;
 use leptos::prelude::*;
 
 use crate::domain::call_view::CallQuery;
-use crate::domain::ladder::{diff_lines, DiffLine, LadderView, Row, PALETTE};
+use crate::domain::ladder::{
+    diff_lines, search_rows, step_match, DiffLine, LadderView, Row, PALETTE,
+};
 use crate::domain::results::{format_us, visible_window};
 use crate::domain::sip;
 
 use super::call::Loaded;
+use super::call_search::{is_typing, LadderSearch, ShortcutsDialog};
 
 /// Height of one ladder row in pixels (CSS `.lrow` matches).
 const ROW_HEIGHT: f64 = 30.0;
@@ -34,9 +38,13 @@ fn row_name(row: &Row, time: &str) -> String {
     name
 }
 
-/// The ladder of the loaded call.
+/// The ladder of the loaded call, with its search box and shortcuts list.
 #[component]
 pub fn Ladder(
+    /// The call's messages, so the search also reads their raw text; without them (the live
+    /// view) it matches labels and Call-IDs.
+    #[prop(optional)]
+    loaded: Option<Arc<Loaded>>,
     ladder: Memo<Arc<LadderView>>,
     query: Memo<CallQuery>,
     set_query: Callback<CallQuery>,
@@ -88,6 +96,72 @@ pub fn Ladder(
             }
         }
     };
+    // `/` search: local state (the open match is in the URL as the open message).
+    let search_open = RwSignal::new(false);
+    let search_text = RwSignal::new(String::new());
+    let shortcuts_open = RwSignal::new(false);
+    let search_input = NodeRef::<leptos::html::Input>::new();
+    let matches = Memo::new(move |_| {
+        let messages = loaded.as_ref().map_or(&[][..], |l| l.messages.as_slice());
+        search_text.with(|text| ladder.with(|l| search_rows(l, messages, text)))
+    });
+    let open_position_untracked = move || {
+        let msg = query.with_untracked(|q| q.msg)?;
+        ladder.with_untracked(|l| l.rows.iter().position(|r| r.message == msg))
+    };
+    let jump = Callback::new(move |forward: bool| {
+        let next = matches.with_untracked(|m| step_match(m, open_position_untracked(), forward));
+        if let Some(position) = next {
+            open_at(position);
+        }
+    });
+    let close_search = Callback::new(move |()| {
+        search_open.set(false);
+        if let Some(el) = container.get_untracked() {
+            let _ = el.focus();
+        }
+    });
+    Effect::new(move |_| {
+        if search_open.get() {
+            if let Some(input) = search_input.get() {
+                let _ = input.focus();
+                input.select();
+            }
+        }
+    });
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if shortcuts_open.get_untracked() {
+            if ev.key() == "Escape" {
+                ev.prevent_default();
+                shortcuts_open.set(false);
+            }
+            return;
+        }
+        if is_typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        match ev.key().as_str() {
+            "/" => {
+                ev.prevent_default();
+                search_open.set(true);
+                if let Some(input) = search_input.get_untracked() {
+                    let _ = input.focus();
+                    input.select();
+                }
+            }
+            "?" => {
+                ev.prevent_default();
+                shortcuts_open.set(true);
+            }
+            "n" | "N" if search_open.get_untracked() => {
+                ev.prevent_default();
+                jump.run(ev.key() == "n");
+            }
+            "Escape" if search_open.get_untracked() => close_search.run(()),
+            _ => {}
+        }
+    });
+    on_cleanup(move || keys.remove());
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let n = count.get_untracked();
         if n == 0 {
@@ -125,67 +199,93 @@ pub fn Ladder(
                 .collect_view()
         })
     };
-    let rows = move || {
-        let (start, end) = window.get();
-        let tz = zone.get();
-        let mode = query.with(|q| q.time);
-        let open = query.with(|q| q.msg);
-        let hover_tx = hovered
+    // The rows in the window, keyed by position: scrolling mounts only the rows entering the window
+    // and drops those leaving it. A new ladder, time mode or zone renders them afresh; the open
+    // message and the hovered transaction only update classes.
+    let time_mode = Memo::new(move |_| query.with(|q| q.time));
+    let time_zone = Memo::new(move |_| zone.get());
+    let open_msg = Memo::new(move |_| query.with(|q| q.msg));
+    let hover_tx = Memo::new(move |_| {
+        hovered
             .get()
-            .and_then(|h| ladder.with(|l| l.rows.get(h).and_then(|r| r.transaction.clone())));
-        ladder.with(|l| {
-            let lanes = l.lanes.len();
-            (start..end)
-                .filter_map(|i| l.rows.get(i).map(|r| (i, r.clone())))
-                .map(|(i, row)| {
-                    let time = row.time_text(mode, &tz);
-                    let name = row_name(&row, &time);
-                    let x1 = lane_x(row.from_lane, lanes);
-                    let x2 = lane_x(row.to_lane, lanes);
-                    let stroke = colour(row.colour);
-                    let is_open = open == Some(row.message);
-                    let in_tx = hover_tx.is_some() && row.transaction == hover_tx;
-                    let class = format!(
-                        "lrow{}{}{}",
-                        if is_open { " open" } else { "" },
-                        if in_tx { " tx" } else { "" },
-                        match row.kind { crate::domain::ladder::MessageKind::Sip => "", _ => " media" },
-                    );
-                    let label = if row.retransmissions + row.duplicates > 0 {
-                        format!("{} ×{}", row.label, 1 + row.retransmissions + row.duplicates)
-                    } else {
-                        row.label.clone()
-                    };
-                    let (lx, anchor) = if row.is_self_message() { (x1 + 2.0, "start") } else { ((x1 + x2) / 2.0, "middle") };
-                    let arrow = if row.is_self_message() {
-                        view! { <circle cx=format!("{x1}%") cy="20" r="4" fill=stroke/> }.into_any()
-                    } else {
-                        view! {
-                            <line x1=format!("{x1}%") x2=format!("{x2}%") y1="20" y2="20" stroke=stroke stroke-width="2"
-                                marker-end=format!("url(#arrow-{})", row.colour % PALETTE.len().max(1))/>
-                        }.into_any()
-                    };
-                    let message = row.message;
-                    view! {
-                        <div role="row" class=class aria-label=name aria-selected=is_open.to_string()
-                            data-message=message
-                            on:click=move |_| open_at(i)
-                            on:mouseenter=move |_| hovered.set(Some(i))
-                            on:mouseleave=move |_| hovered.set(None)>
-                            <div role="cell" class="ltime mono">{time}</div>
-                            <div role="cell" class="larrow">
-                                <svg width="100%" height="30" aria-hidden="true">
-                                    {arrow}
-                                    <text x=format!("{lx}%") y="14" text-anchor=anchor class="llabel">
-                                        {label}{row.has_sdp.then_some(" (SDP)")}
-                                    </text>
-                                </svg>
-                            </div>
-                        </div>
-                    }
+            .and_then(|h| ladder.with(|l| l.rows.get(h).and_then(|r| r.transaction.clone())))
+    });
+    let rows = move || {
+        let view_now = ladder.get();
+        let mode = time_mode.get();
+        let tz = time_zone.get();
+        let row_view = move |i: usize| {
+            let row = view_now.rows.get(i)?;
+            let lanes = view_now.lanes.len();
+            let time = row.time_text(mode, &tz);
+            let name = row_name(row, &time);
+            let x1 = lane_x(row.from_lane, lanes);
+            let x2 = lane_x(row.to_lane, lanes);
+            let stroke = colour(row.colour);
+            let message = row.message;
+            let transaction = row.transaction.clone();
+            let media = row.kind != crate::domain::ladder::MessageKind::Sip;
+            let is_open = move || open_msg.get() == Some(message);
+            let class = move || {
+                let in_tx = transaction.is_some() && hover_tx.with(|h| *h == transaction);
+                format!(
+                    "lrow{}{}{}",
+                    if is_open() { " open" } else { "" },
+                    if in_tx { " tx" } else { "" },
+                    if media { " media" } else { "" },
+                )
+            };
+            let label = if row.retransmissions + row.duplicates > 0 {
+                format!(
+                    "{} ×{}",
+                    row.label,
+                    1 + row.retransmissions + row.duplicates
+                )
+            } else {
+                row.label.clone()
+            };
+            let (lx, anchor) = if row.is_self_message() {
+                (x1 + 2.0, "start")
+            } else {
+                ((x1 + x2) / 2.0, "middle")
+            };
+            let arrow = if row.is_self_message() {
+                view! { <circle cx=format!("{x1}%") cy="20" r="4" fill=stroke/> }.into_any()
+            } else {
+                view! {
+                    <line x1=format!("{x1}%") x2=format!("{x2}%") y1="20" y2="20" stroke=stroke stroke-width="2"
+                        marker-end=format!("url(#arrow-{})", row.colour % PALETTE.len().max(1))/>
+                }.into_any()
+            };
+            let lifelines = (0..lanes)
+                .map(|lane| {
+                    let x = format!("{}%", lane_x(lane, lanes));
+                    view! { <line class="lifeline" x1=x.clone() x2=x y1="0" y2="30"/> }
                 })
-                .collect_view()
-        })
+                .collect_view();
+            let sdp = row.has_sdp.then_some(" (SDP)");
+            Some(view! {
+                <div role="row" class=class aria-label=name aria-selected=move || is_open().to_string()
+                    data-message=message
+                    on:click=move |_| open_at(i)
+                    on:mouseenter=move |_| hovered.set(Some(i))
+                    on:mouseleave=move |_| hovered.set(None)>
+                    <div role="cell" class="ltime mono">{time}</div>
+                    <div role="cell" class="larrow">
+                        <svg width="100%" height="30" aria-hidden="true">
+                            {lifelines}
+                            {arrow}
+                            <text x=format!("{lx}%") y="14" text-anchor=anchor class="llabel">
+                                {label}{sdp}
+                            </text>
+                        </svg>
+                    </div>
+                </div>
+            })
+        };
+        view! {
+            <For each=move || { let (start, end) = window.get(); start..end } key=|i| *i children=row_view/>
+        }
     };
     let legend = move || {
         ladder.with(|l| {
@@ -201,7 +301,19 @@ pub fn Ladder(
     };
     view! {
         <div class="ladder-wrap">
-            <div class="legend" aria-label="Call-IDs">{legend}</div>
+            <div class="ladder-tools">
+                <div class="legend" aria-label="Call-IDs">{legend}</div>
+                <span class="spacer"></span>
+                <button type="button" title="Search the ladder (/)" aria-expanded=move || search_open.get().to_string()
+                    on:click=move |_| search_open.update(|o| *o = !*o)>"Search"</button>
+                <button type="button" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts"
+                    on:click=move |_| shortcuts_open.set(true)>"?"</button>
+            </div>
+            {move || search_open.get().then(|| view! {
+                <LadderSearch text=search_text matches=matches current=Signal::derive(open_position)
+                    jump=jump close=close_search input=search_input/>
+            })}
+            {move || shortcuts_open.get().then(|| view! { <ShortcutsDialog open=shortcuts_open/> })}
             <svg width="0" height="0" style="position:absolute" aria-hidden="true">
                 <defs>
                     {PALETTE.iter().enumerate().map(|(i, c)| view! {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-pub use crate::domain::call_view::CallQuery;
+pub use crate::domain::call_view::{CallQuery, CallTab};
 
 use super::call::Loaded;
 

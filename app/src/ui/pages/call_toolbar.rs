@@ -6,11 +6,12 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 
 use crate::domain::call_view::CallQuery;
-use crate::domain::ladder::{to_svg, LadderView, LaneMode, SvgOptions, TimeMode};
-use crate::ui::components::download::{save_bytes, save_text};
+use crate::domain::ladder::{png_size, to_svg, LadderView, LaneMode, SvgOptions, TimeMode};
+use crate::ui::components::download::{save_blob, save_bytes, save_text};
 use crate::ui::homer::v3_url;
 
 use super::call::Loaded;
+use super::call_png::svg_to_png;
 
 async fn export(backend: &str, route: &str, body: &str) -> Result<(Vec<u8>, String), String> {
     let response = Request::post(&v3_url(backend, route))
@@ -51,9 +52,7 @@ pub fn Toolbar(
     loaded: Arc<Loaded>,
     call_ids: Memo<Vec<String>>,
 ) -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
     let message = RwSignal::new(None::<String>);
-    let show_keys = RwSignal::new(false);
     let update = move |f: &dyn Fn(&mut CallQuery)| {
         let mut next = query.get_untracked();
         f(&mut next);
@@ -71,9 +70,8 @@ pub fn Toolbar(
         }
     };
     let body = serde_json::to_string(&loaded.request).unwrap_or_default();
-    // On a share page, exports go through the share's API root and nothing links to logged-in views.
+    // On a share page, exports go through the share's API root.
     let shared_root = super::share::use_shared_call().map(|s| s.api_root);
-    let in_app = shared_root.is_none();
     let base_name = move || {
         let ids = call_ids.get_untracked();
         let first = ids.first().cloned().unwrap_or_else(|| "call".into());
@@ -125,6 +123,23 @@ pub fn Toolbar(
             message.set(Some(e));
         }
     };
+    let png = move |_| {
+        let options = SvgOptions::default();
+        let drawn = ladder
+            .with_untracked(|l| png_size(l, &options).map(|size| (to_svg(l, &options), size)));
+        let (svg, (width, height)) = match drawn {
+            Ok(drawn) => drawn,
+            Err(e) => return message.set(Some(format!("No PNG: {e}."))),
+        };
+        let name = format!("{}.png", base_name());
+        message.set(Some("Drawing the PNG…".into()));
+        leptos::task::spawn_local(async move {
+            let saved = svg_to_png(&svg, width, height)
+                .await
+                .and_then(|blob| save_blob(&name, &blob));
+            message.set(saved.err().map(|e| format!("PNG export failed: {e}")));
+        });
+    };
     let copy_link = move |_| {
         if let Some(w) = web_sys::window() {
             if let Ok(href) = w.location().href() {
@@ -165,21 +180,13 @@ pub fn Toolbar(
             {checkbox("RTCP", |q| q.show_rtcp, |q, on| q.show_rtcp = on)}
             {checkbox("Logs", |q| q.show_logs, |q, on| q.show_logs = on)}
             <span class="spacer"></span>
-            {in_app.then(|| view! {
-                <a class="button" href=move || format!("/qos/{}{}", call_ids.get().join(","), location.search.get())>"Quality"</a>
-            })}
             <button type="button" on:click=pcap>"PCAP"</button>
             <button type="button" on:click=text>"Text"</button>
             <button type="button" on:click=svg>"SVG"</button>
+            <button type="button" on:click=png>"PNG"</button>
             <button type="button" on:click=copy_link>"Copy link"</button>
             <super::share::ShareButton request=loaded.request.clone() query=query/>
-            <button type="button" aria-expanded=move || show_keys.get().to_string() on:click=move |_| show_keys.update(|s| *s = !*s)>"?"</button>
         </div>
         {move || message.get().map(|m| view! { <div class="banner warn" role="status">{m}</div> })}
-        {move || show_keys.get().then(|| view! {
-            <div class="panel keys" role="note" aria-label="Keyboard shortcuts">
-                "In the ladder: ↓ or j next message, ↑ or k previous, Home/End first/last, Enter opens. Hover a message to highlight its transaction."
-            </div>
-        })}
     }
 }

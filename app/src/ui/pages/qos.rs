@@ -1,13 +1,12 @@
-//! `/qos/{ids}`: call quality from RTCP (dex's `qos`): a table per stream with loss, jitter, RTT
+//! `/qos/{ids}` and the call view's Quality tab: call quality from RTCP (dex's `qos`): a table per stream with loss, jitter, RTT
 //! and both MOS estimates, charts over time, the clock and latency settings in the URL, and a
 //! JSON download. The maths is `domain::qos`; this page loads and renders.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_params_map};
-use leptos_router::NavigateOptions;
 
+use crate::domain::call_view::{CallQuery, CallTab};
 use crate::domain::homer::{ProfileKey, TimeWindow, TransactionRequest, TransactionResponse};
 use crate::domain::qos::settings::{CLOCK_KEY, LATENCY_KEY};
 use crate::domain::qos::view::{
@@ -23,6 +22,7 @@ use crate::ui::client::ClientError;
 use crate::ui::components::download::save_text;
 use crate::ui::homer::{post_v3, DebugCtx};
 
+use super::call_route::{use_call_route, CallRoute};
 use super::qos_chart::{QosChart, CHARTS};
 
 /// Ten days, the window when the link does not carry the call's time.
@@ -46,31 +46,50 @@ enum LoadState {
     Loaded(Arc<Loaded>),
 }
 
-/// The QoS view.
+/// The QoS page: a title, a link to the ladder, and the [`QosView`].
 #[component]
 pub fn QosPage() -> impl IntoView {
+    let route = use_call_route();
+    let ladder_link = move || {
+        let mut next = CallQuery::from_query_string(&route.search.get());
+        next.tab = CallTab::Ladder;
+        format!(
+            "/call/{}{}",
+            route.call_ids.get().join(","),
+            next.to_search()
+        )
+    };
+    view! {
+        <h1 class="call-title">
+            {move || {
+                let ids = route.call_ids.get();
+                match ids.as_slice() {
+                    [] => "Call quality".to_string(),
+                    [one] => format!("Call quality: {one}"),
+                    more => format!("Call quality: {} calls", more.len()),
+                }
+            }}
+        </h1>
+        <p class="qos-nav">
+            <a href=ladder_link>"Back to the ladder"</a>
+        </p>
+        <QosView route=route/>
+    }
+}
+
+/// The quality of the route's Call-IDs in its window: settings, table, charts and download. Used by
+/// `/qos/{ids}` and by the call view's Quality tab; its settings live in the route's query string.
+#[component]
+pub fn QosView(route: CallRoute) -> impl IntoView {
     let debug = expect_context::<DebugCtx>();
-    let params = use_params_map();
-    let location = use_location();
-    let navigate = use_navigate();
-    let call_ids = Memo::new(move |_| {
-        params.with(|p| {
-            p.get("ids")
-                .map(|ids| crate::domain::call_view::call_ids_from_segment(&ids))
-                .unwrap_or_default()
-        })
-    });
-    let query = Memo::new(move |_| QosQuery::from_query_string(&location.search.get()));
+    let call_ids = route.call_ids;
+    let query = Memo::new(move |_| QosQuery::from_query_string(&route.search.get()));
     let set_value = Callback::new(move |(key, value): (&'static str, String)| {
-        let search = with_query_value(&location.search.get_untracked(), key, Some(&value));
-        navigate(
-            &format!("{}{search}", location.pathname.get_untracked()),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
+        route.set_search.run(with_query_value(
+            &route.search.get_untracked(),
+            key,
+            Some(&value),
+        ));
     });
 
     let load_key = Memo::new(move |_| {
@@ -86,7 +105,8 @@ pub fn QosPage() -> impl IntoView {
         }
         state.set(LoadState::Loading);
         leptos::task::spawn_local(async move {
-            state.set(match load(debug, &backend, &ids, t).await {
+            // The view may have been left while loading.
+            state.try_set(match load(debug, &backend, &ids, t).await {
                 Ok(loaded) => LoadState::Loaded(Arc::new(loaded)),
                 Err(e) => LoadState::Failed(e.to_string()),
             });
@@ -94,19 +114,6 @@ pub fn QosPage() -> impl IntoView {
     });
 
     view! {
-        <h1 class="call-title">
-            {move || {
-                let ids = call_ids.get();
-                match ids.as_slice() {
-                    [] => "Call quality".to_string(),
-                    [one] => format!("Call quality: {one}"),
-                    more => format!("Call quality: {} calls", more.len()),
-                }
-            }}
-        </h1>
-        <p class="qos-nav">
-            <a href=move || format!("/call/{}{}", call_ids.get().join(","), location.search.get())>"Back to the ladder"</a>
-        </p>
         {move || query.get().settings_error.map(|e| view! {
             <div class="banner error" role="alert">{format!("Settings ignored: {e}")}</div>
         })}
