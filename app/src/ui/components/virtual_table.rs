@@ -38,6 +38,12 @@ pub fn VirtualTable<F, V>(
     /// the rows in view stay in view.
     #[prop(optional, into)]
     prepended: Option<Signal<u64>>,
+    /// For rows that do not change in place: an identity of the data (e.g. the address of the
+    /// rows' `Arc`). Then rows are keyed by position and scrolling mounts only the rows entering
+    /// the window; a new `data_key` renders them all afresh. Without it every scroll step renders
+    /// the whole window again (needed when `render_row(i)` changes while the data keeps its size).
+    #[prop(optional, into)]
+    data_key: Option<Signal<usize>>,
 ) -> impl IntoView
 where
     F: Fn(usize) -> V + Clone + Send + Sync + 'static,
@@ -131,10 +137,23 @@ where
                     <tr class="spacer" aria-hidden="true">
                         <td colspan=n_cols style=move || format!("height:{}px", window.get().0 as f64 * ROW_HEIGHT)></td>
                     </tr>
-                    {move || {
-                        let (start, end) = window.get();
-                        let render_row = render_row.clone();
-                        (start..end).map(render_row).collect_view()
+                    {move || match data_key {
+                        Some(data_key) => {
+                            data_key.track();
+                            let render_row = render_row.clone();
+                            view! {
+                                <For
+                                    each=move || { let (start, end) = window.get(); start..end }
+                                    key=|i| *i
+                                    children=move |i| untrack(|| render_row(i))
+                                />
+                            }
+                            .into_any()
+                        }
+                        None => {
+                            let (start, end) = window.get();
+                            (start..end).map(render_row.clone()).collect_view().into_any()
+                        }
                     }}
                     <tr class="spacer" aria-hidden="true">
                         <td colspan=n_cols style=move || {

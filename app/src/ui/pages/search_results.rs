@@ -86,6 +86,11 @@ pub fn MessagesTable(
     view! {
         <VirtualTable caption="Messages" columns=columns
             row_count=Signal::derive(move || rows.with(|r| r.len()))
+            data_key=Signal::derive(move || {
+                // A new time zone renders the rows again too.
+                zone.track();
+                rows.with(|r| Arc::as_ptr(r) as usize)
+            })
             sort=sort on_sort=on_sort render_row=render_row />
     }
 }
@@ -180,6 +185,12 @@ pub fn CallsTable(
         </div>
         <VirtualTable caption="Calls" columns=columns
             row_count=Signal::derive(move || calls.with(|c| c.len()))
+            data_key=Signal::derive(move || {
+                // Rows show the time zone and link to the backend: either one renders them again.
+                zone.track();
+                backend.track();
+                calls.with(|c| Arc::as_ptr(c) as usize)
+            })
             sort=sort on_sort=on_sort render_row=render_row />
     }
 }
