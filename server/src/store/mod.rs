@@ -32,12 +32,13 @@ use serde::Serialize;
 
 use crate::config::{AliasConfig, StoreConfig};
 use crate::hep::HepPacket;
-use index::{row_from_packet, Row};
+use index::{row_from_packet, PacketRow};
 use writer::{Command, Writer, WriterSettings};
 
 pub use writer::{ERROR_LOG_INTERVAL, FLUSH_INTERVAL};
 
-/// Read-only connections kept for reuse.
+/// Read-only connections kept for reuse (each with a page cache of
+/// [`schema::READER_CACHE_KIB`]).
 const READER_POOL: usize = 4;
 
 /// Why the store failed.
@@ -199,7 +200,7 @@ impl Store {
     /// [`StoreError::Write`] when the transaction failed (nothing was stored), or
     /// [`StoreError::WriterStopped`].
     pub fn ingest_batch(&self, packets: Vec<(HepPacket, i64)>) -> Result<usize, StoreError> {
-        let rows: Vec<Row> = packets
+        let rows: Vec<PacketRow> = packets
             .into_iter()
             .filter_map(|(packet, received)| self.row(packet, received))
             .collect();
@@ -304,12 +305,11 @@ impl Store {
             &self.inner.config.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "case_sensitive_like", true)?;
+        schema::configure_reader(&conn)?;
         Ok(conn)
     }
 
-    fn row(&self, packet: HepPacket, received_at_us: i64) -> Option<Row> {
+    fn row(&self, packet: HepPacket, received_at_us: i64) -> Option<PacketRow> {
         let headers: Vec<&str> = self
             .inner
             .correlation_headers
