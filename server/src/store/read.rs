@@ -124,10 +124,13 @@ pub fn search(
         } else {
             format!(" AND ({})", condition.sql)
         };
+        // The inner query picks the ids, so only (time, id) pairs are sorted, never the
+        // payloads of every match; the outer one reads the chosen rows.
+        let table = schema::table_name(profile, &suffix);
         let sql = format!(
-            "SELECT id, {COLUMNS} FROM {} WHERE time_us BETWEEN ? AND ?{filter} \
-             ORDER BY time_us DESC, id DESC LIMIT ?",
-            schema::table_name(profile, &suffix)
+            "SELECT id, {COLUMNS} FROM {table} WHERE id IN (SELECT id FROM {table} \
+             WHERE time_us BETWEEN ? AND ?{filter} ORDER BY time_us DESC, id DESC LIMIT ?) \
+             ORDER BY time_us DESC, id DESC"
         );
         let mut values = vec![Value::Integer(window.from_us), Value::Integer(window.to_us)];
         values.extend(condition.params.iter().cloned());
