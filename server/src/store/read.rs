@@ -272,3 +272,60 @@ fn is_missing_table(error: &rusqlite::Error) -> bool {
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PartitionSpan;
+    use crate::store::partition::Partition;
+
+    const T: i64 = 1_783_166_400_000_000; // 2026-07-04T12:00:00Z
+
+    fn store_with(rows: &[(i64, i64, &str)]) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        schema::create_catalogue(&conn).unwrap();
+        let partition = Partition::containing(T, PartitionSpan::Day);
+        schema::create_partition(&conn, &partition).unwrap();
+        let table = schema::table_name(Profile::Call, &partition.suffix());
+        for (id, time_us, user) in rows {
+            conn.execute(
+                &format!(
+                    "INSERT INTO {table} (id, {COLUMNS}) VALUES (?1, ?2, 's', NULL, 'INVITE', '', \
+                     ?3, '', '', '', '', '', '', '', '', '', 0, '', 0, 2, 17, 1, 0, 'n', NULL, x'00')"
+                ),
+                rusqlite::params![id, time_us, user],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn search_takes_the_newest_matches_before_the_limit_ties_by_id() {
+        let conn = store_with(&[
+            (1, T + 30, "a"),
+            (2, T + 10, "a"),
+            (3, T + 30, "a"),
+            (4, T + 40, "b"),
+            (5, T + 20, "a"),
+        ]);
+        let condition = Condition {
+            sql: "from_user = ?".into(),
+            params: vec![Value::Text("a".into())],
+        };
+        let window = Window {
+            from_us: T,
+            to_us: T + 100,
+        };
+        let found = search(&conn, Profile::Call, window, &condition, 3).unwrap();
+        let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![3, 1, 5]);
+        assert!(found
+            .iter()
+            .all(|r| r.row.profile == Some(Profile::Call) && r.row.from_user == "a"));
+        assert_eq!(
+            found.first().map(|r| r.row.correlation_id_or_sid()),
+            Some("s")
+        );
+    }
+}
