@@ -4,7 +4,8 @@
 //!
 //! - [`index`]: packet -> stored row and its table (heplify-server's routing).
 //! - [`schema`], [`partition`]: one table set per UTC day or hour; retention drops whole partitions.
-//! - [`writer`]: the writer thread. [`read`]: queries shared by the APIs.
+//! - [`writer`]: the writer thread; [`checkpoint`]: the thread that checkpoints the WAL beside it.
+//!   [`read`]: queries shared by the APIs.
 //! - [`api`]: the HOMER 7 `/api/v3` subset answered from the store. [`sql_api`]: HEPop-style SQL.
 //!
 //! Why one file with a table set per partition rather than one file per partition: a PCAP import
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod backend;
+mod checkpoint;
 pub mod index;
 pub mod partition;
 pub mod read;
@@ -117,6 +119,8 @@ struct Inner {
     shared: Arc<Shared>,
     readers: Mutex<Vec<Connection>>,
     correlation_headers: Vec<String>,
+    /// Dropped with the last handle, which stops the checkpoint thread.
+    _checkpoint_stop: SyncSender<()>,
 }
 
 /// A cheap, cloneable handle on the store. The writer stops when the last handle is dropped, after
@@ -154,6 +158,12 @@ impl Store {
             .name("store-writer".into())
             .spawn(move || writer.run(receiver))
             .map_err(|e| open_err(Box::new(e)))?;
+        let checkpoint_conn = checkpoint::open(&config.path).map_err(|e| open_err(Box::new(e)))?;
+        let (checkpoint_stop, stop) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("store-checkpoint".into())
+            .spawn(move || checkpoint::run(checkpoint_conn, stop))
+            .map_err(|e| open_err(Box::new(e)))?;
         let correlation_headers = config.correlation_headers.clone();
         Ok(Store {
             inner: Arc::new(Inner {
@@ -163,6 +173,7 @@ impl Store {
                 shared,
                 readers: Mutex::new(Vec::new()),
                 correlation_headers,
+                _checkpoint_stop: checkpoint_stop,
             }),
         })
     }

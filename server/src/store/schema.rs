@@ -29,9 +29,9 @@ pub const READER_CACHE_KIB: i64 = 8 * 1024;
 /// larger than a quarter of a 4 KiB page, and bigger pages mean fewer page splits and WAL frames
 /// per batch. An existing file keeps the size it was created with.
 const PAGE_SIZE: i64 = 16 * 1024;
-/// WAL pages written before an automatic checkpoint (SQLite's default is 1000): fewer, larger
-/// checkpoints, each with its fsync, while the WAL file stays around 32 MiB.
-const WAL_AUTOCHECKPOINT_PAGES: i64 = 2048;
+/// WAL pages written before the writer checkpoints by itself (SQLite's default is 1000): a
+/// backstop of 128 MiB, as the checkpoint thread normally keeps the WAL far smaller.
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 8192;
 
 /// Settings of the writer's connection: 16 KiB pages for a new file, WAL, `synchronous=NORMAL` (a commit is safe from a process
 /// crash at once, from a power loss at the next checkpoint), a bounded page cache, no memory map,
