@@ -80,7 +80,8 @@ impl Profile {
     }
 }
 
-/// One stored row: the packet's payload and the fields the API filters and answers with.
+/// One stored row: the packet's payload and the fields the API filters and answers with, as the
+/// writer stores it and [`crate::store::read::StoredRow`] reads it back (with its id).
 ///
 /// SIP text fields are empty when the message lacks them, as in heplify-server's `data_header`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,8 +95,6 @@ pub struct Row {
     /// The first correlation value (HEP chunk 17, else a configured header), when it differs from
     /// `sid`; the API answers `sid` when absent, as heplify-server does.
     pub correlation_id: Option<String>,
-    /// Every correlation value that differs from `sid` (chunk 17 and all configured headers).
-    pub links: Vec<String>,
     /// The request method, or the status code for responses.
     pub method: String,
     /// The whole CSeq value, `"1 INVITE"`.
@@ -131,6 +130,23 @@ pub struct Row {
     pub raw: Vec<u8>,
 }
 
+impl Row {
+    /// The correlation id the API answers: the stored one, else the `sid`.
+    pub fn correlation_id_or_sid(&self) -> &str {
+        self.correlation_id.as_deref().unwrap_or(&self.sid)
+    }
+}
+
+/// A packet's row with its correlation links, as the writer takes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PacketRow {
+    /// The row for the profile's table.
+    pub row: Row,
+    /// Every correlation value that differs from `sid` (chunk 17 and all configured headers),
+    /// stored in the partition's link table.
+    pub links: Vec<String>,
+}
+
 /// Builds the stored row of a packet; `received_at_us` stands in for a missing capture time.
 ///
 /// Returns `None` for a SIP packet whose payload does not scan as SIP (counted and dropped, as
@@ -139,7 +155,7 @@ pub fn row_from_packet(
     packet: HepPacket,
     received_at_us: i64,
     correlation_headers: &[&str],
-) -> Option<Row> {
+) -> Option<PacketRow> {
     let time_us = packet.ts_us.unwrap_or(received_at_us);
     let node = packet
         .node_name
@@ -161,11 +177,11 @@ pub fn row_from_packet(
         ..Row::default()
     };
     let chunk_correlation = packet.correlation_id.clone().filter(|c| !c.is_empty());
+    let mut links: Vec<String> = Vec::new();
     match packet.proto_type {
         ProtoType::Sip => {
             let message = sip::scan(&packet.payload).ok()?;
             fill_sip(&mut row, &message);
-            let mut links: Vec<String> = Vec::new();
             let header_values = message
                 .correlation_ids(correlation_headers)
                 .into_iter()
@@ -176,7 +192,6 @@ pub fn row_from_packet(
                 }
             }
             row.correlation_id = links.first().cloned();
-            row.links = links;
         }
         other => {
             row.profile = Some(match other {
@@ -188,7 +203,7 @@ pub fn row_from_packet(
         }
     }
     row.raw = packet.payload;
-    Some(row)
+    Some(PacketRow { row, links })
 }
 
 fn fill_sip(row: &mut Row, message: &sip::SipMessage) {
@@ -261,7 +276,9 @@ mod tests {
             ("PUBLISH", Profile::SipDefault),
         ];
         for (method, profile) in cases {
-            let row = row_from_packet(sip_packet(&request(method, method, "")), 1, &[]).unwrap();
+            let row = row_from_packet(sip_packet(&request(method, method, "")), 1, &[])
+                .unwrap()
+                .row;
             assert_eq!(row.profile, Some(profile), "{method}");
         }
     }
@@ -270,7 +287,7 @@ mod tests {
     fn response_goes_to_its_requests_table_with_status_as_method() {
         let text = "SIP/2.0 200 OK\nCall-ID: reg-1\nCSeq: 2 REGISTER\nFrom: <sip:1001@x>;tag=a\n\
                     To: <sip:1001@x>;tag=b\nServer: Reg/1\n\n";
-        let row = row_from_packet(sip_packet(text), 1, &[]).unwrap();
+        let row = row_from_packet(sip_packet(text), 1, &[]).unwrap().row;
         assert_eq!(row.profile, Some(Profile::Registration));
         assert_eq!(row.method, "200");
         assert_eq!(row.cseq, "2 REGISTER");
@@ -287,11 +304,12 @@ mod tests {
         let mut packet = sip_packet(&text);
         packet.ts_us = Some(42);
         packet.node_name = Some("edge".into());
-        let row = row_from_packet(packet, 99, &["X-CID", "X-Other"]).unwrap();
+        let PacketRow { row, links } = row_from_packet(packet, 99, &["X-CID", "X-Other"]).unwrap();
         assert_eq!(row.time_us, 42);
         assert_eq!(row.sid, "cid-1");
         assert_eq!(row.correlation_id.as_deref(), Some("a-leg"));
-        assert_eq!(row.links, vec!["a-leg", "b"]);
+        assert_eq!(row.correlation_id_or_sid(), "a-leg");
+        assert_eq!(links, vec!["a-leg", "b"]);
         assert_eq!(
             (
                 row.from_user.as_str(),
@@ -318,7 +336,7 @@ mod tests {
             let mut packet = sip_packet("{}");
             packet.proto_type = proto;
             packet.correlation_id = Some("cid-1".into());
-            let row = row_from_packet(packet, 5, &[]).unwrap();
+            let row = row_from_packet(packet, 5, &[]).unwrap().row;
             assert_eq!(row.profile, Some(profile));
             assert_eq!(row.sid, "cid-1");
             assert_eq!(row.time_us, 5);

@@ -4,7 +4,8 @@
 //!
 //! - [`index`]: packet -> stored row and its table (heplify-server's routing).
 //! - [`schema`], [`partition`]: one table set per UTC day or hour; retention drops whole partitions.
-//! - [`writer`]: the writer thread. [`read`]: queries shared by the APIs.
+//! - [`writer`]: the writer thread; [`checkpoint`]: the thread that checkpoints the WAL beside it.
+//!   [`read`]: queries shared by the APIs.
 //! - [`api`]: the HOMER 7 `/api/v3` subset answered from the store. [`sql_api`]: HEPop-style SQL.
 //!
 //! Why one file with a table set per partition rather than one file per partition: a PCAP import
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod backend;
+mod checkpoint;
 pub mod index;
 pub mod partition;
 pub mod read;
@@ -32,12 +34,13 @@ use serde::Serialize;
 
 use crate::config::{AliasConfig, StoreConfig};
 use crate::hep::HepPacket;
-use index::{row_from_packet, Row};
+use index::{row_from_packet, PacketRow};
 use writer::{Command, Writer, WriterSettings};
 
 pub use writer::{ERROR_LOG_INTERVAL, FLUSH_INTERVAL};
 
-/// Read-only connections kept for reuse.
+/// Read-only connections kept for reuse (each with a page cache of
+/// [`schema::READER_CACHE_KIB`]).
 const READER_POOL: usize = 4;
 
 /// Why the store failed.
@@ -116,6 +119,8 @@ struct Inner {
     shared: Arc<Shared>,
     readers: Mutex<Vec<Connection>>,
     correlation_headers: Vec<String>,
+    /// Dropped with the last handle, which stops the checkpoint thread.
+    _checkpoint_stop: SyncSender<()>,
 }
 
 /// A cheap, cloneable handle on the store. The writer stops when the last handle is dropped, after
@@ -153,6 +158,12 @@ impl Store {
             .name("store-writer".into())
             .spawn(move || writer.run(receiver))
             .map_err(|e| open_err(Box::new(e)))?;
+        let checkpoint_conn = checkpoint::open(&config.path).map_err(|e| open_err(Box::new(e)))?;
+        let (checkpoint_stop, stop) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("store-checkpoint".into())
+            .spawn(move || checkpoint::run(checkpoint_conn, stop))
+            .map_err(|e| open_err(Box::new(e)))?;
         let correlation_headers = config.correlation_headers.clone();
         Ok(Store {
             inner: Arc::new(Inner {
@@ -162,6 +173,7 @@ impl Store {
                 shared,
                 readers: Mutex::new(Vec::new()),
                 correlation_headers,
+                _checkpoint_stop: checkpoint_stop,
             }),
         })
     }
@@ -199,7 +211,7 @@ impl Store {
     /// [`StoreError::Write`] when the transaction failed (nothing was stored), or
     /// [`StoreError::WriterStopped`].
     pub fn ingest_batch(&self, packets: Vec<(HepPacket, i64)>) -> Result<usize, StoreError> {
-        let rows: Vec<Row> = packets
+        let rows: Vec<PacketRow> = packets
             .into_iter()
             .filter_map(|(packet, received)| self.row(packet, received))
             .collect();
@@ -304,12 +316,11 @@ impl Store {
             &self.inner.config.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "case_sensitive_like", true)?;
+        schema::configure_reader(&conn)?;
         Ok(conn)
     }
 
-    fn row(&self, packet: HepPacket, received_at_us: i64) -> Option<Row> {
+    fn row(&self, packet: HepPacket, received_at_us: i64) -> Option<PacketRow> {
         let headers: Vec<&str> = self
             .inner
             .correlation_headers

@@ -5,82 +5,54 @@
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, Row as SqlRow};
 
-use super::index::Profile;
+use super::index::{Profile, Row};
 use super::schema::{self, COLUMNS};
 use super::StoreError;
 
 /// Most session ids bound into one `IN (...)` list.
 pub const MAX_IDS_PER_QUERY: usize = 500;
 
-/// A row as read back: the stored fields with its table and id.
+/// A row as read back: the stored fields with the row's id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoredRow {
-    /// The table family it came from.
-    pub profile: Option<Profile>,
     /// Unique across the store.
     pub id: i64,
-    /// Capture time, µs since the Unix epoch.
-    pub time_us: i64,
-    pub sid: String,
-    /// The correlation id (the `sid` when none was stored).
-    pub correlation_id: String,
-    pub method: String,
-    pub cseq: String,
-    pub from_user: String,
-    pub from_tag: String,
-    pub from_domain: String,
-    pub to_user: String,
-    pub to_tag: String,
-    pub to_domain: String,
-    pub ruri_user: String,
-    pub ruri_domain: String,
-    pub user_agent: String,
-    pub src_ip: String,
-    pub src_port: u16,
-    pub dst_ip: String,
-    pub dst_port: u16,
-    pub family: u8,
-    pub transport: u8,
-    pub payload_type: u8,
-    pub capture_id: u32,
-    pub node: String,
-    pub capture_pass: Option<String>,
-    /// The payload as received.
-    pub raw: Vec<u8>,
+    /// The stored fields; `profile` is the table family it came from.
+    pub row: Row,
 }
 
 impl StoredRow {
     fn from_sql(profile: Profile, row: &SqlRow<'_>) -> rusqlite::Result<StoredRow> {
-        let sid: String = row.get(2)?;
-        let correlation: Option<String> = row.get(3)?;
         Ok(StoredRow {
-            profile: Some(profile),
             id: row.get(0)?,
-            time_us: row.get(1)?,
-            correlation_id: correlation.unwrap_or_else(|| sid.clone()),
-            sid,
-            method: row.get(4)?,
-            cseq: row.get(5)?,
-            from_user: row.get(6)?,
-            from_tag: row.get(7)?,
-            from_domain: row.get(8)?,
-            to_user: row.get(9)?,
-            to_tag: row.get(10)?,
-            to_domain: row.get(11)?,
-            ruri_user: row.get(12)?,
-            ruri_domain: row.get(13)?,
-            user_agent: row.get(14)?,
-            src_ip: row.get(15)?,
-            src_port: row.get(16)?,
-            dst_ip: row.get(17)?,
-            dst_port: row.get(18)?,
-            family: row.get(19)?,
-            transport: row.get(20)?,
-            payload_type: row.get(21)?,
-            capture_id: row.get(22)?,
-            node: row.get(23)?,
-            capture_pass: row.get(24)?,
-            raw: row.get(25)?,
+            row: Row {
+                profile: Some(profile),
+                time_us: row.get(1)?,
+                sid: row.get(2)?,
+                correlation_id: row.get(3)?,
+                method: row.get(4)?,
+                cseq: row.get(5)?,
+                from_user: row.get(6)?,
+                from_tag: row.get(7)?,
+                from_domain: row.get(8)?,
+                to_user: row.get(9)?,
+                to_tag: row.get(10)?,
+                to_domain: row.get(11)?,
+                ruri_user: row.get(12)?,
+                ruri_domain: row.get(13)?,
+                user_agent: row.get(14)?,
+                src_ip: row.get(15)?,
+                src_port: row.get(16)?,
+                dst_ip: row.get(17)?,
+                dst_port: row.get(18)?,
+                family: row.get(19)?,
+                transport: row.get(20)?,
+                payload_type: row.get(21)?,
+                capture_id: row.get(22)?,
+                node: row.get(23)?,
+                capture_pass: row.get(24)?,
+                raw: row.get(25)?,
+            },
         })
     }
 }
@@ -152,10 +124,13 @@ pub fn search(
         } else {
             format!(" AND ({})", condition.sql)
         };
+        // The inner query picks the ids, so only (time, id) pairs are sorted, never the
+        // payloads of every match; the outer one reads the chosen rows.
+        let table = schema::table_name(profile, &suffix);
         let sql = format!(
-            "SELECT id, {COLUMNS} FROM {} WHERE time_us BETWEEN ? AND ?{filter} \
-             ORDER BY time_us DESC, id DESC LIMIT ?",
-            schema::table_name(profile, &suffix)
+            "SELECT id, {COLUMNS} FROM {table} WHERE id IN (SELECT id FROM {table} \
+             WHERE time_us BETWEEN ? AND ?{filter} ORDER BY time_us DESC, id DESC LIMIT ?) \
+             ORDER BY time_us DESC, id DESC"
         );
         let mut values = vec![Value::Integer(window.from_us), Value::Integer(window.to_us)];
         values.extend(condition.params.iter().cloned());
@@ -192,7 +167,7 @@ pub fn rows_by_sid(
             }
         }
     }
-    out.sort_by_key(|r| (r.time_us, r.id));
+    out.sort_by_key(|r| (r.row.time_us, r.id));
     out.dedup_by_key(|r| r.id);
     Ok(out)
 }
@@ -222,7 +197,7 @@ pub fn rows_by_id(
             out.extend(query_rows(conn, profile, &sql, values)?);
         }
     }
-    out.sort_by_key(|r| (r.time_us, r.id));
+    out.sort_by_key(|r| (r.row.time_us, r.id));
     out.truncate(limit);
     Ok(out)
 }
@@ -296,4 +271,61 @@ fn is_missing_table(error: &rusqlite::Error) -> bool {
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PartitionSpan;
+    use crate::store::partition::Partition;
+
+    const T: i64 = 1_783_166_400_000_000; // 2026-07-04T12:00:00Z
+
+    fn store_with(rows: &[(i64, i64, &str)]) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        schema::create_catalogue(&conn).unwrap();
+        let partition = Partition::containing(T, PartitionSpan::Day);
+        schema::create_partition(&conn, &partition).unwrap();
+        let table = schema::table_name(Profile::Call, &partition.suffix());
+        for (id, time_us, user) in rows {
+            conn.execute(
+                &format!(
+                    "INSERT INTO {table} (id, {COLUMNS}) VALUES (?1, ?2, 's', NULL, 'INVITE', '', \
+                     ?3, '', '', '', '', '', '', '', '', '', 0, '', 0, 2, 17, 1, 0, 'n', NULL, x'00')"
+                ),
+                rusqlite::params![id, time_us, user],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn search_takes_the_newest_matches_before_the_limit_ties_by_id() {
+        let conn = store_with(&[
+            (1, T + 30, "a"),
+            (2, T + 10, "a"),
+            (3, T + 30, "a"),
+            (4, T + 40, "b"),
+            (5, T + 20, "a"),
+        ]);
+        let condition = Condition {
+            sql: "from_user = ?".into(),
+            params: vec![Value::Text("a".into())],
+        };
+        let window = Window {
+            from_us: T,
+            to_us: T + 100,
+        };
+        let found = search(&conn, Profile::Call, window, &condition, 3).unwrap();
+        let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec![3, 1, 5]);
+        assert!(found
+            .iter()
+            .all(|r| r.row.profile == Some(Profile::Call) && r.row.from_user == "a"));
+        assert_eq!(
+            found.first().map(|r| r.row.correlation_id_or_sid()),
+            Some("s")
+        );
+    }
 }

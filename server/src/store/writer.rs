@@ -5,7 +5,7 @@
 //! A failed commit (disk full, I/O error) loses that batch only: it is counted, logged at most once
 //! per [`ERROR_LOG_INTERVAL`], reported as degraded health, and the thread keeps taking rows.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, Transaction};
 
-use super::index::Row;
+use super::index::{PacketRow, Profile, Row};
 use super::partition::Partition;
 use super::schema::{self, COLUMNS};
 use super::Shared;
@@ -25,14 +25,17 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 pub const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// How often the writer looks for partitions past retention.
 const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
+/// Prepared statements the writer keeps: an insert per profile and a link insert, for the few
+/// partitions a batch touches.
+const STATEMENT_CACHE: usize = 64;
 
 /// What the writer is asked to do.
 pub(super) enum Command {
     /// One live row; committed with the next batch.
-    Row(Box<Row>),
+    Row(Box<PacketRow>),
     /// Rows stored in one transaction, all or nothing; the reply is the number stored (rows
     /// older than retention are skipped).
-    Batch(Vec<Row>, SyncSender<Result<usize, String>>),
+    Batch(Vec<PacketRow>, SyncSender<Result<usize, String>>),
     /// Commit what is pending, then reply.
     Flush(SyncSender<()>),
     /// Drop partitions past retention as of `now_us`; reply with the dropped suffixes.
@@ -53,6 +56,11 @@ pub(super) struct Writer {
     shared: Arc<Shared>,
     /// Partitions known to exist (committed).
     known: HashSet<Partition>,
+    /// The INSERT statements' text per partition and profile, formatted once: the per-row work
+    /// is then a hash lookup of the prepared statement.
+    insert_sql: HashMap<(Partition, Profile), String>,
+    /// The link INSERT's text per partition.
+    link_sql: HashMap<Partition, String>,
     next_id: i64,
     last_error_log: Option<Instant>,
     suppressed_errors: u64,
@@ -69,6 +77,7 @@ impl Writer {
         shared: Arc<Shared>,
     ) -> rusqlite::Result<Writer> {
         schema::create_catalogue(&conn)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let next_id = schema::max_row_id(&conn)? + 1;
         let known = schema::list_partitions(&conn)?
             .into_iter()
@@ -79,6 +88,8 @@ impl Writer {
             settings,
             shared,
             known,
+            insert_sql: HashMap::new(),
+            link_sql: HashMap::new(),
             next_id,
             last_error_log: None,
             suppressed_errors: 0,
@@ -87,7 +98,7 @@ impl Writer {
 
     /// Runs until every sender is gone, then commits the last batch.
     pub fn run(mut self, commands: Receiver<Command>) {
-        let mut pending: Vec<Row> = Vec::with_capacity(self.settings.batch_size);
+        let mut pending: Vec<PacketRow> = Vec::with_capacity(self.settings.batch_size);
         let mut first_pending: Option<Instant> = None;
         let mut last_retention = Instant::now();
         loop {
@@ -146,7 +157,7 @@ impl Writer {
         }
     }
 
-    fn commit_live(&mut self, pending: &mut Vec<Row>) {
+    fn commit_live(&mut self, pending: &mut Vec<PacketRow>) {
         if pending.is_empty() {
             return;
         }
@@ -168,12 +179,12 @@ impl Writer {
     }
 
     /// Stores `rows` in one transaction; rows older than retention are skipped and counted.
-    fn write(&mut self, rows: &[Row], now: i64) -> rusqlite::Result<usize> {
+    fn write(&mut self, rows: &[PacketRow], now: i64) -> rusqlite::Result<usize> {
         let tx = self.conn.transaction()?;
         let mut created: Vec<Partition> = Vec::new();
         let mut stored = 0usize;
         let mut next_id = self.next_id;
-        for row in rows {
+        for PacketRow { row, links } in rows {
             let Some(profile) = row.profile else { continue };
             let partition = Partition::containing(row.time_us, self.settings.span);
             if partition.expired(now, self.settings.retention_us) {
@@ -184,14 +195,20 @@ impl Writer {
                 schema::create_partition(&tx, &partition)?;
                 created.push(partition);
             }
-            let suffix = partition.suffix();
-            insert_row(&tx, &schema::table_name(profile, &suffix), next_id, row)?;
-            if !row.links.is_empty() {
-                let mut stmt = tx.prepare_cached(&format!(
-                    "INSERT INTO {} (value, sid, time_us) VALUES (?1, ?2, ?3)",
-                    schema::link_table(&suffix)
-                ))?;
-                for link in &row.links {
+            let sql = self
+                .insert_sql
+                .entry((partition, profile))
+                .or_insert_with(|| insert_sql(&schema::table_name(profile, &partition.suffix())));
+            insert_row(&tx, sql, next_id, row)?;
+            if !links.is_empty() {
+                let sql = self.link_sql.entry(partition).or_insert_with(|| {
+                    format!(
+                        "INSERT INTO {} (value, sid, time_us) VALUES (?1, ?2, ?3)",
+                        schema::link_table(&partition.suffix())
+                    )
+                });
+                let mut stmt = tx.prepare_cached(sql)?;
+                for link in links {
                     stmt.execute(params![link, row.sid, row.time_us])?;
                 }
             }
@@ -218,6 +235,8 @@ impl Writer {
         }
         // Statements cached for dropped tables would fail; start afresh.
         self.conn.flush_prepared_statement_cache();
+        self.insert_sql.retain(|(p, _), _| self.known.contains(p));
+        self.link_sql.retain(|p, _| self.known.contains(p));
         Ok(dropped)
     }
 
@@ -242,11 +261,16 @@ impl Writer {
     }
 }
 
-fn insert_row(tx: &Transaction<'_>, table: &str, id: i64, row: &Row) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(&format!(
+/// The INSERT of a data row into `table`.
+fn insert_sql(table: &str) -> String {
+    format!(
         "INSERT INTO {table} (id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
          ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
-    ))?;
+    )
+}
+
+fn insert_row(tx: &Transaction<'_>, sql: &str, id: i64, row: &Row) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(sql)?;
     stmt.execute(params![
         id,
         row.time_us,
@@ -289,16 +313,18 @@ pub(super) fn now_us() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::index::Profile;
 
-    fn row(time_us: i64, raw_len: usize) -> Row {
-        Row {
-            profile: Some(Profile::Call),
-            time_us,
-            sid: "cid".into(),
-            method: "INVITE".into(),
-            raw: vec![b'x'; raw_len],
-            ..Row::default()
+    fn row(time_us: i64, raw_len: usize) -> PacketRow {
+        PacketRow {
+            row: Row {
+                profile: Some(Profile::Call),
+                time_us,
+                sid: "cid".into(),
+                method: "INVITE".into(),
+                raw: vec![b'x'; raw_len],
+                ..Row::default()
+            },
+            links: Vec::new(),
         }
     }
 
@@ -325,7 +351,7 @@ mod tests {
             .conn
             .pragma_update(None, "max_page_count", pages)
             .unwrap();
-        let mut big: Vec<Row> = (0..10).map(|_| row(now, 100_000)).collect();
+        let mut big: Vec<PacketRow> = (0..10).map(|_| row(now, 100_000)).collect();
         writer.commit_live(&mut big);
         assert_eq!(shared.lost.load(Ordering::Relaxed), 10);
         assert!(shared

@@ -55,7 +55,8 @@ fn socket(ip: &str, port: u16) -> Option<SocketAddr> {
 pub fn pcap_bytes(rows: &[StoredRow]) -> Result<Vec<u8>, StoreError> {
     let fail = |e: crate::pcap::PcapWriteError| StoreError::Write(format!("writing pcap: {e}"));
     let mut writer = PcapWriter::new(Vec::new()).map_err(fail)?;
-    for row in rows {
+    for stored in rows {
+        let row = &stored.row;
         let (Some(src), Some(dst)) = (
             socket(&row.src_ip, row.src_port),
             socket(&row.dst_ip, row.dst_port),
@@ -65,7 +66,9 @@ pub fn pcap_bytes(rows: &[StoredRow]) -> Result<Vec<u8>, StoreError> {
         match writer.write_packet(row.time_us, src, dst, Transport::Udp, &row.raw) {
             Ok(()) => {}
             Err(crate::pcap::PcapWriteError::Io(e)) => return Err(fail(e.into())),
-            Err(e) => tracing::debug!(id = row.id, error = %e, "row left out of the pcap export"),
+            Err(e) => {
+                tracing::debug!(id = stored.id, error = %e, "row left out of the pcap export")
+            }
         }
     }
     writer.into_inner().map_err(fail)
@@ -74,7 +77,8 @@ pub fn pcap_bytes(rows: &[StoredRow]) -> Result<Vec<u8>, StoreError> {
 /// The rows as homer-app's text export.
 pub fn text_bytes(rows: &[StoredRow]) -> Vec<u8> {
     let mut out = Vec::new();
-    for row in rows {
+    for stored in rows {
+        let row = &stored.row;
         let proto = match row.transport {
             6 => "TCP",
             132 => "SCTP",

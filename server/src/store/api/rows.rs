@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::reference::{host_key, resolve, NODE};
 use crate::config::AliasConfig;
-use crate::store::index::Profile;
+use crate::store::index::{Profile, Row};
 use crate::store::read::StoredRow;
 
 /// Which answer a row is written for.
@@ -27,7 +27,7 @@ pub enum Shape {
     Report,
 }
 
-fn profile_of(row: &StoredRow) -> Profile {
+fn profile_of(row: &Row) -> Profile {
     row.profile.unwrap_or(Profile::SipDefault)
 }
 
@@ -44,7 +44,8 @@ fn proto_word(payload_type: u8) -> String {
 }
 
 /// The row as one flattened JSON object in `shape`.
-pub fn row_json(row: &StoredRow, shape: Shape, aliases: &[AliasConfig]) -> Value {
+pub fn row_json(stored: &StoredRow, shape: Shape, aliases: &[AliasConfig]) -> Value {
+    let row = &stored.row;
     let mut m = Map::new();
     let secs = row.time_us.div_euclid(1_000_000);
     let micros = row.time_us.rem_euclid(1_000_000);
@@ -62,7 +63,7 @@ pub fn row_json(row: &StoredRow, shape: Shape, aliases: &[AliasConfig]) -> Value
     if let Some(pass) = &row.capture_pass {
         m.insert("capturePass".into(), json!(pass));
     }
-    m.insert("correlation_id".into(), json!(row.correlation_id));
+    m.insert("correlation_id".into(), json!(row.correlation_id_or_sid()));
     let profile = profile_of(row);
     if profile.is_sip() {
         for (key, value) in [
@@ -86,12 +87,12 @@ pub fn row_json(row: &StoredRow, shape: Shape, aliases: &[AliasConfig]) -> Value
     } else {
         m.insert("proto".into(), json!(proto_word(row.payload_type)));
     }
-    m.insert("id".into(), json!(row.id));
+    m.insert("id".into(), json!(stored.id));
     m.insert("sid".into(), json!(row.sid));
     let raw = || json!(String::from_utf8_lossy(&row.raw));
     match shape {
         Shape::Search => {
-            m.insert("uuid".into(), json!(row.id));
+            m.insert("uuid".into(), json!(stored.id));
             m.insert("create_date".into(), json!(ms));
             m.insert("node".into(), json!(NODE));
             m.insert("dbnode".into(), json!(NODE));
@@ -110,7 +111,7 @@ pub fn row_json(row: &StoredRow, shape: Shape, aliases: &[AliasConfig]) -> Value
             }
         }
         Shape::Message => {
-            m.insert("uuid".into(), json!(row.id));
+            m.insert("uuid".into(), json!(stored.id));
             m.insert("raw".into(), raw());
             m.insert("create_ts".into(), json!(ms));
             m.insert("micro_ts".into(), json!(row.time_us));
@@ -156,7 +157,7 @@ pub fn table_answer(data: Vec<Value>) -> Value {
 
 /// The `method` of a calldata element: the SIP method or status, else a label from the payload
 /// type.
-fn calldata_method(row: &StoredRow) -> String {
+fn calldata_method(row: &Row) -> String {
     if profile_of(row).is_sip() {
         return row.method.clone();
     }
@@ -184,7 +185,8 @@ pub fn transaction_data(rows: &[StoredRow], aliases: &[AliasConfig]) -> Value {
     };
     let mut messages = Vec::with_capacity(rows.len());
     let mut calldata = Vec::with_capacity(rows.len());
-    for row in rows {
+    for stored in rows {
+        let row = &stored.row;
         let src = host_key(&row.src_ip, row.src_port);
         let dst = host_key(&row.dst_ip, row.dst_port);
         position(&src, &mut hosts);
@@ -193,7 +195,7 @@ pub fn transaction_data(rows: &[StoredRow], aliases: &[AliasConfig]) -> Value {
         let alias_dst = resolve(aliases, &row.dst_ip, row.dst_port).unwrap_or(&dst);
         let method = calldata_method(row);
         calldata.push(json!({
-            "id": row.id,
+            "id": stored.id,
             "sid": row.sid,
             "srcHost": row.src_ip,
             "dstHost": row.dst_ip,
@@ -215,7 +217,7 @@ pub fn transaction_data(rows: &[StoredRow], aliases: &[AliasConfig]) -> Value {
             "ruri_user": row.ruri_user,
             "destination": destination,
         }));
-        messages.push(row_json(row, Shape::Transaction, aliases));
+        messages.push(row_json(stored, Shape::Transaction, aliases));
     }
     let mut host_map = BTreeMap::new();
     let mut alias_map = BTreeMap::new();

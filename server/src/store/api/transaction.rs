@@ -146,9 +146,9 @@ pub(super) fn transaction_rows(
         !selection
             .whitelist
             .iter()
-            .any(|ip| *ip == r.src_ip || *ip == r.dst_ip)
+            .any(|ip| *ip == r.row.src_ip || *ip == r.row.dst_ip)
     });
-    rows.sort_by_key(|r| (r.time_us, r.id));
+    rows.sort_by_key(|r| (r.row.time_us, r.id));
     rows.dedup_by_key(|r| r.id);
     Ok(rows)
 }
@@ -210,7 +210,7 @@ pub(super) async fn report_qos(
     let section = |profile: Profile| {
         let data: Vec<Value> = rows
             .iter()
-            .filter(|r| r.profile == Some(profile))
+            .filter(|r| r.row.profile == Some(profile))
             .map(|r| row_json(r, Shape::Report, store.aliases()))
             .collect();
         json!({ "total": data.len(), "data": data })
