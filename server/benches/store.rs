@@ -10,7 +10,8 @@
 //! 3. in a fresh process holding only the store (as a server would after a restart): the row count,
 //!    Call-ID lookups and number searches over 24 h, then that process's RSS, and the file size.
 //!
-//! `HEPSCOPE_BENCH_PACKETS` sets the packets per ingest run (default 500,000).
+//! `HEPSCOPE_BENCH_PACKETS` sets the packets per ingest run (default 500,000); `HEPSCOPE_BENCH_ROWS=0`
+//! stops after the ingest runs.
 //! `HEPSCOPE_BENCH_DB=/path/store.sqlite` keeps the loaded store there and reuses it on the next
 //! run when it already holds the rows (a 10M-row load takes minutes); without it the store lives in
 //! a temporary directory that is removed at the end.
@@ -149,7 +150,11 @@ fn main() -> anyhow::Result<()> {
     }
     drop(datagrams);
 
-    // 2. Load.
+    // 2. Load (`HEPSCOPE_BENCH_ROWS=0`: ingest figures only).
+    if env_num("HEPSCOPE_BENCH_ROWS", 10_000_000) == 0 {
+        std::fs::remove_dir_all(&dir)?;
+        return Ok(());
+    }
     let kept = std::env::var("HEPSCOPE_BENCH_DB").ok().map(PathBuf::from);
     let db = kept.clone().unwrap_or_else(|| dir.join("store.sqlite"));
     let target = env_num("HEPSCOPE_BENCH_ROWS", 10_000_000);

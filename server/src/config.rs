@@ -272,7 +272,7 @@ impl StoreConfig {
                 .iter()
                 .map(|h| (*h).to_owned())
                 .collect(),
-            batch_size: 2000,
+            batch_size: 10_000,
             queue: 100_000,
         }
     }

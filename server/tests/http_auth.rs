@@ -253,3 +253,27 @@ async fn the_embedded_store_is_the_default_backend_without_homer() {
     .await;
     assert_eq!(write.status(), 403, "writes never reach a backend");
 }
+
+#[tokio::test]
+async fn the_embedded_store_checks_its_writer_then_its_mapping() {
+    let server = TestServer::start("").await;
+    let cookie = session_cookie(&login(&server, "admin", ADMIN_PASSWORD).await);
+    let report: Value = get_with(&server, "/api/backends/embedded/check", Some(&cookie))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["kind"], "embedded", "{report}");
+    let steps: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["store", "mapping"], "{report}");
+    assert!(report["steps"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("writing: 0 messages stored"));
+}

@@ -1,7 +1,8 @@
 //! The `dex homer discover` diagnostic behind `GET /api/backends/{name}/check`.
 //!
-//! For a HOMER 7: DNS, TCP connect, login, mapping fetch, each with its result, error text and
-//! latency. Stops at the first failing step. The report never carries credentials or tokens.
+//! For a HOMER 7: DNS, TCP connect, login, mapping fetch; for the embedded store: its writer's
+//! state, then the mapping fetch. Each step has its result, error text and latency. Stops at the
+//! first failing step. The report never carries credentials or tokens.
 
 use std::time::{Duration, Instant};
 
@@ -162,6 +163,28 @@ pub async fn check_via_mapping(
     call: impl std::future::Future<Output = Result<Response, UpstreamError>>,
 ) -> CheckReport {
     let mut steps = Steps::new();
+    mapping_step(&mut steps, call).await;
+    steps.finish(info)
+}
+
+/// The embedded store's check: the `store` step (its writer's state, measured by the caller), then
+/// the mapping call as for any backend. Stops after a failing store step.
+pub async fn check_store_then_mapping(
+    info: BackendInfo,
+    store: Result<String, String>,
+    call: impl std::future::Future<Output = Result<Response, UpstreamError>>,
+) -> CheckReport {
+    let mut steps = Steps::new();
+    if steps.push("store", Instant::now(), store) {
+        mapping_step(&mut steps, call).await;
+    }
+    steps.finish(info)
+}
+
+async fn mapping_step(
+    steps: &mut Steps,
+    call: impl std::future::Future<Output = Result<Response, UpstreamError>>,
+) {
     let began = Instant::now();
     let outcome = match call.await {
         Ok(response) => {
@@ -174,7 +197,6 @@ pub async fn check_via_mapping(
         Err(e) => Err(e.to_string()),
     };
     steps.push("mapping", began, outcome);
-    steps.finish(info)
 }
 
 fn mapping_request() -> V3Request {

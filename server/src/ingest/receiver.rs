@@ -64,8 +64,8 @@ impl HepReceiver {
         intake: Arc<Intake>,
         limits: TcpLimits,
     ) -> Result<HepReceiver, IngestError> {
-        let socket = UdpSocket::bind(listen)
-            .await
+        let socket = bind_udp(listen)
+            .and_then(UdpSocket::from_std)
             .map_err(|source| IngestError::BindUdp {
                 addr: listen,
                 source,
@@ -133,4 +133,28 @@ impl HepReceiver {
             }
         }
     }
+}
+
+/// Receive buffer asked for the HEP UDP socket. A burst of HEP outruns the kernel's default
+/// (about 208 KiB) before the loop reads it; the kernel caps the request at `net.core.rmem_max`.
+const UDP_RECEIVE_BUFFER: usize = 8 * 1024 * 1024;
+
+/// A non-blocking UDP socket bound on `listen` with a large receive buffer.
+fn bind_udp(listen: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(listen),
+        Type::DGRAM,
+        Some(Protocol::UDP),
+    )?;
+    if let Err(e) = socket.set_recv_buffer_size(UDP_RECEIVE_BUFFER) {
+        tracing::warn!(error = %e, "cannot enlarge the HEP UDP receive buffer; bursts may be lost");
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&listen.into())?;
+    tracing::debug!(
+        bytes = socket.recv_buffer_size().unwrap_or(0),
+        "HEP UDP receive buffer"
+    );
+    Ok(socket.into())
 }

@@ -58,8 +58,9 @@ pub fn BackendsPage() -> impl IntoView {
         <h1>"Backends"</h1>
         <p class="help">
             "The data sources this server searches: HOMER 7 instances (their credentials stay on the server) "
-            "and the embedded HEP store. “Check” runs each step of a connection (DNS, TCP, login, mapping) "
-            "and stops at the first failure, like dex's discover."
+            "and the embedded HEP store. “Check” runs each step of a connection and stops at the first "
+            "failure, like dex's discover: DNS, TCP, login and mapping for a HOMER 7; the writer's state "
+            "and the mapping for the embedded store."
         </p>
         {move || match backends.get() {
             None => view! { <p class="notice">"Loading…"</p> }.into_any(),
