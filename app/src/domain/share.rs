@@ -116,9 +116,10 @@ impl ShareStatus {
     }
 }
 
-/// One share as `GET /api/shares` and `GET /api/shared/{token}` describe it.
+/// What a share link names: the call, where and when to look it up, who made it and until when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShareInfo {
+pub struct Share {
+    /// 32 hex digits, random.
     pub id: String,
     pub call_ids: Vec<String>,
     /// The backend's name (resolved when the share was made).
@@ -131,6 +132,14 @@ pub struct ShareInfo {
     pub created_at: i64,
     /// Seconds since the Unix epoch.
     pub expires_at: i64,
+}
+
+/// One share as `GET /api/shares` and `GET /api/shared/{token}` describe it: the share's fields
+/// and its status, in one flat JSON object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareInfo {
+    #[serde(flatten)]
+    pub share: Share,
     pub status: ShareStatus,
 }
 

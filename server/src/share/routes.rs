@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use app::domain::api::ErrorBody;
 use app::domain::homer::{ProfileKey, TimeWindow, TransactionRequest};
-use app::domain::share::{ShareCreated, ShareInfo, ShareRefusal, ShareRequest};
+use app::domain::share::{Share, ShareCreated, ShareInfo, ShareRefusal, ShareRequest};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -125,18 +125,20 @@ async fn shares_create(
     let now = unix_now();
     let expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2));
     let record = ShareRecord {
-        id: new_id(),
-        call_ids: request.call_ids,
-        backend,
-        from: request.from,
-        to: request.to,
-        created_by: session.username.clone(),
-        created_at: now,
-        expires_at,
+        share: Share {
+            id: new_id(),
+            call_ids: request.call_ids,
+            backend,
+            from: request.from,
+            to: request.to,
+            created_by: session.username.clone(),
+            created_at: now,
+            expires_at,
+        },
         revoked: false,
     };
-    let token = shares.signer.sign(&record.id, expires_at)?;
-    let id = record.id.clone();
+    let token = shares.signer.sign(&record.share.id, expires_at)?;
+    let id = record.share.id.clone();
     let store = shares.store.clone();
     tokio::task::spawn_blocking(move || store.insert(record, now))
         .await
@@ -157,7 +159,7 @@ async fn shares_list(State(shares): State<Shares>, session: Session) -> Json<Vec
             .store
             .list()
             .iter()
-            .filter(|r| session.is_admin() || r.created_by == session.username)
+            .filter(|r| session.is_admin() || r.share.created_by == session.username)
             .map(|r| r.info(now))
             .collect(),
     )
@@ -171,7 +173,7 @@ async fn share_revoke(
     let visible = shares
         .store
         .get(&id)
-        .is_some_and(|r| session.is_admin() || r.created_by == session.username);
+        .is_some_and(|r| session.is_admin() || r.share.created_by == session.username);
     if !visible {
         return Err(AppError::NotFound(format!("no share link {id:?}")));
     }
@@ -269,8 +271,8 @@ async fn shared_forward(
     };
     let request = TransactionRequest::new(
         &ProfileKey::call(),
-        TimeWindow::new(record.from, record.to),
-        record.call_ids.clone(),
+        TimeWindow::new(record.share.from, record.share.to),
+        record.share.call_ids.clone(),
     );
     let body = match serde_json::to_vec(&request) {
         Ok(body) => Bytes::from(body),
@@ -300,10 +302,10 @@ async fn call_backend(
     path: &str,
     body: Bytes,
 ) -> Response {
-    let Some(backend) = shares.backends.get(&record.backend) else {
+    let Some(backend) = shares.backends.get(&record.share.backend) else {
         return AppError::NotFound(format!(
             "the shared call's backend {:?} is no longer configured",
-            record.backend
+            record.share.backend
         ))
         .into_response();
     };

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use app::domain::share::{ShareInfo, ShareStatus};
+use app::domain::share::{Share, ShareInfo, ShareStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::users::{write_private, UsersError};
@@ -27,22 +27,11 @@ pub enum ShareStoreError {
     Write(#[from] UsersError),
 }
 
-/// One share link.
+/// One share link as stored: the share and whether it was revoked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareRecord {
-    /// 32 hex digits, random.
-    pub id: String,
-    pub call_ids: Vec<String>,
-    /// The backend's name, resolved when the share was made.
-    pub backend: String,
-    /// The lookup window, epoch ms.
-    pub from: i64,
-    pub to: i64,
-    pub created_by: String,
-    /// Seconds since the Unix epoch.
-    pub created_at: i64,
-    /// Seconds since the Unix epoch.
-    pub expires_at: i64,
+    #[serde(flatten)]
+    pub share: Share,
     #[serde(default)]
     pub revoked: bool,
 }
@@ -51,21 +40,14 @@ impl ShareRecord {
     /// The record as the API describes it at `now` (seconds).
     pub fn info(&self, now: i64) -> ShareInfo {
         ShareInfo {
-            id: self.id.clone(),
-            call_ids: self.call_ids.clone(),
-            backend: self.backend.clone(),
-            from: self.from,
-            to: self.to,
-            created_by: self.created_by.clone(),
-            created_at: self.created_at,
-            expires_at: self.expires_at,
+            share: self.share.clone(),
             status: self.status(now),
         }
     }
 
     /// Active, expired or revoked at `now` (seconds).
     pub fn status(&self, now: i64) -> ShareStatus {
-        ShareStatus::at(self.revoked, self.expires_at, now)
+        ShareStatus::at(self.revoked, self.share.expires_at, now)
     }
 }
 
@@ -108,7 +90,7 @@ impl ShareStore {
         let mut records = self.lock();
         let mut next: Vec<ShareRecord> = records
             .iter()
-            .filter(|r| r.expires_at.saturating_add(KEEP_EXPIRED_SECS) > now)
+            .filter(|r| r.share.expires_at.saturating_add(KEEP_EXPIRED_SECS) > now)
             .cloned()
             .collect();
         next.push(record);
@@ -119,13 +101,18 @@ impl ShareStore {
 
     /// The record with this id.
     pub fn get(&self, id: &str) -> Option<ShareRecord> {
-        self.lock().iter().find(|r| r.id == id).cloned()
+        self.lock().iter().find(|r| r.share.id == id).cloned()
     }
 
     /// Every record, newest first.
     pub fn list(&self) -> Vec<ShareRecord> {
         let mut all = self.lock().clone();
-        all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        all.sort_by(|a, b| {
+            b.share
+                .created_at
+                .cmp(&a.share.created_at)
+                .then(b.share.id.cmp(&a.share.id))
+        });
         all
     }
 
@@ -135,7 +122,7 @@ impl ShareStore {
     /// The file cannot be written (the record stays as it was then).
     pub fn revoke(&self, id: &str) -> Result<bool, ShareStoreError> {
         let mut records = self.lock();
-        let Some(position) = records.iter().position(|r| r.id == id) else {
+        let Some(position) = records.iter().position(|r| r.share.id == id) else {
             return Ok(false);
         };
         let mut next = records.clone();
@@ -168,14 +155,16 @@ mod tests {
 
     fn record(id: &str, created_at: i64, expires_at: i64) -> ShareRecord {
         ShareRecord {
-            id: id.into(),
-            call_ids: vec!["c@x".into()],
-            backend: "embedded".into(),
-            from: 0,
-            to: 1,
-            created_by: "admin".into(),
-            created_at,
-            expires_at,
+            share: Share {
+                id: id.into(),
+                call_ids: vec!["c@x".into()],
+                backend: "embedded".into(),
+                from: 0,
+                to: 1,
+                created_by: "admin".into(),
+                created_at,
+                expires_at,
+            },
             revoked: false,
         }
     }
@@ -198,7 +187,7 @@ mod tests {
         let again = ShareStore::open(&path).unwrap();
         assert!(again.get("a").unwrap().revoked);
         assert!(!again.get("b").unwrap().revoked);
-        let ids: Vec<String> = again.list().into_iter().map(|r| r.id).collect();
+        let ids: Vec<String> = again.list().into_iter().map(|r| r.share.id).collect();
         assert_eq!(ids, ["b", "a"]);
     }
 

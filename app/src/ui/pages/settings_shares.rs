@@ -33,7 +33,9 @@ pub fn SharedLinks() -> impl IntoView {
             }
         });
     };
-    let row = move |share: ShareInfo| {
+    let row = move |info: ShareInfo| {
+        let status = info.status;
+        let share = info.share;
         let ids = share.call_ids.join(", ");
         let href = format!(
             "/call/{}{}",
@@ -49,7 +51,7 @@ pub fn SharedLinks() -> impl IntoView {
             }
             .to_search()
         );
-        let active = share.status == ShareStatus::Active;
+        let active = status == ShareStatus::Active;
         let id = share.id.clone();
         view! {
             <tr>
@@ -57,7 +59,7 @@ pub fn SharedLinks() -> impl IntoView {
                 <td>{share.created_by.clone()}</td>
                 <td>{expiry_text(share.created_at)}</td>
                 <td>{expiry_text(share.expires_at)}</td>
-                <td class=format!("share-status {}", share.status.as_str())>{share.status.as_str()}</td>
+                <td class=format!("share-status {}", status.as_str())>{status.as_str()}</td>
                 <td>{active.then(|| view! {
                     <button type="button" on:click=move |_| revoke(id.clone())>"Revoke"</button>
                 })}</td>

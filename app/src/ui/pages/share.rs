@@ -62,7 +62,8 @@ pub fn SharedCallPage() -> impl IntoView {
         <main class="shared-call">
             {move || match info.get() {
                 None => view! { <p class="notice" role="status">"Opening the shared call…"</p> }.into_any(),
-                Some(Ok(share)) => {
+                Some(Ok(info)) => {
+                    let share = info.share;
                     let shared = SharedCall { call_ids: share.call_ids.clone(), api_root: api_root.clone() };
                     view! {
                         <p class="share-note" role="note">
