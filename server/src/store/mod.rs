@@ -17,6 +17,7 @@
 pub mod api;
 pub mod backend;
 mod checkpoint;
+pub mod config;
 pub mod index;
 pub mod partition;
 pub mod read;
