@@ -7,7 +7,13 @@ export async function recentRows(request: APIRequestContext, minutes = 30, limit
   const now = Date.now();
   const response = await request.post('/api/v3/search/call/data', {
     data: {
-      param: { transaction: {}, limit, search: { '1_call': [] }, location: {} },
+      // HOMER takes the row limit from a `limit` filter element (param.limit is ignored; default 200).
+      param: {
+        transaction: {},
+        limit,
+        search: { '1_call': [{ name: 'limit', value: String(limit), type: 'string', hepid: 1 }] },
+        location: {},
+      },
       timestamp: { from: now - minutes * 60_000, to: now },
     },
   });
