@@ -203,6 +203,23 @@ fn bool_text(on: bool) -> String {
     if on { "1" } else { "0" }.to_string()
 }
 
+/// The start of a download's file name for these Call-IDs: the first one (or `call`) with every
+/// character other than ASCII letters, digits, `-` and `.` replaced by `_`, at most 60 characters.
+pub fn file_stem(call_ids: &[String]) -> String {
+    let first = call_ids.first().map_or("call", String::as_str);
+    first
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,7 +112,12 @@ pub async fn login(username: String, password: String) -> Result<Me, ClientError
 
 /// Logs out (clears the session cookie).
 pub async fn logout() -> Result<(), ClientError> {
-    let response = Request::post("/api/logout")
+    expect_no_content(Request::post("/api/logout")).await
+}
+
+/// Sends a request whose answer carries nothing to read: any 2xx is `Ok`.
+async fn expect_no_content(request: gloo_net::http::RequestBuilder) -> Result<(), ClientError> {
+    let response = request
         .send()
         .await
         .map_err(|e| ClientError::Network(e.to_string()))?;
@@ -139,15 +144,7 @@ pub async fn share_revoke(id: &str) -> Result<(), ClientError> {
         "/api/shares/{}",
         String::from(js_sys::encode_uri_component(id))
     );
-    let response = Request::delete(&url)
-        .send()
-        .await
-        .map_err(|e| ClientError::Network(e.to_string()))?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(error_of(response).await)
-    }
+    expect_no_content(Request::delete(&url)).await
 }
 
 /// The API root of a share link's public routes, usable as a backend in [`super::homer::v3_url`].

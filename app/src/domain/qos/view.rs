@@ -337,19 +337,7 @@ pub fn band_class(band: QualityBand) -> &'static str {
 
 /// A file name for the JSON download: the first Call-ID made safe, `-qos.json`.
 pub fn download_name(call_ids: &[String]) -> String {
-    let first = call_ids.first().map_or("call", String::as_str);
-    let safe: String = first
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(60)
-        .collect();
-    format!("{safe}-qos.json")
+    format!("{}-qos.json", crate::domain::call_view::file_stem(call_ids))
 }
 
 #[cfg(test)]

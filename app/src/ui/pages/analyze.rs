@@ -21,6 +21,7 @@ use crate::ui::homer::DebugCtx;
 
 use super::analyze_ladder::LegsLadder;
 use super::analyze_run::analyze;
+use super::search_filters::text_input;
 
 /// Where the analysis is.
 #[derive(Clone, Debug)]
@@ -225,19 +226,6 @@ pub fn AnalyzePage() -> impl IntoView {
             if let Err(e) = save_text("hepscope-analysis.json", "application/json", &text) {
                 leptos::logging::warn!("download failed: {e}");
             }
-        }
-    };
-
-    let text_input = |label: &'static str,
-                      name: &'static str,
-                      signal: RwSignal<String>,
-                      placeholder: &'static str| {
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <input name=name placeholder=placeholder prop:value=signal
-                    on:input=move |ev| signal.set(event_target_value(&ev)) />
-            </label>
         }
     };
 

@@ -16,7 +16,7 @@ use crate::ui::homer::{post_v3, DebugCtx};
 
 use super::call_ladder::{Ladder, MessagePane};
 use super::call_route::{use_call_route, CallRoute};
-use super::call_state::{CallQuery, CallTab, LoadState};
+use super::call_state::{load_on_change, CallQuery, CallTab, LoadState};
 use super::qos::QosView;
 use super::search::resolve_zone;
 
@@ -59,22 +59,8 @@ pub fn CallPage() -> impl IntoView {
         let backend = shared_root.clone().unwrap_or_else(|| q.backend.clone());
         (call_ids.get(), backend, q.t)
     });
-    let state = RwSignal::new(LoadState::Loading);
-    Effect::new(move |_| {
-        let (ids, backend, t) = load_key.get();
-        if ids.is_empty() {
-            state.set(LoadState::Failed("no Call-ID in the link".into()));
-            return;
-        }
-        state.set(LoadState::Loading);
-        leptos::task::spawn_local(async move {
-            let result = load(debug, &backend, &ids, t).await;
-            // The page may have been left while loading.
-            state.try_set(match result {
-                Ok(loaded) => LoadState::Loaded(Arc::new(loaded)),
-                Err(e) => LoadState::Failed(e.to_string()),
-            });
-        });
+    let state = load_on_change(load_key, move |ids, backend, t| async move {
+        load(debug, &backend, &ids, t).await
     });
 
     view! {

@@ -72,22 +72,7 @@ pub fn Toolbar(
     let body = serde_json::to_string(&loaded.request).unwrap_or_default();
     // On a share page, exports go through the share's API root.
     let shared_root = super::share::use_shared_call().map(|s| s.api_root);
-    let base_name = move || {
-        let ids = call_ids.get_untracked();
-        let first = ids.first().cloned().unwrap_or_else(|| "call".into());
-        let safe: String = first
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(60)
-            .collect();
-        safe
-    };
+    let base_name = move || crate::domain::call_view::file_stem(&call_ids.get_untracked());
     let download_export = move |route: &'static str, ext: &'static str, mime: &'static str| {
         let body = body.clone();
         let backend = shared_root

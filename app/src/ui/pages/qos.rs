@@ -23,6 +23,7 @@ use crate::ui::components::download::save_text;
 use crate::ui::homer::{post_v3, DebugCtx};
 
 use super::call_route::{use_call_route, CallRoute};
+use super::call_state::{load_on_change, LoadState};
 use super::qos_chart::{QosChart, CHARTS};
 
 /// Ten days, the window when the link does not carry the call's time.
@@ -37,13 +38,6 @@ struct Loaded {
     rejected: Vec<RejectedReport>,
     codecs: Vec<CodecInfo>,
     notices: Vec<String>,
-}
-
-#[derive(Clone)]
-enum LoadState {
-    Loading,
-    Failed(String),
-    Loaded(Arc<Loaded>),
 }
 
 /// The QoS page: a title, a link to the ladder, and the [`QosView`].
@@ -96,21 +90,8 @@ pub fn QosView(route: CallRoute) -> impl IntoView {
         let q = query.get();
         (call_ids.get(), q.backend, q.t)
     });
-    let state = RwSignal::new(LoadState::Loading);
-    Effect::new(move |_| {
-        let (ids, backend, t) = load_key.get();
-        if ids.is_empty() {
-            state.set(LoadState::Failed("no Call-ID in the link".into()));
-            return;
-        }
-        state.set(LoadState::Loading);
-        leptos::task::spawn_local(async move {
-            // The view may have been left while loading.
-            state.try_set(match load(debug, &backend, &ids, t).await {
-                Ok(loaded) => LoadState::Loaded(Arc::new(loaded)),
-                Err(e) => LoadState::Failed(e.to_string()),
-            });
-        });
+    let state = load_on_change(load_key, move |ids, backend, t| async move {
+        load(debug, &backend, &ids, t).await
     });
 
     view! {

@@ -87,7 +87,8 @@ impl FilterFields {
     }
 }
 
-fn text_input(
+/// A labelled text field bound to `signal` (the search and analyze forms).
+pub(super) fn text_input(
     label: &'static str,
     name: &'static str,
     signal: RwSignal<String>,
