@@ -10,11 +10,11 @@ use live_support::{auth_state, broker, config, connect, next_json, refused_statu
 use server::live::{CoordinatorStreamConfig, LiveEvent, LiveState, Origin};
 use server::{router, AppState};
 
-/// Serves the main router with `broker` and the coordinator settings `stream`.
-async fn serve(
+/// The main server's state with `broker` and the coordinator settings `stream`, and its auth.
+fn state(
     broker: Arc<server::live::Broker>,
     stream: CoordinatorStreamConfig,
-) -> (Running, server::auth::AuthState) {
+) -> (AppState, server::auth::AuthState) {
     let auth = auth_state();
     let state = AppState {
         config: Arc::new(config()),
@@ -24,6 +24,15 @@ async fn serve(
         shares: live_support::shares(),
         live: LiveState::new(Some(broker), stream),
     };
+    (state, auth)
+}
+
+/// Serves the main router with `broker` and the coordinator settings `stream`.
+async fn serve(
+    broker: Arc<server::live::Broker>,
+    stream: CoordinatorStreamConfig,
+) -> (Running, server::auth::AuthState) {
+    let (state, auth) = state(broker, stream);
     let running = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
     (running, auth)
 }
@@ -200,21 +209,13 @@ async fn history_is_capped_by_history_limit() {
 #[tokio::test]
 async fn main_server_stops_promptly_with_a_stream_open() {
     let broker = broker(32, 256, 0);
-    let auth = auth_state();
-    let state = AppState {
-        config: Arc::new(config()),
-        auth: auth.clone(),
-        backends: server::backends::registry(Vec::new()).unwrap(),
-        store: None,
-        shares: live_support::shares(),
-        live: LiveState::new(
-            Some(Arc::clone(&broker)),
-            CoordinatorStreamConfig {
-                enable: true,
-                ..CoordinatorStreamConfig::default()
-            },
-        ),
-    };
+    let (state, auth) = state(
+        Arc::clone(&broker),
+        CoordinatorStreamConfig {
+            enable: true,
+            ..CoordinatorStreamConfig::default()
+        },
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
