@@ -32,6 +32,7 @@ use server::hep::{encode, HepPacket, ProtoType};
 use server::ingest::{HepReceiver, Intake};
 use server::store::index::Profile;
 use server::store::read::{self, Condition, Window};
+use server::store::terms::{Field, Term};
 use server::store::{schema, Store, StoreError};
 
 /// Set in the child process: the store to run the lookups on.
@@ -454,6 +455,16 @@ fn lookups(db: &Path) -> anyhow::Result<()> {
             let condition = Condition {
                 sql: "from_user = ? OR to_user = ?".into(),
                 params: vec![Value::Text(user.clone()), Value::Text(user.clone())],
+                terms: Some(vec![
+                    Term {
+                        field: Field::FromUser,
+                        value: user.clone(),
+                    },
+                    Term {
+                        field: Field::ToUser,
+                        value: user.clone(),
+                    },
+                ]),
             };
             let t = Instant::now();
             let rows =

@@ -19,10 +19,12 @@ pub mod backend;
 mod checkpoint;
 pub mod config;
 pub mod index;
+mod migrate;
 pub mod partition;
 pub mod read;
 pub mod schema;
 pub mod sql_api;
+pub mod terms;
 mod writer;
 
 use std::path::PathBuf;
@@ -146,6 +148,13 @@ impl Store {
         }
         let conn = Connection::open(&config.path).map_err(|e| open_err(Box::new(e)))?;
         schema::configure(&conn).map_err(|e| open_err(Box::new(e)))?;
+        let upgraded = migrate::migrate(&conn).map_err(|e| open_err(Box::new(e)))?;
+        if upgraded > 0 {
+            tracing::info!(
+                partitions = upgraded,
+                "store upgraded to the postings layout"
+            );
+        }
         let shared = Arc::new(Shared::default());
         let settings = WriterSettings {
             batch_size: config.batch_size,

@@ -7,6 +7,7 @@ use rusqlite::{params_from_iter, Connection, Row as SqlRow};
 
 use super::index::{Profile, Row};
 use super::schema::{self, COLUMNS};
+use super::terms::{self, Field, Term};
 use super::StoreError;
 
 /// Most session ids bound into one `IN (...)` list.
@@ -88,7 +89,13 @@ pub struct Condition {
     /// SQL over the data-table columns; empty means no condition.
     pub sql: String,
     pub params: Vec<Value>,
+    /// Terms whose postings hold every row the SQL can match ([`terms::Plan`]); `None` reads the
+    /// time range.
+    pub terms: Option<Vec<Term>>,
 }
+
+/// Segments a search reads in its first step; each next step reads twice as many.
+const FIRST_SEGMENT_STEP: usize = 4;
 
 /// Suffixes of the partitions overlapping `window`, newest first.
 ///
@@ -114,30 +121,171 @@ pub fn search(
     limit: usize,
 ) -> Result<Vec<StoredRow>, StoreError> {
     let mut out = Vec::new();
+    let terms = condition
+        .terms
+        .as_ref()
+        .filter(|t| !t.is_empty() && (profile.is_sip() || t.iter().all(|t| !t.field.sip_only())));
     for suffix in partitions_in(conn, window)? {
         let remaining = limit.saturating_sub(out.len());
         if remaining == 0 {
             break;
         }
-        let filter = if condition.sql.is_empty() {
-            String::new()
-        } else {
-            format!(" AND ({})", condition.sql)
+        let found = match terms {
+            Some(terms) => {
+                search_postings(conn, profile, &suffix, window, condition, terms, remaining)?
+            }
+            None => search_time(conn, profile, &suffix, window, condition, remaining)?,
         };
-        // The inner query picks the ids, so only (time, id) pairs are sorted, never the
-        // payloads of every match; the outer one reads the chosen rows.
-        let table = schema::table_name(profile, &suffix);
-        let sql = format!(
-            "SELECT id, {COLUMNS} FROM {table} WHERE id IN (SELECT id FROM {table} \
-             WHERE time_us BETWEEN ? AND ?{filter} ORDER BY time_us DESC, id DESC LIMIT ?) \
-             ORDER BY time_us DESC, id DESC"
-        );
-        let mut values = vec![Value::Integer(window.from_us), Value::Integer(window.to_us)];
-        values.extend(condition.params.iter().cloned());
-        values.push(Value::Integer(i64::try_from(remaining).unwrap_or(i64::MAX)));
-        out.extend(query_rows(conn, profile, &sql, values)?);
+        out.extend(found);
     }
     Ok(out)
+}
+
+fn filter_sql(condition: &Condition) -> String {
+    if condition.sql.is_empty() {
+        String::new()
+    } else {
+        format!(" AND ({})", condition.sql)
+    }
+}
+
+/// A partition's newest matches by its time index.
+fn search_time(
+    conn: &Connection,
+    profile: Profile,
+    suffix: &str,
+    window: Window,
+    condition: &Condition,
+    limit: usize,
+) -> Result<Vec<StoredRow>, StoreError> {
+    // The inner query picks the ids, so only (time, id) pairs are sorted, never the payloads of
+    // every match; the outer one reads the chosen rows.
+    let filter = filter_sql(condition);
+    let table = schema::table_name(profile, suffix);
+    let sql = format!(
+        "SELECT id, {COLUMNS} FROM {table} WHERE id IN (SELECT id FROM {table} \
+         WHERE time_us BETWEEN ? AND ?{filter} ORDER BY time_us DESC, id DESC LIMIT ?) \
+         ORDER BY time_us DESC, id DESC"
+    );
+    let mut values = vec![Value::Integer(window.from_us), Value::Integer(window.to_us)];
+    values.extend(condition.params.iter().cloned());
+    values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    query_rows(conn, profile, &sql, values)
+}
+
+/// A partition's newest matches by its postings: segments newest first, a growing step of them at
+/// a time, until `limit` rows are found that no older segment can beat.
+fn search_postings(
+    conn: &Connection,
+    profile: Profile,
+    suffix: &str,
+    window: Window,
+    condition: &Condition,
+    terms: &[Term],
+    limit: usize,
+) -> Result<Vec<StoredRow>, StoreError> {
+    let segments = segments_in(conn, suffix, window)?;
+    let table = schema::table_name(profile, suffix);
+    let postings = schema::terms_table(suffix);
+    let filter = filter_sql(condition);
+    let hashes: Vec<Value> = terms.iter().map(|t| Value::Integer(t.hash())).collect();
+    let term_marks = placeholders(hashes.len());
+    let mut found: Vec<StoredRow> = Vec::new();
+    let mut at = 0;
+    let mut step = FIRST_SEGMENT_STEP;
+    while at < segments.len() {
+        let chunk = &segments[at..(at + step).min(segments.len())];
+        at += chunk.len();
+        step = step.saturating_mul(2);
+        // `+time_us`: the rows come from the postings by id, never from the time index.
+        let sql = format!(
+            "SELECT id, {COLUMNS} FROM {table} WHERE id IN (SELECT id FROM {table} WHERE id IN \
+             (SELECT id FROM {postings} WHERE seg IN ({}) AND term IN ({term_marks})) \
+             AND +time_us BETWEEN ? AND ?{filter} ORDER BY time_us DESC, id DESC LIMIT ?) \
+             ORDER BY time_us DESC, id DESC",
+            placeholders(chunk.len())
+        );
+        let mut values: Vec<Value> = chunk.iter().map(|s| Value::Integer(s.seg)).collect();
+        values.extend(hashes.iter().cloned());
+        values.extend([Value::Integer(window.from_us), Value::Integer(window.to_us)]);
+        values.extend(condition.params.iter().cloned());
+        values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        found.extend(query_rows(conn, profile, &sql, values)?);
+        found.sort_by_key(|r| std::cmp::Reverse((r.row.time_us, r.id)));
+        found.truncate(limit);
+        // Segments are in order of their newest row: once `limit` rows are newer than the next
+        // segment's newest, no older segment can change the answer.
+        if let (Some(last), Some(next)) = (found.get(limit.saturating_sub(1)), segments.get(at)) {
+            if found.len() >= limit && last.row.time_us > next.max_us {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A postings segment and its time range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SegmentRange {
+    seg: i64,
+    max_us: i64,
+}
+
+/// The segments of a partition overlapping `window`, newest first (by their newest row).
+fn segments_in(
+    conn: &Connection,
+    suffix: &str,
+    window: Window,
+) -> Result<Vec<SegmentRange>, StoreError> {
+    let sql = format!(
+        "SELECT seg, max_us FROM {} WHERE max_us >= ?1 AND min_us <= ?2 ORDER BY max_us DESC",
+        schema::segments_table(suffix)
+    );
+    let mut stmt = match conn.prepare_cached(&sql) {
+        Ok(stmt) => stmt,
+        Err(e) if is_missing_table(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let segments = stmt
+        .query_map(rusqlite::params![window.from_us, window.to_us], |r| {
+            Ok(SegmentRange {
+                seg: r.get(0)?,
+                max_us: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(segments)
+}
+
+/// Ids of the rows posted under one of `sids` in the partition's segments overlapping `window`
+/// (a superset: hashes can collide, so callers test `sid` itself).
+fn ids_by_sid(
+    conn: &Connection,
+    suffix: &str,
+    window: Window,
+    sids: &[String],
+) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "SELECT id FROM {} WHERE seg IN (SELECT seg FROM {} WHERE max_us >= ? AND min_us <= ?) \
+         AND term IN ({})",
+        schema::terms_table(suffix),
+        schema::segments_table(suffix),
+        placeholders(sids.len())
+    );
+    let mut values = vec![Value::Integer(window.from_us), Value::Integer(window.to_us)];
+    values.extend(
+        sids.iter()
+            .map(|s| Value::Integer(terms::term(Field::Sid, s))),
+    );
+    let mut stmt = match conn.prepare_cached(&sql) {
+        Ok(stmt) => stmt,
+        Err(e) if is_missing_table(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let ids = stmt
+        .query_map(params_from_iter(values), |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
 }
 
 /// Every row of the given profiles whose `sid` is one of `sids`, in `window`, oldest first.
@@ -154,13 +302,22 @@ pub fn rows_by_sid(
     for chunk in sids.chunks(MAX_IDS_PER_QUERY) {
         let marks = placeholders(chunk.len());
         for suffix in partitions_in(conn, window)? {
+            let ids = ids_by_sid(conn, &suffix, window, chunk)?;
+            if ids.is_empty() {
+                continue;
+            }
+            let ids_json = Value::Text(format!(
+                "[{}]",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ));
             for &profile in profiles {
                 let sql = format!(
-                    "SELECT id, {COLUMNS} FROM {} WHERE sid IN ({marks}) \
-                     AND time_us BETWEEN ? AND ?",
+                    "SELECT id, {COLUMNS} FROM {} WHERE id IN (SELECT value FROM json_each(?)) \
+                     AND sid IN ({marks}) AND +time_us BETWEEN ? AND ?",
                     schema::table_name(profile, &suffix)
                 );
-                let mut values: Vec<Value> = chunk.iter().map(|s| Value::Text(s.clone())).collect();
+                let mut values = vec![ids_json.clone()];
+                values.extend(chunk.iter().map(|s| Value::Text(s.clone())));
                 values.push(Value::Integer(window.from_us));
                 values.push(Value::Integer(window.to_us));
                 out.extend(query_rows(conn, profile, &sql, values)?);
@@ -312,6 +469,7 @@ mod tests {
         let condition = Condition {
             sql: "from_user = ?".into(),
             params: vec![Value::Text("a".into())],
+            terms: None,
         };
         let window = Window {
             from_us: T,
@@ -327,5 +485,76 @@ mod tests {
             found.first().map(|r| r.row.correlation_id_or_sid()),
             Some("s")
         );
+    }
+
+    /// Writes postings for the rows of `store_with` as the writer would, `per_segment` rows to a
+    /// segment in id order.
+    fn post(conn: &Connection, rows: &[(i64, i64, &str)], per_segment: usize) {
+        let suffix = Partition::containing(T, PartitionSpan::Day).suffix();
+        for (n, (id, time_us, user)) in rows.iter().enumerate() {
+            let seg = (n / per_segment) as i64;
+            for term in [
+                terms::term(Field::FromUser, user),
+                terms::term(Field::Sid, "s"),
+            ] {
+                conn.execute(
+                    &format!("INSERT INTO hep_terms_{suffix} VALUES (?1, ?2, ?3)"),
+                    rusqlite::params![seg, term, id],
+                )
+                .unwrap();
+            }
+            conn.execute(
+                &format!(
+                    "INSERT INTO hep_segs_{suffix} VALUES (?1, ?2, ?2) ON CONFLICT (seg) DO UPDATE \
+                     SET min_us = min(min_us, excluded.min_us), max_us = max(max_us, excluded.max_us)"
+                ),
+                rusqlite::params![seg, time_us],
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn postings_find_what_the_time_index_finds_whatever_the_limit() {
+        // Times out of order across segments, ties, and a second user.
+        let rows: Vec<(i64, i64, &str)> = (1..=60)
+            .map(|id| (id, T + (id * 37) % 23, if id % 3 == 0 { "b" } else { "a" }))
+            .collect();
+        let conn = store_with(&rows);
+        post(&conn, &rows, 7);
+        let window = Window {
+            from_us: T + 2,
+            to_us: T + 20,
+        };
+        for user in ["a", "b", "c"] {
+            let by_time = Condition {
+                sql: "from_user = ?".into(),
+                params: vec![Value::Text(user.into())],
+                terms: None,
+            };
+            let by_postings = Condition {
+                terms: Some(vec![Term {
+                    field: Field::FromUser,
+                    value: user.into(),
+                }]),
+                ..by_time.clone()
+            };
+            for limit in [1, 2, 3, 5, 8, 13, 40, 100] {
+                let ids = |c: &Condition| -> Vec<i64> {
+                    search(&conn, Profile::Call, window, c, limit)
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.id)
+                        .collect()
+                };
+                assert_eq!(ids(&by_postings), ids(&by_time), "{user} limit {limit}");
+            }
+        }
+        let by_sid = rows_by_sid(&conn, &[Profile::Call], window, &["s".into()]).unwrap();
+        let in_window = rows
+            .iter()
+            .filter(|(_, t, _)| (T + 2..=T + 20).contains(t))
+            .count();
+        assert_eq!(by_sid.len(), in_window);
     }
 }

@@ -4,7 +4,9 @@
 //! Per partition `<S>` (`20260704` or `20260704_12`) there is one table per profile,
 //! `hep_proto_<key>_<S>` (`hep_proto_1_call_20260704`), with the same columns for every profile, plus
 //! `hep_link_<S>`, the correlation values (X-CID, ..., HEP chunk 17) that tie a row's `sid` to other
-//! legs. Row ids are unique across all tables (the writer hands them out), so `id` alone names a row.
+//! legs, and the search index ([`super::terms`]): `hep_terms_<S>` with the postings and `hep_segs_<S>`
+//! with each segment's time range. Row ids are unique across all tables (the writer hands them out),
+//! so `id` alone names a row.
 
 use rusqlite::{params, Connection};
 
@@ -12,8 +14,9 @@ use super::index::Profile;
 use super::partition::Partition;
 use crate::config::PartitionSpan;
 
-/// Version of this layout, kept in `meta`.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version of this layout, kept in `meta`. Version 1 had a B-tree index per searched column;
+/// [`migrate`] turns it into version 2's postings.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The columns of every data table, in insert order (after `id`).
 pub const COLUMNS: &str = "time_us, sid, correlation_id, method, cseq, from_user, from_tag, \
@@ -86,15 +89,6 @@ pub fn create_catalogue(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The SIP columns searched by number or by host, each indexed with the time
-/// (`(from_user, time_us)`, ...), so the newest matches come straight from the index.
-///
-/// Every data table also has `time_us` (the time window, newest first) and `sid` (Call-ID and
-/// correlation lookups). The IP indexes cost about a fifth of the writer's time per row, but a
-/// search for one customer's trunk among millions of rows from the core's few hosts would
-/// otherwise walk the whole time range.
-pub const INDEXED_COLUMNS: [&str; 5] = ["from_user", "to_user", "ruri_user", "src_ip", "dst_ip"];
-
 /// The table of `profile` in the partition with `suffix`.
 pub fn table_name(profile: Profile, suffix: &str) -> String {
     format!("hep_proto_{}_{suffix}", profile.key())
@@ -103,6 +97,28 @@ pub fn table_name(profile: Profile, suffix: &str) -> String {
 /// The correlation-link table of the partition with `suffix`.
 pub fn link_table(suffix: &str) -> String {
     format!("hep_link_{suffix}")
+}
+
+/// The postings table of the partition with `suffix`.
+pub fn terms_table(suffix: &str) -> String {
+    format!("hep_terms_{suffix}")
+}
+
+/// The segment table of the partition with `suffix`.
+pub fn segments_table(suffix: &str) -> String {
+    format!("hep_segs_{suffix}")
+}
+
+/// The DDL of a partition's index tables (idempotent).
+pub(super) fn index_tables_ddl(suffix: &str) -> String {
+    let terms = terms_table(suffix);
+    let segs = segments_table(suffix);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {terms} (seg INTEGER NOT NULL, term INTEGER NOT NULL,
+             id INTEGER NOT NULL, PRIMARY KEY (seg, term, id)) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS {segs} (seg INTEGER PRIMARY KEY, min_us INTEGER NOT NULL,
+             max_us INTEGER NOT NULL);\n"
+    )
 }
 
 /// Creates a partition's tables and indexes and records it in the catalogue (idempotent).
@@ -125,17 +141,10 @@ pub fn create_partition(conn: &Connection, partition: &Partition) -> rusqlite::R
                  dst_port INTEGER NOT NULL, family INTEGER NOT NULL, transport INTEGER NOT NULL,
                  payload_type INTEGER NOT NULL, capture_id INTEGER NOT NULL, node TEXT NOT NULL,
                  capture_pass TEXT, raw BLOB NOT NULL);
-             CREATE INDEX IF NOT EXISTS {table}_time ON {table} (time_us);
-             CREATE INDEX IF NOT EXISTS {table}_sid ON {table} (sid);\n"
+             CREATE INDEX IF NOT EXISTS {table}_time ON {table} (time_us);\n"
         ));
-        if profile.is_sip() {
-            for column in INDEXED_COLUMNS {
-                ddl.push_str(&format!(
-                    "CREATE INDEX IF NOT EXISTS {table}_{column} ON {table} ({column}, time_us);\n"
-                ));
-            }
-        }
     }
+    ddl.push_str(&index_tables_ddl(&suffix));
     let links = link_table(&suffix);
     ddl.push_str(&format!(
         "CREATE TABLE IF NOT EXISTS {links} (value TEXT NOT NULL, sid TEXT NOT NULL,
@@ -163,7 +172,13 @@ pub fn drop_partition(conn: &Connection, suffix: &str) -> rusqlite::Result<()> {
             table_name(profile, suffix)
         ));
     }
-    ddl.push_str(&format!("DROP TABLE IF EXISTS {};\n", link_table(suffix)));
+    for table in [
+        link_table(suffix),
+        terms_table(suffix),
+        segments_table(suffix),
+    ] {
+        ddl.push_str(&format!("DROP TABLE IF EXISTS {table};\n"));
+    }
     conn.execute_batch(&ddl)?;
     conn.execute("DELETE FROM partitions WHERE suffix = ?1", params![suffix])?;
     Ok(())

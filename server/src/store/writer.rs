@@ -16,6 +16,7 @@ use rusqlite::{params, Connection, Transaction};
 use super::index::{PacketRow, Profile, Row};
 use super::partition::Partition;
 use super::schema::{self, COLUMNS};
+use super::terms::{self, SEGMENT_ROWS, SEGMENT_SPAN_US};
 use super::Shared;
 use crate::config::PartitionSpan;
 
@@ -28,6 +29,24 @@ const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 /// Prepared statements the writer keeps: an insert per profile and a link insert, for the few
 /// partitions a batch touches.
 const STATEMENT_CACHE: usize = 64;
+/// Postings bound per INSERT statement (a statement per posting costs more than the B-tree work).
+const POSTINGS_PER_INSERT: usize = 64;
+
+/// The segment a partition's postings go to now.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    seg: i64,
+    rows: u64,
+    opened_us: i64,
+}
+
+/// One segment's postings of the batch being written, with the segment's time range.
+#[derive(Debug)]
+struct SegmentBatch {
+    postings: Vec<(i64, i64)>,
+    min_us: i64,
+    max_us: i64,
+}
 
 /// What the writer is asked to do.
 pub(super) enum Command {
@@ -61,6 +80,8 @@ pub(super) struct Writer {
     insert_sql: HashMap<(Partition, Profile), String>,
     /// The link INSERT's text per partition.
     link_sql: HashMap<Partition, String>,
+    /// The open postings segment of each partition written since the start.
+    segments: HashMap<Partition, Segment>,
     next_id: i64,
     last_error_log: Option<Instant>,
     suppressed_errors: u64,
@@ -90,6 +111,7 @@ impl Writer {
             known,
             insert_sql: HashMap::new(),
             link_sql: HashMap::new(),
+            segments: HashMap::new(),
             next_id,
             last_error_log: None,
             suppressed_errors: 0,
@@ -178,12 +200,15 @@ impl Writer {
         pending.clear();
     }
 
-    /// Stores `rows` in one transaction; rows older than retention are skipped and counted.
+    /// Stores `rows` in one transaction, with their postings and correlation links; rows older
+    /// than retention are skipped and counted.
     fn write(&mut self, rows: &[PacketRow], now: i64) -> rusqlite::Result<usize> {
         let tx = self.conn.transaction()?;
         let mut created: Vec<Partition> = Vec::new();
         let mut stored = 0usize;
         let mut next_id = self.next_id;
+        let mut batches: HashMap<(Partition, i64), SegmentBatch> = HashMap::new();
+        let mut links_written: HashSet<(Partition, &str, &str)> = HashSet::new();
         for PacketRow { row, links } in rows {
             let Some(profile) = row.profile else { continue };
             let partition = Partition::containing(row.time_us, self.settings.span);
@@ -200,20 +225,38 @@ impl Writer {
                 .entry((partition, profile))
                 .or_insert_with(|| insert_sql(&schema::table_name(profile, &partition.suffix())));
             insert_row(&tx, sql, next_id, row)?;
-            if !links.is_empty() {
+            let seg = segment_for(&mut self.segments, &tx, partition, now)?;
+            let batch = batches
+                .entry((partition, seg))
+                .or_insert_with(|| SegmentBatch {
+                    postings: Vec::new(),
+                    min_us: row.time_us,
+                    max_us: row.time_us,
+                });
+            batch.min_us = batch.min_us.min(row.time_us);
+            batch.max_us = batch.max_us.max(row.time_us);
+            let id = next_id;
+            batch
+                .postings
+                .extend(terms::row_terms(row, profile.is_sip()).map(|term| (term, id)));
+            for link in links {
+                if !links_written.insert((partition, link.as_str(), row.sid.as_str())) {
+                    continue;
+                }
                 let sql = self.link_sql.entry(partition).or_insert_with(|| {
                     format!(
                         "INSERT INTO {} (value, sid, time_us) VALUES (?1, ?2, ?3)",
                         schema::link_table(&partition.suffix())
                     )
                 });
-                let mut stmt = tx.prepare_cached(sql)?;
-                for link in links {
-                    stmt.execute(params![link, row.sid, row.time_us])?;
-                }
+                tx.prepare_cached(sql)?
+                    .execute(params![link, row.sid, row.time_us])?;
             }
             next_id += 1;
             stored += 1;
+        }
+        for ((partition, seg), batch) in batches {
+            write_postings(&tx, &partition.suffix(), seg, batch)?;
         }
         // The ids are taken even if the commit fails: a gap is harmless, a reuse is not.
         self.next_id = next_id;
@@ -237,6 +280,7 @@ impl Writer {
         self.conn.flush_prepared_statement_cache();
         self.insert_sql.retain(|(p, _), _| self.known.contains(p));
         self.link_sql.retain(|p, _| self.known.contains(p));
+        self.segments.retain(|p, _| self.known.contains(p));
         Ok(dropped)
     }
 
@@ -259,6 +303,86 @@ impl Writer {
             self.suppressed_errors += 1;
         }
     }
+}
+
+/// The segment the next row of `partition` goes to: the open one, or a new one when the open one
+/// is full or old. After a start, a partition's first segment follows the last one on disk.
+fn segment_for(
+    segments: &mut HashMap<Partition, Segment>,
+    tx: &Transaction<'_>,
+    partition: Partition,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    let segment = match segments.get_mut(&partition) {
+        Some(open) => open,
+        None => {
+            let next: i64 = tx.query_row(
+                &format!(
+                    "SELECT COALESCE(MAX(seg) + 1, 0) FROM {}",
+                    schema::segments_table(&partition.suffix())
+                ),
+                [],
+                |r| r.get(0),
+            )?;
+            segments.entry(partition).or_insert(Segment {
+                seg: next,
+                rows: 0,
+                opened_us: now,
+            })
+        }
+    };
+    if segment.rows >= SEGMENT_ROWS || now.saturating_sub(segment.opened_us) >= SEGMENT_SPAN_US {
+        *segment = Segment {
+            seg: segment.seg + 1,
+            rows: 0,
+            opened_us: now,
+        };
+    }
+    segment.rows += 1;
+    Ok(segment.seg)
+}
+
+/// Writes one segment's postings of a batch, sorted (they then go to the end of the postings
+/// table's B-tree, or near it), and widens the segment's time range.
+fn write_postings(
+    tx: &Transaction<'_>,
+    suffix: &str,
+    seg: i64,
+    mut batch: SegmentBatch,
+) -> rusqlite::Result<()> {
+    let table = schema::terms_table(suffix);
+    batch.postings.sort_unstable();
+    batch.postings.dedup();
+    let many = format!(
+        "INSERT OR IGNORE INTO {table} (seg, term, id) VALUES {}",
+        vec!["(?, ?, ?)"; POSTINGS_PER_INSERT].join(", ")
+    );
+    let chunks = batch.postings.chunks_exact(POSTINGS_PER_INSERT);
+    let rest = chunks.remainder();
+    {
+        let mut stmt = tx.prepare_cached(&many)?;
+        let mut values: Vec<i64> = Vec::with_capacity(3 * POSTINGS_PER_INSERT);
+        for chunk in chunks {
+            values.clear();
+            for &(term, id) in chunk {
+                values.extend([seg, term, id]);
+            }
+            stmt.execute(rusqlite::params_from_iter(values.iter()))?;
+        }
+    }
+    let mut one = tx.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO {table} (seg, term, id) VALUES (?1, ?2, ?3)"
+    ))?;
+    for &(term, id) in rest {
+        one.execute(params![seg, term, id])?;
+    }
+    tx.prepare_cached(&format!(
+        "INSERT INTO {} (seg, min_us, max_us) VALUES (?1, ?2, ?3) ON CONFLICT (seg) DO UPDATE \
+         SET min_us = min(min_us, excluded.min_us), max_us = max(max_us, excluded.max_us)",
+        schema::segments_table(suffix)
+    ))?
+    .execute(params![seg, batch.min_us, batch.max_us])?;
+    Ok(())
 }
 
 /// The INSERT of a data row into `table`.

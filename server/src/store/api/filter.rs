@@ -13,6 +13,7 @@ use rusqlite::types::Value;
 use super::mapping;
 use crate::store::index::Profile;
 use crate::store::read::Condition;
+use crate::store::terms::{Field, Plan, Term};
 
 /// Highest row limit accepted from a `limit` element.
 pub const MAX_LIMIT: usize = 100_000;
@@ -109,6 +110,7 @@ pub fn compile(
 ) -> Result<CompiledFilter, FilterError> {
     let mut sql = String::new();
     let mut params = Vec::new();
+    let mut plan = Plan::default();
     let mut limit = DEFAULT_LIMIT;
     for element in elements {
         match element.name.as_str() {
@@ -122,19 +124,25 @@ pub fn compile(
                     .ok_or_else(|| FilterError::BadLimit(element.value.clone()))?;
             }
             "smartinput" => {
-                let (part, values) = smartinput(profile, &element.value)?;
+                let (part, values, terms) = smartinput(profile, &element.value)?;
                 join(&mut sql, orlogic, &format!("({part})"));
+                plan.push(orlogic, terms);
                 params.extend(values);
             }
             name => {
-                let (part, values, or) = element_sql(profile, name, &element.value)?;
+                let (part, values, or, terms) = element_sql(profile, name, &element.value)?;
                 join(&mut sql, orlogic || or, &part);
+                plan.push(orlogic || or, terms);
                 params.extend(values);
             }
         }
     }
     Ok(CompiledFilter {
-        condition: Condition { sql, params },
+        condition: Condition {
+            sql,
+            params,
+            terms: plan.finish(),
+        },
         limit,
     })
 }
@@ -146,12 +154,29 @@ fn join(sql: &mut String, or: bool, part: &str) {
     sql.push_str(part);
 }
 
-/// One element: its SQL, values, and whether it joins with OR (`||` prefix).
-fn element_sql(
-    profile: Profile,
-    name: &str,
-    value: &str,
-) -> Result<(String, Vec<Value>, bool), FilterError> {
+/// The terms of `column = value` (or `column IN values`) when the column has postings in
+/// `profile`'s tables and no value is empty (empty values are not posted).
+fn equality_terms(profile: Profile, column: &str, values: &[&str]) -> Option<Vec<Term>> {
+    let field = Field::for_column(column)?;
+    if (field.sip_only() && !profile.is_sip()) || values.iter().any(|v| v.is_empty()) {
+        return None;
+    }
+    Some(
+        values
+            .iter()
+            .map(|v| Term {
+                field,
+                value: (*v).to_owned(),
+            })
+            .collect(),
+    )
+}
+
+/// One element's SQL and values, whether it joins with OR (`||` prefix), and the terms that cover it.
+type ElementSql = (String, Vec<Value>, bool, Option<Vec<Term>>);
+
+/// One element: its SQL, values, whether it joins with OR (`||` prefix), and its terms.
+fn element_sql(profile: Profile, name: &str, value: &str) -> Result<ElementSql, FilterError> {
     let (col, kind) = allowed_column(profile, name)?;
     let mut rest = value;
     let (mut or, mut negate) = (false, false);
@@ -173,9 +198,15 @@ fn element_sql(
         } else {
             format!("({col} IS NULL OR {col} = '')")
         };
-        return Ok((format!("{not}{test}"), Vec::new(), or));
+        return Ok((format!("{not}{test}"), Vec::new(), or, None));
     }
     let parts: Vec<&str> = rest.split(';').collect();
+    let like = parts.iter().any(|p| p.contains('%'));
+    let terms = if kind == Kind::Text && !negate && !like {
+        equality_terms(profile, col, &parts)
+    } else {
+        None
+    };
     let (sql, values) = match kind {
         Kind::Integer => {
             let numbers = parts
@@ -191,7 +222,7 @@ fn element_sql(
                 .collect();
             (format!("{not}({})", likes.join(" OR ")), texts(&parts))
         }
-        Kind::Text if parts.iter().any(|p| p.contains('%')) => {
+        Kind::Text if like => {
             let likes: Vec<String> = parts.iter().map(|_| format!("{col} LIKE ?")).collect();
             (format!("{not}({})", likes.join(" OR ")), texts(&parts))
         }
@@ -204,7 +235,7 @@ fn element_sql(
             texts(&parts),
         ),
     };
-    Ok((sql, values, or))
+    Ok((sql, values, or, terms))
 }
 
 fn integer(field: &str, text: &str) -> Result<Value, FilterError> {
@@ -292,8 +323,11 @@ fn tokenize(input: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
-/// Compiles a smartinput expression.
-fn smartinput(profile: Profile, input: &str) -> Result<(String, Vec<Value>), FilterError> {
+/// A smartinput expression's SQL and values, and the terms that cover it.
+type SmartinputSql = (String, Vec<Value>, Option<Vec<Term>>);
+
+/// Compiles a smartinput expression: its SQL, values and the terms that cover it.
+fn smartinput(profile: Profile, input: &str) -> Result<SmartinputSql, FilterError> {
     let fail = |reason: String| FilterError::Smartinput {
         input: input.to_owned(),
         reason,
@@ -301,6 +335,8 @@ fn smartinput(profile: Profile, input: &str) -> Result<(String, Vec<Value>), Fil
     let tokens = tokenize(input).map_err(fail)?;
     let mut sql = String::new();
     let mut params = Vec::new();
+    let mut plan = Plan::default();
+    let mut or = false;
     let mut iter = tokens.into_iter();
     loop {
         let field = match iter.next() {
@@ -328,6 +364,13 @@ fn smartinput(profile: Profile, input: &str) -> Result<(String, Vec<Value>), Fil
             Ok(found) => found,
             Err(e) => return Err(fail(e.to_string())),
         };
+        let equality = kind == Kind::Text && op == "=" && !value.contains('%');
+        let terms = if equality && value != "isEmpty" {
+            equality_terms(profile, col, &[&value])
+        } else {
+            None
+        };
+        plan.push(or, terms);
         let part = match kind {
             _ if value == "isEmpty" && op == "=" => format!("{col} = ''"),
             _ if value == "isEmpty" && op == "<>" => format!("{col} <> ''"),
@@ -356,12 +399,18 @@ fn smartinput(profile: Profile, input: &str) -> Result<(String, Vec<Value>), Fil
         sql.push_str(&part);
         match iter.next() {
             None => break,
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("and") => sql.push_str(" AND "),
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("or") => sql.push_str(" OR "),
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("and") => {
+                sql.push_str(" AND ");
+                or = false;
+            }
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("or") => {
+                sql.push_str(" OR ");
+                or = true;
+            }
             other => return Err(fail(format!("expected AND or OR, found {other:?}"))),
         }
     }
-    Ok((sql, params))
+    Ok((sql, params, plan.finish()))
 }
 
 #[cfg(test)]
@@ -493,5 +542,86 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.condition.sql, "from_user = ? OR to_user = ?");
+    }
+
+    fn terms(profile: Profile, elements: &[FilterElement], orlogic: bool) -> Option<Vec<String>> {
+        let c = compile(profile, elements, orlogic).unwrap();
+        c.condition.terms.map(|t| {
+            t.iter()
+                .map(|t| format!("{:?}={}", t.field, t.value))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn equalities_on_posted_fields_choose_the_postings() {
+        let call = Profile::Call;
+        let user = |v: &str| el("data_header.from_user", v);
+        assert_eq!(
+            terms(call, &[user("1001")], false),
+            Some(vec!["FromUser=1001".into()])
+        );
+        assert_eq!(
+            terms(call, &[el("sid", "a;b")], false),
+            Some(vec!["Sid=a".into(), "Sid=b".into()])
+        );
+        // AND: one indexed part covers the group, whatever else it holds.
+        assert_eq!(
+            terms(
+                call,
+                &[el("data_header.method", "INVITE"), user("1001")],
+                false
+            ),
+            Some(vec!["FromUser=1001".into()])
+        );
+        // OR (`||` or orlogic): every group needs one.
+        let to = el("data_header.to_user", "||2002");
+        assert_eq!(
+            terms(call, &[user("1001"), to], false),
+            Some(vec!["FromUser=1001".into(), "ToUser=2002".into()])
+        );
+        assert_eq!(
+            terms(
+                call,
+                &[user("1001"), el("data_header.method", "INVITE")],
+                true
+            ),
+            None
+        );
+        // Not equality, or an empty value, or a field without postings in this table: time range.
+        for value in ["10%", "!=1001", "isEmpty", ""] {
+            assert_eq!(terms(call, &[user(value)], false), None, "{value:?}");
+        }
+        assert_eq!(
+            terms(
+                Profile::Rtcp,
+                &[el("protocol_header.srcIp", "10.0.0.1")],
+                false
+            ),
+            None
+        );
+        assert_eq!(
+            terms(Profile::Rtcp, &[el("sid", "c1")], false),
+            Some(vec!["Sid=c1".into()])
+        );
+    }
+
+    #[test]
+    fn smartinput_equalities_choose_the_postings_group_by_group() {
+        let si = |v: &str| terms(Profile::Call, &[el("smartinput", v)], false);
+        assert_eq!(
+            si("data_header.from_user = '1' OR data_header.to_user = '2' AND data_header.method = 'BYE'"),
+            Some(vec!["FromUser=1".into(), "ToUser=2".into()])
+        );
+        assert_eq!(
+            si("data_header.method = 'BYE' AND protocol_header.srcIp = '10.0.0.1'"),
+            Some(vec!["SrcIp=10.0.0.1".into()])
+        );
+        assert_eq!(
+            si("data_header.from_user = '1' OR data_header.method = 'BYE'"),
+            None
+        );
+        assert_eq!(si("data_header.from_user LIKE '1%'"), None);
+        assert_eq!(si("data_header.from_user <> '1'"), None);
     }
 }
