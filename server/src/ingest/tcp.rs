@@ -5,9 +5,9 @@
 //! accepted), and a connection that sends nothing for `idle_timeout` is closed. Both are counted in
 //! [`TcpStats`] and in `hepscope_hep_tcp_rejected_total` / `hepscope_hep_tcp_idle_closed_total`.
 //!
-//! Backpressure: before each socket read, a connection whose sink is congested waits (polling every
-//! millisecond, without reading) until the sink has room, so the kernel's buffers fill and the agent's sends
-//! slow down. A pause is bounded by [`MAX_BACKPRESSURE_PAUSE`]: after that the connection reads on without
+//! Backpressure: before each socket read and each packet it hands over, a connection whose sink is
+//! congested waits (polling every millisecond, without reading) until the sink has room, so the kernel's
+//! buffers fill and the agent's sends slow down. A pause is bounded by [`MAX_BACKPRESSURE_PAUSE`]: after that the connection reads on without
 //! pausing (the sink may drop and count) until it sees the sink uncongested again, so a stuck writer cannot
 //! wedge agents. Pauses, paused time and cut-short pauses are counted in [`TcpStats`] and in
 //! `hepscope_hep_tcp_backpressure_total`, `hepscope_hep_tcp_backpressure_seconds_total` and
@@ -181,17 +181,32 @@ async fn connection(
     let mut buf = vec![0u8; READ_CHUNK];
     // Set when a pause hit `max_pause`: read on without pausing until the sink has room again.
     let mut overrun = false;
+    let mut now = unix_now_us();
     'read: loop {
-        if !intake.congested() {
-            overrun = false;
-        } else if !overrun {
-            match pause(&intake, bounds.max_pause, &guard.0, &mut stop).await {
-                Pause::Resumed => {}
-                Pause::Expired => {
-                    overrun = true;
-                    intake.backpressure_expired(peer, bounds.max_pause);
+        // Hand over what is framed, one packet at a time, waiting before each one (and before the
+        // next read) while the sink is congested: one read may hold more packets than the sink has room.
+        loop {
+            if !intake.congested() {
+                overrun = false;
+            } else if !overrun {
+                match pause(&intake, bounds.max_pause, &guard.0, &mut stop).await {
+                    Pause::Resumed => {}
+                    Pause::Expired => {
+                        overrun = true;
+                        intake.backpressure_expired(peer, bounds.max_pause);
+                    }
+                    Pause::Stopped => break 'read,
                 }
-                Pause::Stopped => break,
+            }
+            match framer.next_packet() {
+                Ok(Some(packet)) => {
+                    intake.handle(&packet, Transport::Tcp, peer, now);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    intake.framing_error(&e, peer);
+                    break 'read;
+                }
             }
         }
         tokio::select! {
@@ -206,19 +221,7 @@ async fn connection(
                 Ok(Ok(0)) => break,
                 Ok(Ok(len)) => {
                     framer.push(buf.get(..len).unwrap_or_default());
-                    let now = unix_now_us();
-                    loop {
-                        match framer.next_packet() {
-                            Ok(Some(packet)) => {
-                                intake.handle(&packet, Transport::Tcp, peer, now);
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                intake.framing_error(&e, peer);
-                                break 'read;
-                            }
-                        }
-                    }
+                    now = unix_now_us();
                 }
                 Ok(Err(e)) => {
                     tracing::debug!(%peer, error = %e, "HEP TCP read failed");
