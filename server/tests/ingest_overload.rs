@@ -1,7 +1,9 @@
 //! Overload: the real `hepscope` binary with a deliberately slow store (a tiny writer queue, one row per
 //! transaction) gets HEP at about twice the rate its writer keeps up with, over UDP and then TCP. The
-//! process stays up, its RSS stays bounded, the drop counters in `/healthz` and `/metrics` rise, and
-//! once the flood stops every packet sent at a gentle rate is stored again.
+//! process stays up and its RSS stays bounded. UDP cannot push back: the drop counters in `/healthz` and
+//! `/metrics` rise. TCP is paced by backpressure instead: the receiver stops reading while the writer's queue
+//! is nearly full, so the sender is slowed, nothing is dropped and every packet is stored. Once the flood
+//! stops, every packet sent at a gentle rate is stored again.
 
 mod common;
 
@@ -15,7 +17,7 @@ use app::domain::sip::Method;
 use common::app::temp_dir;
 use server::hep::{encode, HepPacket, ProtoType};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 
 /// The slow store: 32 queued rows, one commit per row.
 const CONFIG: &str = "[store]\nqueue = 32\nbatch_size = 1\n";
@@ -23,6 +25,8 @@ const CONFIG: &str = "[store]\nqueue = 32\nbatch_size = 1\n";
 const TICK: Duration = Duration::from_millis(10);
 /// How long each overload phase lasts.
 const PHASE: Duration = Duration::from_secs(2);
+/// The test sender's TCP send buffer, in bytes (the kernel doubles it).
+const TCP_SEND_BUFFER: u32 = 32 * 1024;
 /// RSS may grow by at most this much over a whole overload run.
 const MAX_RSS_GROWTH_KB: u64 = 64 * 1024;
 
@@ -167,6 +171,14 @@ impl Sender {
     }
 }
 
+/// A TCP connection to `to` with a small send buffer, so that the kernel cannot absorb a whole phase
+/// of a paused receiver and the sender's writes wait as an agent's would.
+async fn tcp_sender(to: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(TCP_SEND_BUFFER).unwrap();
+    socket.connect(to).await.unwrap()
+}
+
 /// Sends `rate` packets a second for `span`, in [`TICK`] bursts; returns how many were sent.
 async fn send_paced(sender: &mut Sender, rate: u64, span: Duration) -> usize {
     let per_tick = usize::try_from((rate * TICK.as_millis() as u64 / 1000).max(1)).unwrap();
@@ -185,11 +197,11 @@ async fn send_paced(sender: &mut Sender, rate: u64, span: Duration) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twice_the_writer_capacity_drops_and_counts_but_never_grows_or_crashes() {
+async fn twice_the_writer_capacity_drops_udp_slows_tcp_and_never_grows_or_crashes() {
     let mut hepscope = Hepscope::start();
     let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let mut udp = Sender::Udp(udp, hepscope.hep);
-    let mut tcp = Sender::Tcp(TcpStream::connect(hepscope.hep).await.unwrap());
+    let mut tcp = Sender::Tcp(tcp_sender(hepscope.hep).await);
     let rss_before = hepscope.rss_kb();
 
     // Capacity: what the writer commits per second while TCP keeps it saturated.
@@ -201,25 +213,59 @@ async fn twice_the_writer_capacity_drops_and_counts_but_never_grows_or_crashes()
     assert!(capacity > 0, "the writer stored something");
     hepscope.settled().await;
 
-    for (name, sender) in [("udp", &mut udp), ("tcp", &mut tcp)] {
-        let (_, stored_a, dropped_a) = hepscope.health().await;
-        let sent = send_paced(sender, 2 * capacity, PHASE).await;
-        let stored_b = hepscope.settled().await;
-        let (status, _, dropped_b) = hepscope.health().await;
-        println!(
-            "{name}: capacity {capacity}/s, sent {sent} at {}/s, stored {}, dropped {}",
-            2 * capacity,
-            stored_b - stored_a,
-            dropped_b - dropped_a
-        );
-        assert!(hepscope.is_running(), "hepscope survives the {name} flood");
-        assert_eq!(status, "ok");
-        assert!(
-            dropped_b > dropped_a,
-            "{name}: the full queue drops and counts"
-        );
-        assert!(stored_b > stored_a, "{name}: the writer keeps storing");
-    }
+    // UDP: the full queue drops and counts.
+    let (_, stored_a, dropped_a) = hepscope.health().await;
+    let sent = send_paced(&mut udp, 2 * capacity, PHASE).await;
+    let stored_b = hepscope.settled().await;
+    let (status, _, dropped_b) = hepscope.health().await;
+    println!(
+        "udp: capacity {capacity}/s, sent {sent} at {}/s, stored {}, dropped {}",
+        2 * capacity,
+        stored_b - stored_a,
+        dropped_b - dropped_a
+    );
+    assert!(hepscope.is_running(), "hepscope survives the udp flood");
+    assert_eq!(status, "ok");
+    assert!(
+        dropped_b > dropped_a,
+        "udp: the full queue drops and counts"
+    );
+    assert!(stored_b > stored_a, "udp: the writer keeps storing");
+
+    // TCP: backpressure slows the sender; nothing is dropped.
+    let pauses_a = hepscope.metric("hepscope_hep_tcp_backpressure_total").await;
+    let paused_a = hepscope
+        .metric("hepscope_hep_tcp_backpressure_seconds_total")
+        .await;
+    let (_, stored_a, dropped_a) = hepscope.health().await;
+    let started = Instant::now();
+    let sent = send_paced(&mut tcp, 2 * capacity, PHASE).await;
+    let took = started.elapsed();
+    let stored_b = hepscope.settled().await;
+    let (status, _, dropped_b) = hepscope.health().await;
+    let pauses_b = hepscope.metric("hepscope_hep_tcp_backpressure_total").await;
+    let paused = hepscope
+        .metric("hepscope_hep_tcp_backpressure_seconds_total")
+        .await
+        - paused_a;
+    println!(
+        "tcp: capacity {capacity}/s, sent {sent} at {}/s in {took:?}, stored {}, dropped {}, {} pauses, {paused:.2} s paused",
+        2 * capacity,
+        stored_b - stored_a,
+        dropped_b - dropped_a,
+        pauses_b - pauses_a
+    );
+    assert!(hepscope.is_running(), "hepscope survives the tcp flood");
+    assert_eq!(status, "ok");
+    assert_eq!(dropped_b, dropped_a, "tcp: nothing dropped");
+    assert_eq!(stored_b - stored_a, sent as u64, "tcp: every packet stored");
+    assert!(pauses_b > pauses_a, "tcp: the receiver paused");
+    let achieved = sent as f64 / took.as_secs_f64();
+    assert!(
+        achieved < 0.8 * (2 * capacity) as f64,
+        "tcp: the sender was slowed below the {}/s it asked for (sent at {achieved:.0}/s)",
+        2 * capacity
+    );
 
     let rss_after = hepscope.rss_kb();
     println!("RSS {rss_before} kB before, {rss_after} kB after");

@@ -144,6 +144,19 @@ impl Intake {
         IntakeOutcome::Accepted
     }
 
+    /// True while the sink asks the TCP loops to stop reading (see [`PacketSink::congested`]).
+    pub fn congested(&self) -> bool {
+        self.sink.congested()
+    }
+
+    /// Logs, at most once per [`WARN_INTERVAL`], that a TCP connection stopped waiting for a congested
+    /// sink after `paused` and reads again (packets may now be dropped).
+    pub fn backpressure_expired(&self, peer: SocketAddr, paused: Duration) {
+        self.warn_limited("tcp_backpressure", || {
+            tracing::warn!(%peer, ?paused, "HEP TCP connection paused too long for a congested store; reading again, packets may be dropped (not logged again for 10 s)");
+        });
+    }
+
     /// Counts and logs a TCP framing error (the caller closes the connection).
     pub fn framing_error(&self, error: &FramingError, peer: SocketAddr) {
         let reason = error.reason();

@@ -95,6 +95,7 @@ impl HepReceiver {
                 listener,
                 intake,
                 limits,
+                tcp::MAX_BACKPRESSURE_PAUSE,
                 Arc::clone(&counters),
                 stopped,
             )),
@@ -119,7 +120,7 @@ impl HepReceiver {
         self.tcp_addr
     }
 
-    /// Open, rejected and idle-closed TCP connections so far.
+    /// Open, rejected and idle-closed TCP connections and backpressure pauses so far.
     pub fn tcp_stats(&self) -> TcpStats {
         self.tcp.snapshot()
     }

@@ -4,11 +4,19 @@
 //! Limits ([`TcpLimits`]): at most `max_connections` at once (one over the cap is closed as soon as it is
 //! accepted), and a connection that sends nothing for `idle_timeout` is closed. Both are counted in
 //! [`TcpStats`] and in `hepscope_hep_tcp_rejected_total` / `hepscope_hep_tcp_idle_closed_total`.
+//!
+//! Backpressure: before each socket read and each packet it hands over, a connection whose sink is
+//! congested waits (polling every millisecond, without reading) until the sink has room, so the kernel's
+//! buffers fill and the agent's sends slow down. A pause is bounded by [`MAX_BACKPRESSURE_PAUSE`]: after that the connection reads on without
+//! pausing (the sink may drop and count) until it sees the sink uncongested again, so a stuck writer cannot
+//! wedge agents. Pauses, paused time and cut-short pauses are counted in [`TcpStats`] and in
+//! `hepscope_hep_tcp_backpressure_total`, `hepscope_hep_tcp_backpressure_seconds_total` and
+//! `hepscope_hep_tcp_backpressure_expired_total`; a cut-short pause is logged, rate-limited.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -25,6 +33,10 @@ const READ_CHUNK: usize = 16 * 1024;
 pub const DEFAULT_MAX_TCP_CONNECTIONS: usize = 256;
 /// Default time a HEP TCP connection may stay silent before it is closed.
 pub const DEFAULT_TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// The longest a connection waits for a congested sink before it reads again.
+pub const MAX_BACKPRESSURE_PAUSE: Duration = Duration::from_secs(10);
+/// How often a paused connection looks at the sink again.
+const BACKPRESSURE_POLL: Duration = Duration::from_millis(1);
 
 /// Bounds on the HEP TCP listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +65,12 @@ pub struct TcpStats {
     pub rejected: u64,
     /// Connections closed for sending nothing within `idle_timeout`.
     pub idle_closed: u64,
+    /// Times a connection stopped reading because the sink was congested.
+    pub backpressure_pauses: u64,
+    /// Time spent in those pauses, summed over connections.
+    pub backpressure_time: Duration,
+    /// Pauses cut short by [`MAX_BACKPRESSURE_PAUSE`].
+    pub backpressure_expired: u64,
 }
 
 /// Counters shared by the accept loop and the connections.
@@ -61,6 +79,9 @@ pub(super) struct TcpCounters {
     open: AtomicUsize,
     rejected: AtomicU64,
     idle_closed: AtomicU64,
+    paused: AtomicU64,
+    paused_us: AtomicU64,
+    pause_expired: AtomicU64,
 }
 
 impl TcpCounters {
@@ -69,6 +90,9 @@ impl TcpCounters {
             open: self.open.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             idle_closed: self.idle_closed.load(Ordering::Relaxed),
+            backpressure_pauses: self.paused.load(Ordering::Relaxed),
+            backpressure_time: Duration::from_micros(self.paused_us.load(Ordering::Relaxed)),
+            backpressure_expired: self.pause_expired.load(Ordering::Relaxed),
         }
     }
 }
@@ -83,11 +107,13 @@ impl Drop for OpenGuard {
     }
 }
 
-/// Accepts until `stop` changes, then waits for the connections (which watch `stop` too).
+/// Accepts until `stop` changes, then waits for the connections (which watch `stop` too). A connection
+/// pauses at most `max_pause` for a congested sink.
 pub(super) async fn run(
     listener: TcpListener,
     intake: Arc<Intake>,
     limits: TcpLimits,
+    max_pause: Duration,
     counters: Arc<TcpCounters>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -108,7 +134,8 @@ pub(super) async fn run(
                     counters.open.fetch_add(1, Ordering::Relaxed);
                     metrics::gauge!("hepscope_hep_tcp_connections").increment(1.0);
                     let guard = OpenGuard(Arc::clone(&counters));
-                    connections.spawn(connection(stream, peer, Arc::clone(&intake), limits.idle_timeout, guard, stop.clone()));
+                    let bounds = ConnectionBounds { idle_timeout: limits.idle_timeout, max_pause };
+                    connections.spawn(connection(stream, peer, Arc::clone(&intake), bounds, guard, stop.clone()));
                 }
                 // E.g. too many open files: keep accepting once the pressure eases.
                 Err(e) => {
@@ -122,18 +149,66 @@ pub(super) async fn run(
     while connections.join_next().await.is_some() {}
 }
 
+/// The time limits of one connection.
+#[derive(Clone, Copy, Debug)]
+struct ConnectionBounds {
+    idle_timeout: Duration,
+    max_pause: Duration,
+}
+
+/// How a backpressure pause ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pause {
+    /// The sink has room again.
+    Resumed,
+    /// The sink stayed congested for `max_pause`.
+    Expired,
+    /// The receiver is stopping.
+    Stopped,
+}
+
 async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     intake: Arc<Intake>,
-    idle_timeout: Duration,
+    bounds: ConnectionBounds,
     guard: OpenGuard,
     mut stop: watch::Receiver<bool>,
 ) {
     tracing::debug!(%peer, "HEP TCP connection opened");
+    let idle_timeout = bounds.idle_timeout;
     let mut framer = HepFramer::default();
     let mut buf = vec![0u8; READ_CHUNK];
+    // Set when a pause hit `max_pause`: read on without pausing until the sink has room again.
+    let mut overrun = false;
+    let mut now = unix_now_us();
     'read: loop {
+        // Hand over what is framed, one packet at a time, waiting before each one (and before the
+        // next read) while the sink is congested: one read may hold more packets than the sink has room.
+        loop {
+            if !intake.congested() {
+                overrun = false;
+            } else if !overrun {
+                match pause(&intake, bounds.max_pause, &guard.0, &mut stop).await {
+                    Pause::Resumed => {}
+                    Pause::Expired => {
+                        overrun = true;
+                        intake.backpressure_expired(peer, bounds.max_pause);
+                    }
+                    Pause::Stopped => break 'read,
+                }
+            }
+            match framer.next_packet() {
+                Ok(Some(packet)) => {
+                    intake.handle(&packet, Transport::Tcp, peer, now);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    intake.framing_error(&e, peer);
+                    break 'read;
+                }
+            }
+        }
         tokio::select! {
             _ = stop.changed() => break,
             read = tokio::time::timeout(idle_timeout, stream.read(&mut buf)) => match read {
@@ -146,19 +221,7 @@ async fn connection(
                 Ok(Ok(0)) => break,
                 Ok(Ok(len)) => {
                     framer.push(buf.get(..len).unwrap_or_default());
-                    let now = unix_now_us();
-                    loop {
-                        match framer.next_packet() {
-                            Ok(Some(packet)) => {
-                                intake.handle(&packet, Transport::Tcp, peer, now);
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                intake.framing_error(&e, peer);
-                                break 'read;
-                            }
-                        }
-                    }
+                    now = unix_now_us();
                 }
                 Ok(Err(e)) => {
                     tracing::debug!(%peer, error = %e, "HEP TCP read failed");
@@ -171,4 +234,196 @@ async fn connection(
         tracing::debug!(%peer, bytes = framer.buffered_len(), "HEP TCP connection closed mid-packet");
     }
     drop(guard);
+}
+
+/// Waits without reading while the sink is congested, for at most `max_pause`; counts the pause.
+async fn pause(
+    intake: &Intake,
+    max_pause: Duration,
+    counters: &TcpCounters,
+    stop: &mut watch::Receiver<bool>,
+) -> Pause {
+    let started = Instant::now();
+    counters.paused.fetch_add(1, Ordering::Relaxed);
+    metrics::counter!("hepscope_hep_tcp_backpressure_total").increment(1);
+    let outcome = loop {
+        if !intake.congested() {
+            break Pause::Resumed;
+        }
+        if started.elapsed() >= max_pause {
+            counters.pause_expired.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("hepscope_hep_tcp_backpressure_expired_total").increment(1);
+            break Pause::Expired;
+        }
+        tokio::select! {
+            _ = stop.changed() => break Pause::Stopped,
+            () = tokio::time::sleep(BACKPRESSURE_POLL) => {}
+        }
+    };
+    let paused = started.elapsed();
+    counters.paused_us.fetch_add(
+        u64::try_from(paused.as_micros()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+    metrics::gauge!("hepscope_hep_tcp_backpressure_seconds_total").increment(paused.as_secs_f64());
+    outcome
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+    use crate::hep::{encode, HepPacket, ProtoType};
+    use crate::ingest::PacketSink;
+
+    /// Counts packets; congested while its flag is set.
+    #[derive(Default)]
+    struct Valve {
+        congested: AtomicBool,
+        accepted: AtomicUsize,
+    }
+
+    impl PacketSink for Valve {
+        fn accept(&self, _packet: &Arc<HepPacket>, _received_at_us: i64) {
+            self.accepted.fetch_add(1, Ordering::Relaxed);
+        }
+
+        fn congested(&self) -> bool {
+            self.congested.load(Ordering::Relaxed)
+        }
+    }
+
+    /// A TCP loop on 127.0.0.1:0 feeding `valve`, with its counters and stop switch.
+    struct Running {
+        addr: SocketAddr,
+        counters: Arc<TcpCounters>,
+        stop: watch::Sender<bool>,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    async fn start(valve: &Arc<Valve>, max_pause: Duration) -> Running {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let intake = Arc::new(Intake::new(valve.clone(), None));
+        let counters = Arc::new(TcpCounters::default());
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(
+            listener,
+            intake,
+            TcpLimits::default(),
+            max_pause,
+            Arc::clone(&counters),
+            stopped,
+        ));
+        Running {
+            addr,
+            counters,
+            stop,
+            task,
+        }
+    }
+
+    fn packet() -> Vec<u8> {
+        let p = HepPacket::new(
+            "10.0.0.1:5060".parse().unwrap(),
+            "10.0.0.2:5060".parse().unwrap(),
+            ProtoType::Sip,
+            b"OPTIONS sip:a SIP/2.0\r\nCall-ID: bp\r\n\r\n".to_vec(),
+        );
+        encode(&p, false).unwrap()
+    }
+
+    /// Polls `done` every 5 ms for up to 5 s.
+    async fn eventually(done: impl Fn() -> bool) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            if done() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        done()
+    }
+
+    #[tokio::test]
+    async fn congested_sink_pauses_reading_until_it_has_room() {
+        let valve = Arc::new(Valve::default());
+        valve.congested.store(true, Ordering::Relaxed);
+        let running = start(&valve, MAX_BACKPRESSURE_PAUSE).await;
+        let mut client = TcpStream::connect(running.addr).await.unwrap();
+        for _ in 0..3 {
+            client.write_all(&packet()).await.unwrap();
+        }
+        assert!(eventually(|| running.counters.snapshot().backpressure_pauses >= 1).await);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(
+            valve.accepted.load(Ordering::Relaxed),
+            0,
+            "nothing is read while the sink is congested"
+        );
+
+        valve.congested.store(false, Ordering::Relaxed);
+        assert!(eventually(|| valve.accepted.load(Ordering::Relaxed) == 3).await);
+        let stats = running.counters.snapshot();
+        assert_eq!(stats.backpressure_pauses, 1);
+        assert!(
+            stats.backpressure_time >= Duration::from_millis(150),
+            "{stats:?}"
+        );
+        assert_eq!(stats.backpressure_expired, 0);
+
+        client.write_all(&packet()).await.unwrap();
+        assert!(eventually(|| valve.accepted.load(Ordering::Relaxed) == 4).await);
+        let _ = running.stop.send(true);
+        running.task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn pause_longer_than_the_bound_reads_on_until_the_sink_has_room() {
+        let valve = Arc::new(Valve::default());
+        valve.congested.store(true, Ordering::Relaxed);
+        let running = start(&valve, Duration::from_millis(100)).await;
+        let mut client = TcpStream::connect(running.addr).await.unwrap();
+        client.write_all(&packet()).await.unwrap();
+        assert!(eventually(|| valve.accepted.load(Ordering::Relaxed) == 1).await);
+        client.write_all(&packet()).await.unwrap();
+        assert!(eventually(|| valve.accepted.load(Ordering::Relaxed) == 2).await);
+        let stats = running.counters.snapshot();
+        assert_eq!(
+            (stats.backpressure_pauses, stats.backpressure_expired),
+            (1, 1),
+            "once cut short, the connection does not pause again while still congested"
+        );
+        assert!(stats.backpressure_time >= Duration::from_millis(100));
+
+        // Room, then congestion again: after its next read the connection pauses again.
+        valve.congested.store(false, Ordering::Relaxed);
+        client.write_all(&packet()).await.unwrap();
+        assert!(eventually(|| valve.accepted.load(Ordering::Relaxed) == 3).await);
+        valve.congested.store(true, Ordering::Relaxed);
+        client.write_all(&packet()).await.unwrap();
+        assert!(eventually(|| running.counters.snapshot().backpressure_pauses == 2).await);
+        let _ = running.stop.send(true);
+        running.task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn stop_ends_a_paused_connection() {
+        let valve = Arc::new(Valve::default());
+        valve.congested.store(true, Ordering::Relaxed);
+        let running = start(&valve, MAX_BACKPRESSURE_PAUSE).await;
+        let mut client = TcpStream::connect(running.addr).await.unwrap();
+        client.write_all(&packet()).await.unwrap();
+        assert!(eventually(|| running.counters.snapshot().backpressure_pauses >= 1).await);
+        let _ = running.stop.send(true);
+        tokio::time::timeout(Duration::from_secs(2), running.task)
+            .await
+            .expect("the loop stops while a connection is paused")
+            .unwrap();
+        assert_eq!(running.counters.snapshot().open, 0);
+    }
 }

@@ -101,6 +101,10 @@ impl crate::ingest::PacketSink for Store {
     fn accept(&self, packet: &std::sync::Arc<crate::hep::HepPacket>, received_at_us: i64) {
         self.ingest(packet.as_ref().clone(), received_at_us);
     }
+
+    fn congested(&self) -> bool {
+        Store::congested(self)
+    }
 }
 
 #[cfg(test)]

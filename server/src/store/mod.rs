@@ -28,7 +28,7 @@ pub mod terms;
 mod writer;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
@@ -73,6 +73,8 @@ pub enum StoreError {
 /// Counters and health shared with the writer.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
+    /// Live rows sent to the writer and not yet taken by it (the writer decrements).
+    queued: AtomicUsize,
     stored: AtomicU64,
     dropped: AtomicU64,
     rejected: AtomicU64,
@@ -120,6 +122,8 @@ struct Inner {
     aliases: Vec<AliasConfig>,
     commands: SyncSender<Command>,
     shared: Arc<Shared>,
+    /// [`Store::congested`] above this many queued rows.
+    high_water: usize,
     readers: Mutex<Vec<Connection>>,
     correlation_headers: Vec<String>,
     /// Dropped with the last handle, which stops the checkpoint thread.
@@ -175,12 +179,14 @@ impl Store {
             .spawn(move || checkpoint::run(checkpoint_conn, stop))
             .map_err(|e| open_err(Box::new(e)))?;
         let correlation_headers = config.correlation_headers.clone();
+        let high_water = high_water(config.queue);
         Ok(Store {
             inner: Arc::new(Inner {
                 config,
                 aliases,
                 commands,
                 shared,
+                high_water,
                 readers: Mutex::new(Vec::new()),
                 correlation_headers,
                 _checkpoint_stop: checkpoint_stop,
@@ -205,13 +211,24 @@ impl Store {
         let Some(row) = self.row(packet, received_at_us) else {
             return;
         };
+        // Counted before the send, so the writer's decrement never comes first.
+        let queued = &self.inner.shared.queued;
+        queued.fetch_add(1, Ordering::Relaxed);
         match self.inner.commands.try_send(Command::Row(Box::new(row))) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                queued.fetch_sub(1, Ordering::Relaxed);
                 self.inner.shared.dropped.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("hepscope_store_dropped_total").increment(1);
             }
         }
+    }
+
+    /// True while the writer's queue holds more than three quarters of `queue` live rows: a TCP
+    /// receiver then stops reading its sockets (backpressure) until the writer has caught up, rather
+    /// than have [`Store::ingest`] drop packets. Never blocks.
+    pub fn congested(&self) -> bool {
+        self.inner.shared.queued.load(Ordering::Relaxed) > self.inner.high_water
     }
 
     /// Stores packets all or nothing in one transaction (for PCAP import); blocks until committed.
@@ -343,5 +360,24 @@ impl Store {
             metrics::counter!("hepscope_store_rejected_total").increment(1);
         }
         row
+    }
+}
+
+/// The queued-row count above which the store reports itself congested: three quarters of the
+/// queue, leaving a quarter for the packets already read when the receivers pause.
+fn high_water(queue: usize) -> usize {
+    queue.saturating_mul(3) / 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn high_water_is_three_quarters_of_the_queue() {
+        assert_eq!(high_water(100_000), 75_000);
+        assert_eq!(high_water(32), 24);
+        assert_eq!(high_water(1), 0);
+        assert_eq!(high_water(usize::MAX), usize::MAX / 4);
     }
 }

@@ -130,6 +130,7 @@ impl Writer {
             };
             match commands.recv_timeout(timeout) {
                 Ok(Command::Row(row)) => {
+                    self.shared.queued.fetch_sub(1, Ordering::Relaxed);
                     pending.push(*row);
                     first_pending.get_or_insert_with(Instant::now);
                     if pending.len() >= self.settings.batch_size {
