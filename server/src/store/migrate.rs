@@ -1,16 +1,15 @@
 //! Upgrades a store file written by an older hepscope to the current layout, in place, when the
-//! store opens. Each partition is upgraded in its own transaction and every step can run again, so
-//! a migration stopped halfway (kill, power loss) simply resumes on the next start.
+//! store opens. Every step can run again, so a migration stopped halfway (kill, power loss) simply
+//! resumes on the next start.
+//!
+//! Layout 1 → 2: the per-column indexes are dropped; the postings that replace them are written by
+//! [`super::postings::repair`], which posts every row of a partition that has none yet.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::index::{Profile, Row};
+use super::index::Profile;
 use super::schema::{self, SCHEMA_VERSION};
-use super::terms;
 
-/// Rows read per step of a partition's upgrade; each step becomes one postings segment, so memory
-/// stays bounded whatever the partition's size.
-const STEP_ROWS: i64 = 100_000;
 /// The per-column indexes of layout version 1, replaced by the postings.
 const V1_INDEXED: [&str; 6] = [
     "sid",
@@ -51,82 +50,23 @@ pub fn migrate(conn: &Connection) -> Result<usize, MigrateError> {
         return Ok(0);
     }
     let partitions = schema::list_partitions(conn)?;
+    let mut drops = String::new();
     for (suffix, _) in &partitions {
-        tracing::info!(partition = %suffix, "upgrading a store partition to postings");
-        postings_from_v1(conn, suffix)?;
+        for profile in Profile::ALL {
+            let table = schema::table_name(profile, suffix);
+            for column in V1_INDEXED {
+                drops.push_str(&format!("DROP INDEX IF EXISTS {table}_{column};\n"));
+            }
+        }
     }
-    conn.execute(
+    let tx = conn.unchecked_transaction()?;
+    tx.execute_batch(&drops)?;
+    tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
         params![SCHEMA_VERSION],
     )?;
+    tx.commit()?;
     Ok(partitions.len())
-}
-
-/// Version 1 → 2 for one partition: write the postings of every row, then drop the column indexes.
-fn postings_from_v1(conn: &Connection, suffix: &str) -> rusqlite::Result<()> {
-    let tx = conn.unchecked_transaction()?;
-    tx.execute_batch(&schema::index_tables_ddl(suffix))?;
-    let terms_table = schema::terms_table(suffix);
-    let segs_table = schema::segments_table(suffix);
-    tx.execute_batch(&format!(
-        "DELETE FROM {terms_table}; DELETE FROM {segs_table};"
-    ))?;
-    let mut seg = 0i64;
-    for profile in Profile::ALL {
-        let table = schema::table_name(profile, suffix);
-        let mut after = 0i64;
-        loop {
-            let mut postings: Vec<(i64, i64)> = Vec::new();
-            let (mut min_us, mut max_us) = (i64::MAX, i64::MIN);
-            let mut read = 0i64;
-            {
-                let mut stmt = tx.prepare(&format!(
-                    "SELECT id, time_us, sid, from_user, to_user, ruri_user, src_ip, dst_ip \
-                     FROM {table} WHERE id > ?1 ORDER BY id LIMIT ?2"
-                ))?;
-                let mut rows = stmt.query(params![after, STEP_ROWS])?;
-                while let Some(r) = rows.next()? {
-                    let id: i64 = r.get(0)?;
-                    let row = Row {
-                        time_us: r.get(1)?,
-                        sid: r.get(2)?,
-                        from_user: r.get(3)?,
-                        to_user: r.get(4)?,
-                        ruri_user: r.get(5)?,
-                        src_ip: r.get(6)?,
-                        dst_ip: r.get(7)?,
-                        ..Row::default()
-                    };
-                    min_us = min_us.min(row.time_us);
-                    max_us = max_us.max(row.time_us);
-                    postings.extend(terms::row_terms(&row, profile.is_sip()).map(|t| (t, id)));
-                    after = id;
-                    read += 1;
-                }
-            }
-            if read == 0 {
-                break;
-            }
-            postings.sort_unstable();
-            let mut insert = tx.prepare_cached(&format!(
-                "INSERT OR IGNORE INTO {terms_table} (seg, term, id) VALUES (?1, ?2, ?3)"
-            ))?;
-            for (term, id) in postings {
-                insert.execute(params![seg, term, id])?;
-            }
-            tx.execute(
-                &format!("INSERT INTO {segs_table} (seg, min_us, max_us) VALUES (?1, ?2, ?3)"),
-                params![seg, min_us, max_us],
-            )?;
-            seg += 1;
-        }
-        let mut drops = String::new();
-        for column in V1_INDEXED {
-            drops.push_str(&format!("DROP INDEX IF EXISTS {table}_{column};\n"));
-        }
-        tx.execute_batch(&drops)?;
-    }
-    tx.commit()
 }
 
 #[cfg(test)]
@@ -134,6 +74,7 @@ mod tests {
     use super::*;
     use crate::config::PartitionSpan;
     use crate::store::partition::Partition;
+    use crate::store::postings;
     use crate::store::read::{self, Condition, Window};
     use crate::store::terms::{Field, Term};
 
@@ -145,8 +86,6 @@ mod tests {
             .unwrap();
         let p = Partition::containing(1_783_166_400_000_000, PartitionSpan::Day);
         schema::create_partition(&conn, &p).unwrap();
-        conn.execute_batch("DROP TABLE hep_terms_20260704; DROP TABLE hep_segs_20260704;")
-            .unwrap();
         for column in V1_INDEXED {
             conn.execute_batch(&format!(
                 "CREATE INDEX hep_proto_1_call_20260704_{column} ON hep_proto_1_call_20260704 \
@@ -183,6 +122,19 @@ mod tests {
             0,
             "a second open has nothing to do"
         );
+        let index_path = std::env::temp_dir().join(format!(
+            "hepscope-migrate-{}.index.sqlite",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&index_path);
+        let mut index = postings::open_writer(&index_path).unwrap();
+        assert_eq!(postings::repair(&conn, &mut index).unwrap(), 3);
+        assert_eq!(
+            postings::repair(&conn, &mut index).unwrap(),
+            0,
+            "posted once"
+        );
+        postings::attach(&conn, &index_path).unwrap();
         let window = Window {
             from_us: 1_783_166_400_000_000,
             to_us: 1_783_166_400_000_100,
@@ -210,6 +162,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(left, 0);
+        let _ = std::fs::remove_file(&index_path);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod config;
 pub mod index;
 mod migrate;
 pub mod partition;
+pub mod postings;
 pub mod read;
 pub mod schema;
 pub mod sql_api;
@@ -130,6 +131,9 @@ struct Inner {
     _checkpoint_stop: SyncSender<()>,
 }
 
+/// Committed batches whose postings may wait for the postings thread before the writer blocks.
+const POSTINGS_QUEUE: usize = 4;
+
 /// A cheap, cloneable handle on the store. The writer stops when the last handle is dropped, after
 /// committing what it holds.
 #[derive(Clone)]
@@ -159,14 +163,29 @@ impl Store {
                 "store upgraded to the postings layout"
             );
         }
+        let index_path = postings::index_path(&config.path);
+        let mut index = postings::open_writer(&index_path).map_err(|e| open_err(Box::new(e)))?;
+        let reposted = postings::repair(&conn, &mut index).map_err(|e| open_err(Box::new(e)))?;
+        if reposted > 0 {
+            tracing::info!(
+                rows = reposted,
+                "store: search postings written for rows that had none"
+            );
+        }
         let shared = Arc::new(Shared::default());
+        let (postings_tx, postings_rx) = sync_channel(POSTINGS_QUEUE);
+        let postings_shared = shared.clone();
+        std::thread::Builder::new()
+            .name("store-postings".into())
+            .spawn(move || postings::run(index, postings_rx, postings_shared))
+            .map_err(|e| open_err(Box::new(e)))?;
         let settings = WriterSettings {
             batch_size: config.batch_size,
             span: config.partition,
             retention_us: i64::try_from(config.retention.as_micros()).unwrap_or(i64::MAX),
         };
-        let writer =
-            Writer::new(conn, settings, shared.clone()).map_err(|e| open_err(Box::new(e)))?;
+        let writer = Writer::new(conn, settings, shared.clone(), postings_tx)
+            .map_err(|e| open_err(Box::new(e)))?;
         let (commands, receiver) = sync_channel(config.queue);
         std::thread::Builder::new()
             .name("store-writer".into())
@@ -344,6 +363,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         schema::configure_reader(&conn)?;
+        postings::attach(&conn, &postings::index_path(&self.inner.config.path))?;
         Ok(conn)
     }
 

@@ -6,6 +6,7 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, Row as SqlRow};
 
 use super::index::{Profile, Row};
+use super::postings;
 use super::schema::{self, COLUMNS};
 use super::terms::{self, Field, Term};
 use super::StoreError;
@@ -186,7 +187,7 @@ fn search_postings(
 ) -> Result<Vec<StoredRow>, StoreError> {
     let segments = segments_in(conn, suffix, window)?;
     let table = schema::table_name(profile, suffix);
-    let postings = schema::terms_table(suffix);
+    let postings = postings::terms_table(suffix);
     let filter = filter_sql(condition);
     let hashes: Vec<Value> = terms.iter().map(|t| Value::Integer(t.hash())).collect();
     let term_marks = placeholders(hashes.len());
@@ -239,7 +240,7 @@ fn segments_in(
 ) -> Result<Vec<SegmentRange>, StoreError> {
     let sql = format!(
         "SELECT seg, max_us FROM {} WHERE max_us >= ?1 AND min_us <= ?2 ORDER BY max_us DESC",
-        schema::segments_table(suffix)
+        postings::segments_table(suffix)
     );
     let mut stmt = match conn.prepare_cached(&sql) {
         Ok(stmt) => stmt,
@@ -268,8 +269,8 @@ fn ids_by_sid(
     let sql = format!(
         "SELECT id FROM {} WHERE seg IN (SELECT seg FROM {} WHERE max_us >= ? AND min_us <= ?) \
          AND term IN ({})",
-        schema::terms_table(suffix),
-        schema::segments_table(suffix),
+        postings::terms_table(suffix),
+        postings::segments_table(suffix),
         placeholders(sids.len())
     );
     let mut values = vec![Value::Integer(window.from_us), Value::Integer(window.to_us)];
@@ -443,6 +444,10 @@ mod tests {
         schema::create_catalogue(&conn).unwrap();
         let partition = Partition::containing(T, PartitionSpan::Day);
         schema::create_partition(&conn, &partition).unwrap();
+        conn.execute_batch("ATTACH DATABASE ':memory:' AS idx")
+            .unwrap();
+        conn.execute_batch(&postings::tables_ddl("idx.", &partition.suffix()))
+            .unwrap();
         let table = schema::table_name(Profile::Call, &partition.suffix());
         for (id, time_us, user) in rows {
             conn.execute(
@@ -498,14 +503,14 @@ mod tests {
                 terms::term(Field::Sid, "s"),
             ] {
                 conn.execute(
-                    &format!("INSERT INTO hep_terms_{suffix} VALUES (?1, ?2, ?3)"),
+                    &format!("INSERT INTO idx.hep_terms_{suffix} VALUES (?1, ?2, ?3)"),
                     rusqlite::params![seg, term, id],
                 )
                 .unwrap();
             }
             conn.execute(
                 &format!(
-                    "INSERT INTO hep_segs_{suffix} VALUES (?1, ?2, ?2) ON CONFLICT (seg) DO UPDATE \
+                    "INSERT INTO idx.hep_segs_{suffix} VALUES (?1, ?2, ?2) ON CONFLICT (seg) DO UPDATE \
                      SET min_us = min(min_us, excluded.min_us), max_us = max(max_us, excluded.max_us)"
                 ),
                 rusqlite::params![seg, time_us],

@@ -4,9 +4,9 @@
 //! Per partition `<S>` (`20260704` or `20260704_12`) there is one table per profile,
 //! `hep_proto_<key>_<S>` (`hep_proto_1_call_20260704`), with the same columns for every profile, plus
 //! `hep_link_<S>`, the correlation values (X-CID, ..., HEP chunk 17) that tie a row's `sid` to other
-//! legs, and the search index ([`super::terms`]): `hep_terms_<S>` with the postings and `hep_segs_<S>`
-//! with each segment's time range. Row ids are unique across all tables (the writer hands them out),
-//! so `id` alone names a row.
+//! legs. The search postings of a partition ([`super::terms`]) are in the postings file
+//! ([`super::postings`]). Row ids are unique across all tables (the writer hands them out), so `id`
+//! alone names a row.
 
 use rusqlite::{params, Connection};
 
@@ -101,28 +101,6 @@ pub fn link_table(suffix: &str) -> String {
     format!("hep_link_{suffix}")
 }
 
-/// The postings table of the partition with `suffix`.
-pub fn terms_table(suffix: &str) -> String {
-    format!("hep_terms_{suffix}")
-}
-
-/// The segment table of the partition with `suffix`.
-pub fn segments_table(suffix: &str) -> String {
-    format!("hep_segs_{suffix}")
-}
-
-/// The DDL of a partition's index tables (idempotent).
-pub(super) fn index_tables_ddl(suffix: &str) -> String {
-    let terms = terms_table(suffix);
-    let segs = segments_table(suffix);
-    format!(
-        "CREATE TABLE IF NOT EXISTS {terms} (seg INTEGER NOT NULL, term INTEGER NOT NULL,
-             id INTEGER NOT NULL, PRIMARY KEY (seg, term, id)) WITHOUT ROWID;
-         CREATE TABLE IF NOT EXISTS {segs} (seg INTEGER PRIMARY KEY, min_us INTEGER NOT NULL,
-             max_us INTEGER NOT NULL);\n"
-    )
-}
-
 /// Creates a partition's tables and indexes and records it in the catalogue (idempotent).
 ///
 /// # Errors
@@ -146,7 +124,6 @@ pub fn create_partition(conn: &Connection, partition: &Partition) -> rusqlite::R
              CREATE INDEX IF NOT EXISTS {table}_time ON {table} (time_us);\n"
         ));
     }
-    ddl.push_str(&index_tables_ddl(&suffix));
     let links = link_table(&suffix);
     ddl.push_str(&format!(
         "CREATE TABLE IF NOT EXISTS {links} (value TEXT NOT NULL, sid TEXT NOT NULL,
@@ -174,13 +151,7 @@ pub fn drop_partition(conn: &Connection, suffix: &str) -> rusqlite::Result<()> {
             table_name(profile, suffix)
         ));
     }
-    for table in [
-        link_table(suffix),
-        terms_table(suffix),
-        segments_table(suffix),
-    ] {
-        ddl.push_str(&format!("DROP TABLE IF EXISTS {table};\n"));
-    }
+    ddl.push_str(&format!("DROP TABLE IF EXISTS {};\n", link_table(suffix)));
     conn.execute_batch(&ddl)?;
     conn.execute("DELETE FROM partitions WHERE suffix = ?1", params![suffix])?;
     Ok(())

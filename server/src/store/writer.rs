@@ -12,10 +12,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, CachedStatement, Connection, Transaction};
+use rusqlite::{params, CachedStatement, Connection};
 
 use super::index::{PacketRow, Profile, Row};
 use super::partition::Partition;
+use super::postings::{self, SegmentPostings};
 use super::schema::{self, COLUMNS};
 use super::terms::{self, SEGMENT_ROWS, SEGMENT_SPAN_US};
 use super::Shared;
@@ -33,23 +34,13 @@ const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 /// Prepared statements the writer keeps: an insert per profile and a link insert, for the few
 /// partitions a batch touches.
 const STATEMENT_CACHE: usize = 64;
-/// Postings bound per INSERT statement (a statement per posting costs more than the B-tree work).
-const POSTINGS_PER_INSERT: usize = 64;
-
 /// The segment a partition's postings go to now.
 #[derive(Clone, Copy, Debug)]
 struct Segment {
+    /// The id of its first row.
     seg: i64,
     rows: u64,
     opened_us: i64,
-}
-
-/// One segment's postings of the batch being written, with the segment's time range.
-#[derive(Debug)]
-struct SegmentBatch {
-    postings: Vec<(i64, i64)>,
-    min_us: i64,
-    max_us: i64,
 }
 
 /// What the writer is asked to do.
@@ -86,6 +77,8 @@ pub(super) struct Writer {
     link_sql: HashMap<Partition, String>,
     /// The open postings segment of each partition written since the start.
     segments: HashMap<Partition, Segment>,
+    /// The postings thread: each committed batch's postings go there.
+    postings: SyncSender<postings::Command>,
     next_id: i64,
     last_error_log: Option<Instant>,
     suppressed_errors: u64,
@@ -100,6 +93,7 @@ impl Writer {
         conn: Connection,
         settings: WriterSettings,
         shared: Arc<Shared>,
+        postings: SyncSender<postings::Command>,
     ) -> rusqlite::Result<Writer> {
         schema::create_catalogue(&conn)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -116,6 +110,7 @@ impl Writer {
             insert_sql: HashMap::new(),
             link_sql: HashMap::new(),
             segments: HashMap::new(),
+            postings,
             next_id,
             last_error_log: None,
             suppressed_errors: 0,
@@ -150,11 +145,14 @@ impl Writer {
                             .stored
                             .fetch_add(stored as u64, Ordering::Relaxed);
                     }
+                    // An import is searchable when it returns.
+                    self.flush_postings();
                     let _ = reply.send(result);
                 }
                 Ok(Command::Flush(reply)) => {
                     self.commit_live(&mut pending);
                     first_pending = None;
+                    self.flush_postings();
                     let _ = reply.send(());
                 }
                 Ok(Command::Retention(now, reply)) => {
@@ -208,7 +206,7 @@ impl Writer {
         let mut created: Vec<Partition> = Vec::new();
         let mut stored = 0usize;
         let mut next_id = self.next_id;
-        let mut batches: HashMap<(Partition, i64), SegmentBatch> = HashMap::new();
+        let mut batches: HashMap<(Partition, i64), SegmentPostings> = HashMap::new();
         let mut links_written: HashSet<(Partition, &str, &str)> = HashSet::new();
         // The batch's INSERT statements, looked up once per batch rather than once per row.
         let mut statements: HashMap<(Partition, Profile), CachedStatement<'_>> = HashMap::new();
@@ -236,10 +234,12 @@ impl Writer {
                 }
             };
             insert_row(insert, next_id, row)?;
-            let seg = segment_for(&mut self.segments, &tx, partition, now)?;
+            let seg = segment_for(&mut self.segments, partition, next_id, now);
             let batch = batches
                 .entry((partition, seg))
-                .or_insert_with(|| SegmentBatch {
+                .or_insert_with(|| SegmentPostings {
+                    suffix: partition.suffix(),
+                    seg,
                     postings: Vec::new(),
                     min_us: row.time_us,
                     max_us: row.time_us,
@@ -267,14 +267,27 @@ impl Writer {
             stored += 1;
         }
         drop(statements);
-        for ((partition, seg), batch) in batches {
-            write_postings(&tx, &partition.suffix(), seg, batch)?;
-        }
         // The ids are taken even if the commit fails: a gap is harmless, a reuse is not.
         self.next_id = next_id;
         tx.commit()?;
         self.known.extend(created);
         self.shared.set_healthy();
+        let mut through: HashMap<String, i64> = HashMap::new();
+        for segment in batches.values() {
+            if let Some(&(_, last)) = segment.postings.iter().max_by_key(|(_, id)| *id) {
+                let mark = through.entry(segment.suffix.clone()).or_insert(last);
+                *mark = (*mark).max(last);
+            }
+        }
+        let command = postings::Command::Write(
+            batches.into_values().collect(),
+            through.into_iter().collect(),
+        );
+        // Blocks while the postings thread is a full queue behind: the writer slows rather than
+        // letting rows go unsearchable.
+        if self.postings.send(command).is_err() {
+            self.report_postings_gone();
+        }
         Ok(stored)
     }
 
@@ -293,7 +306,29 @@ impl Writer {
         self.insert_sql.retain(|(p, _), _| self.known.contains(p));
         self.link_sql.retain(|p, _| self.known.contains(p));
         self.segments.retain(|p, _| self.known.contains(p));
+        if !dropped.is_empty()
+            && self
+                .postings
+                .send(postings::Command::Drop(dropped.clone()))
+                .is_err()
+        {
+            self.report_postings_gone();
+        }
         Ok(dropped)
+    }
+
+    /// Waits until the postings thread has committed everything sent so far.
+    fn flush_postings(&mut self) {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        if self.postings.send(postings::Command::Flush(reply)).is_err() || answer.recv().is_err() {
+            self.report_postings_gone();
+        }
+    }
+
+    fn report_postings_gone(&mut self) {
+        self.shared
+            .set_degraded("the search postings thread has stopped".into());
+        tracing::error!("store: the search postings thread has stopped");
     }
 
     fn report_error(&mut self, what: &str, error: &rusqlite::Error) {
@@ -341,84 +376,25 @@ fn next_command(
     }
 }
 
-/// The segment the next row of `partition` goes to: the open one, or a new one when the open one
-/// is full or old. After a start, a partition's first segment follows the last one on disk.
+/// The segment the row with `id` of `partition` goes to: the open one, or a new one (named by
+/// this row's id) when there is none yet, or it is full or old.
 fn segment_for(
     segments: &mut HashMap<Partition, Segment>,
-    tx: &Transaction<'_>,
     partition: Partition,
+    id: i64,
     now: i64,
-) -> rusqlite::Result<i64> {
-    let segment = match segments.get_mut(&partition) {
-        Some(open) => open,
-        None => {
-            let next: i64 = tx.query_row(
-                &format!(
-                    "SELECT COALESCE(MAX(seg) + 1, 0) FROM {}",
-                    schema::segments_table(&partition.suffix())
-                ),
-                [],
-                |r| r.get(0),
-            )?;
-            segments.entry(partition).or_insert(Segment {
-                seg: next,
-                rows: 0,
-                opened_us: now,
-            })
-        }
+) -> i64 {
+    let fresh = Segment {
+        seg: id,
+        rows: 0,
+        opened_us: now,
     };
+    let segment = segments.entry(partition).or_insert(fresh);
     if segment.rows >= SEGMENT_ROWS || now.saturating_sub(segment.opened_us) >= SEGMENT_SPAN_US {
-        *segment = Segment {
-            seg: segment.seg + 1,
-            rows: 0,
-            opened_us: now,
-        };
+        *segment = fresh;
     }
     segment.rows += 1;
-    Ok(segment.seg)
-}
-
-/// Writes one segment's postings of a batch, sorted (they then go to the end of the postings
-/// table's B-tree, or near it), and widens the segment's time range.
-fn write_postings(
-    tx: &Transaction<'_>,
-    suffix: &str,
-    seg: i64,
-    mut batch: SegmentBatch,
-) -> rusqlite::Result<()> {
-    let table = schema::terms_table(suffix);
-    batch.postings.sort_unstable();
-    batch.postings.dedup();
-    let many = format!(
-        "INSERT OR IGNORE INTO {table} (seg, term, id) VALUES {}",
-        vec!["(?, ?, ?)"; POSTINGS_PER_INSERT].join(", ")
-    );
-    let chunks = batch.postings.chunks_exact(POSTINGS_PER_INSERT);
-    let rest = chunks.remainder();
-    {
-        let mut stmt = tx.prepare_cached(&many)?;
-        let mut values: Vec<i64> = Vec::with_capacity(3 * POSTINGS_PER_INSERT);
-        for chunk in chunks {
-            values.clear();
-            for &(term, id) in chunk {
-                values.extend([seg, term, id]);
-            }
-            stmt.execute(rusqlite::params_from_iter(values.iter()))?;
-        }
-    }
-    let mut one = tx.prepare_cached(&format!(
-        "INSERT OR IGNORE INTO {table} (seg, term, id) VALUES (?1, ?2, ?3)"
-    ))?;
-    for &(term, id) in rest {
-        one.execute(params![seg, term, id])?;
-    }
-    tx.prepare_cached(&format!(
-        "INSERT INTO {} (seg, min_us, max_us) VALUES (?1, ?2, ?3) ON CONFLICT (seg) DO UPDATE \
-         SET min_us = min(min_us, excluded.min_us), max_us = max(max_us, excluded.max_us)",
-        schema::segments_table(suffix)
-    ))?
-    .execute(params![seg, batch.min_us, batch.max_us])?;
-    Ok(())
+    segment.seg
 }
 
 /// The INSERT of a data row into `table`.
@@ -496,7 +472,11 @@ mod tests {
             span: PartitionSpan::Day,
             retention_us: i64::MAX / 4,
         };
-        let mut writer = Writer::new(conn, settings, shared.clone()).unwrap();
+        let index = postings::open_writer(std::path::Path::new(":memory:")).unwrap();
+        let (postings_tx, postings_rx) = std::sync::mpsc::sync_channel(4);
+        let postings_shared = shared.clone();
+        std::thread::spawn(move || postings::run(index, postings_rx, postings_shared));
+        let mut writer = Writer::new(conn, settings, shared.clone(), postings_tx).unwrap();
         let now = now_us();
         let mut first = vec![row(now, 10)];
         writer.commit_live(&mut first);
