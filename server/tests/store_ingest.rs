@@ -12,6 +12,7 @@ use common::store::{hep, now_us, open_store};
 use server::config::{PartitionSpan, StoreConfig};
 use server::hep::{HepPacket, ProtoType};
 use server::store::index::Profile;
+use server::store::read::{self, Window};
 use server::store::{schema, Store, StoreError};
 
 /// Rows per profile key, over all partitions.
@@ -231,7 +232,37 @@ fn writer_killed_mid_ingest_loses_at_most_one_batch() {
             Ok::<_, StoreError>(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
         })
         .unwrap();
-    assert_eq!(integrity, "ok");
+    assert_eq!(
+        integrity, "ok",
+        "the store file and the attached postings file"
+    );
+    // Every stored row is found by its Call-ID: rows the postings thread had not committed before
+    // the kill were posted again when the store opened.
+    let window = Window {
+        from_us: 0,
+        to_us: i64::MAX / 2,
+    };
+    let found = store
+        .read_blocking(move |conn| {
+            let mut sids: Vec<String> = Vec::new();
+            for (suffix, _) in schema::list_partitions(conn)? {
+                let sql = format!(
+                    "SELECT DISTINCT sid FROM {}",
+                    schema::table_name(Profile::Call, &suffix)
+                );
+                let mut stmt = conn.prepare(&sql)?;
+                for sid in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                    sids.push(sid?);
+                }
+            }
+            read::rows_by_sid(conn, &[Profile::Call], window, &sids)
+        })
+        .unwrap();
+    assert_eq!(
+        found.len() as u64,
+        stored,
+        "every row is found by its Call-ID"
+    );
     let t = now_us();
     assert_eq!(
         store

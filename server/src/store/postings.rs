@@ -324,3 +324,98 @@ fn post_rows_after(
         posted += read;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PartitionSpan;
+    use crate::store::partition::Partition;
+    use crate::store::terms::Field;
+
+    const T: i64 = 1_783_166_400_000_000; // 2026-07-04T12:00:00Z
+
+    fn store_with_rows(ids: std::ops::RangeInclusive<i64>) -> (Connection, String) {
+        let conn = Connection::open_in_memory().unwrap();
+        schema::create_catalogue(&conn).unwrap();
+        let partition = Partition::containing(T, PartitionSpan::Day);
+        schema::create_partition(&conn, &partition).unwrap();
+        let table = schema::table_name(Profile::Call, &partition.suffix());
+        for id in ids {
+            conn.execute(
+                &format!(
+                    "INSERT INTO {table} (id, {}) VALUES (?1, ?2, 's', NULL, 'INVITE', '', \
+                     '1001', '', '', '', '', '', '', '', '', '', 0, '', 0, 2, 17, 1, 0, 'n', \
+                     NULL, x'00')",
+                    schema::COLUMNS
+                ),
+                params![id, T + id],
+            )
+            .unwrap();
+        }
+        (conn, partition.suffix())
+    }
+
+    fn temp_index(name: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "hepscope-postings-{}-{name}.index.sqlite",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    #[test]
+    fn the_postings_file_sits_beside_the_store_file() {
+        assert_eq!(
+            index_path(Path::new("/data/store/hepscope.sqlite")),
+            PathBuf::from("/data/store/hepscope.index.sqlite")
+        );
+    }
+
+    #[test]
+    fn repair_posts_the_rows_above_the_mark_and_drops_stale_partitions() {
+        let (store, suffix) = store_with_rows(1..=5);
+        let path = temp_index("repair");
+        let mut index = open_writer(&path).unwrap();
+        // Rows 1 and 2 are marked posted; a partition the store no longer has left postings.
+        write(&mut index, &[], &[(suffix.clone(), 2)]).unwrap();
+        index.execute_batch(&tables_ddl("", "19990101")).unwrap();
+
+        assert_eq!(repair(&store, &mut index).unwrap(), 3);
+        assert_eq!(
+            repair(&store, &mut index).unwrap(),
+            0,
+            "nothing left to post"
+        );
+        let through: i64 = index
+            .query_row(
+                "SELECT through_id FROM posted WHERE suffix = ?1",
+                params![suffix],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(through, 5);
+        let stale: i64 = index
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE '%19990101'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stale, 0);
+        let mut stmt = index
+            .prepare(&format!(
+                "SELECT id FROM hep_terms_{suffix} WHERE term = ?1 ORDER BY id"
+            ))
+            .unwrap();
+        let ids: Vec<i64> = stmt
+            .query_map(params![terms::term(Field::FromUser, "1001")], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ids, vec![3, 4, 5], "only the rows above the mark");
+        drop(stmt);
+        drop(index);
+        let _ = std::fs::remove_file(&path);
+    }
+}
