@@ -501,34 +501,31 @@ fn lookups(db: &Path) -> anyhow::Result<()> {
         ("caller number", 0usize),
         ("company number (1 in 100 calls)", 1),
     ] {
-        let mut samples = Vec::new();
-        let mut found = 0;
-        for (from, to) in &firsts {
-            let user = if pick == 0 { from } else { to };
-            let condition = Condition {
-                sql: "from_user = ? OR to_user = ?".into(),
-                params: vec![Value::Text(user.clone()), Value::Text(user.clone())],
-                terms: Some(vec![
-                    Term {
-                        field: Field::FromUser,
-                        value: user.clone(),
-                    },
-                    Term {
-                        field: Field::ToUser,
-                        value: user.clone(),
-                    },
-                ]),
-            };
-            let t = Instant::now();
-            let rows =
-                store.read_blocking(|c| read::search(c, Profile::Call, window, &condition, 200))?;
-            samples.push(t.elapsed());
-            found += rows.len();
-        }
+        let conditions: Vec<Condition> = firsts
+            .iter()
+            .map(|(from, to)| {
+                let user = if pick == 0 { from } else { to };
+                Condition {
+                    sql: "from_user = ? OR to_user = ?".into(),
+                    params: vec![Value::Text(user.clone()), Value::Text(user.clone())],
+                    terms: Some(vec![
+                        Term {
+                            field: Field::FromUser,
+                            value: user.clone(),
+                        },
+                        Term {
+                            field: Field::ToUser,
+                            value: user.clone(),
+                        },
+                    ]),
+                }
+            })
+            .collect();
+        let (p95, found) = time_searches(&store, window, &conditions)?;
         println!(
-            "number search over 24 h, {label}, newest 200: p95 {:?} ({found} rows for {} searches)",
-            p95(samples),
-            firsts.len()
+            "number search over 24 h, {label}, newest 200: p95 {p95:?} ({found} rows for {} \
+             searches)",
+            conditions.len()
         );
     }
     // A wildcard cannot use the postings: it reads the time index, newest first, until it has
@@ -538,26 +535,23 @@ fn lookups(db: &Path) -> anyhow::Result<()> {
             from_us: now_us() - hours * HOUR_US,
             to_us: now_us(),
         };
-        let mut samples = Vec::new();
-        let mut found = 0;
-        for (from, _) in firsts.iter().take(10) {
-            let prefix = from.get(..from.len().saturating_sub(2)).unwrap_or(from);
-            let condition = Condition {
-                sql: "from_user LIKE ?".into(),
-                params: vec![Value::Text(format!("{prefix}%"))],
-                terms: None,
-            };
-            let t = Instant::now();
-            let rows =
-                store.read_blocking(|c| read::search(c, Profile::Call, window, &condition, 200))?;
-            samples.push(t.elapsed());
-            found += rows.len();
-        }
+        let conditions: Vec<Condition> = firsts
+            .iter()
+            .take(10)
+            .map(|(from, _)| {
+                let prefix = from.get(..from.len().saturating_sub(2)).unwrap_or(from);
+                Condition {
+                    sql: "from_user LIKE ?".into(),
+                    params: vec![Value::Text(format!("{prefix}%"))],
+                    terms: None,
+                }
+            })
+            .collect();
+        let (p95, found) = time_searches(&store, window, &conditions)?;
         println!(
-            "wildcard number search (`<number minus 2 digits>%`) over {label}, newest 200: p95 {:?} \
-             ({found} rows for {} searches)",
-            p95(samples),
-            firsts.len().min(10)
+            "wildcard number search (`<number minus 2 digits>%`) over {label}, newest 200: p95 \
+             {p95:?} ({found} rows for {} searches)",
+            conditions.len()
         );
     }
     println!(
@@ -565,4 +559,23 @@ fn lookups(db: &Path) -> anyhow::Result<()> {
         rss_kib() / 1024
     );
     Ok(())
+}
+
+/// Runs each search for the newest 200 rows of the call table in `window`; returns the p95 time
+/// and the rows found.
+fn time_searches(
+    store: &Store,
+    window: Window,
+    conditions: &[Condition],
+) -> anyhow::Result<(Duration, usize)> {
+    let mut samples = Vec::new();
+    let mut found = 0;
+    for condition in conditions {
+        let t = Instant::now();
+        let rows =
+            store.read_blocking(|c| read::search(c, Profile::Call, window, condition, 200))?;
+        samples.push(t.elapsed());
+        found += rows.len();
+    }
+    Ok((p95(samples), found))
 }
