@@ -136,9 +136,31 @@ fn retention_drops_whole_old_partitions_and_skips_expired_rows() {
         .unwrap();
     assert_eq!(store.stats().expired, 1);
     assert_eq!(count(&store, Profile::Call), 2);
+    let postings_tables = |store: &Store| {
+        store
+            .read_blocking(|conn| {
+                Ok::<_, StoreError>(conn.query_row(
+                    "SELECT count(*) FROM idx.sqlite_master WHERE name LIKE 'hep_%'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        postings_tables(&store),
+        4,
+        "postings and segments of two partitions"
+    );
     let dropped = store.apply_retention(now + 2 * hour).unwrap();
     assert_eq!(dropped.len(), 1, "{dropped:?}");
     assert_eq!(count(&store, Profile::Call), 1);
+    store.flush().unwrap();
+    assert_eq!(
+        postings_tables(&store),
+        2,
+        "the dropped partition's postings are gone"
+    );
     drop(store);
     // Reopening sees the same catalogue, and new rows still get fresh ids.
     let mut config = StoreConfig::at(path);
