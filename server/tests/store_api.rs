@@ -275,6 +275,34 @@ async fn search_rejects_bad_requests_with_400_json() {
 }
 
 #[tokio::test]
+async fn a_search_past_its_time_budget_is_stopped_with_a_504_that_says_what_to_do() {
+    // A zero budget stops any statement at SQLite's first progress check (every 5,000 steps):
+    // a `%` pattern over a few thousand messages is well past that.
+    let (store, _) = open_store("search-budget", Vec::new(), |c| {
+        c.search_timeout = std::time::Duration::ZERO;
+    });
+    let start = now_us() - 600_000_000;
+    let packets: Vec<Packet> = (0..600)
+        .flat_map(|seed| single_call(1000 + seed, start + seed as i64 * 1000, Outcome::Busy))
+        .collect();
+    assert!(store_all(&store, &packets) > 1500);
+    let app = api::router(store);
+    let body = json!({
+        "timestamp": {"from": start / 1000 - 1000, "to": now_us() / 1000},
+        "param": {"search": {"1_call": [
+            {"name": "data_header.from_user", "value": "%9", "type": "string"}
+        ]}, "location": {"node": ["localnode"]}}
+    });
+    let (status, answer) = post_json(&app, "/search/call/data", body).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{answer}");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("without finishing") && message.contains("narrow the time range"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn message_by_id_returns_the_raw_text() {
     let f = fixture("message");
     let (_, answer) = post_json(

@@ -65,6 +65,25 @@ impl ErrorBody {
     }
 }
 
+/// The message of an error answer: hepscope's `{"error", "detail"}`, or a HOMER 7 (or embedded
+/// store) answer's `{"message"}`; `None` when the text is neither.
+pub fn error_message(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct HomerError {
+        message: String,
+    }
+    if let Ok(body) = serde_json::from_str::<ErrorBody>(text) {
+        return Some(match body.detail {
+            Some(detail) => format!("{}: {detail}", body.error),
+            None => body.error,
+        });
+    }
+    serde_json::from_str::<HomerError>(text)
+        .ok()
+        .map(|h| h.message)
+        .filter(|m| !m.is_empty())
+}
+
 /// What kind of data source a backend is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -122,6 +141,21 @@ pub struct CheckStep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_messages_of_hepscope_and_of_homer_answers() {
+        assert_eq!(
+            error_message(r#"{"error":"upstream failed","detail":"timeout"}"#).as_deref(),
+            Some("upstream failed: timeout")
+        );
+        assert_eq!(
+            error_message(r#"{"data":{},"message":"the search read the store for 30 s"}"#)
+                .as_deref(),
+            Some("the search read the store for 30 s")
+        );
+        assert_eq!(error_message(r#"{"data":{},"message":""}"#), None);
+        assert_eq!(error_message("<html>bad gateway</html>"), None);
+    }
 
     #[test]
     fn error_body_leaves_out_absent_fields() {

@@ -6,7 +6,7 @@ use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::domain::api::{ErrorBody, LoginRequest, Me};
+use crate::domain::api::{error_message, LoginRequest, Me};
 use crate::domain::share::{ShareCreated, ShareInfo, ShareRequest};
 
 /// Why a request failed, in words the UI can show.
@@ -64,13 +64,10 @@ async fn error_of(response: Response) -> ClientError {
 
 /// The error for a non-2xx answer with body `text` (hepscope's `{"error"}` JSON, or anything else).
 pub fn error_from_text(status: u16, text: &str) -> ClientError {
-    let message = match serde_json::from_str::<ErrorBody>(text) {
-        Ok(body) => match body.detail {
-            Some(detail) => format!("{}: {detail}", body.error),
-            None => body.error,
-        },
-        Err(_) if text.trim().is_empty() => response_reason(status).to_string(),
-        Err(_) => text.chars().take(300).collect(),
+    let message = match error_message(text) {
+        Some(message) => message,
+        None if text.trim().is_empty() => response_reason(status).to_string(),
+        None => text.chars().take(300).collect(),
     };
     if status == 401 {
         ClientError::Unauthorized(message)

@@ -26,6 +26,8 @@ pub struct RawStore {
     pub batch_size: Option<usize>,
     /// Packets queued for the writer before new ones are dropped (default 100000).
     pub queue: Option<usize>,
+    /// Longest a message search may read before it is stopped with an error, e.g. "30s" (default).
+    pub search_timeout: Option<String>,
 }
 
 /// `[[alias]]` as written.
@@ -72,6 +74,8 @@ pub struct StoreConfig {
     pub batch_size: usize,
     /// Capacity of the writer's queue, at least 1.
     pub queue: usize,
+    /// Longest a message search (`search/call/data`) may read before it is stopped.
+    pub search_timeout: Duration,
 }
 
 impl StoreConfig {
@@ -88,6 +92,7 @@ impl StoreConfig {
                 .collect(),
             batch_size: 10_000,
             queue: 100_000,
+            search_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -120,6 +125,10 @@ pub(crate) fn store_config(raw: RawStore, data_dir: &Path) -> Result<StoreConfig
     config.retention = duration_setting("store.retention", raw.retention, "7d")?;
     if config.retention.is_zero() {
         return Err(invalid("retention", "must be longer than 0".into()));
+    }
+    config.search_timeout = duration_setting("store.search_timeout", raw.search_timeout, "30s")?;
+    if config.search_timeout.is_zero() {
+        return Err(invalid("search_timeout", "must be longer than 0".into()));
     }
     config.partition = match raw.partition.as_deref() {
         None | Some("day") => PartitionSpan::Day,

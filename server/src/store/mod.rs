@@ -69,6 +69,9 @@ pub enum StoreError {
     /// A blocking task panicked or was cancelled.
     #[error("store task failed: {0}")]
     Task(String),
+    /// A search read for longer than its budget and was stopped.
+    #[error("the search read the store for {} s without finishing", .0.as_secs_f64())]
+    TimedOut(std::time::Duration),
 }
 
 /// Counters and health shared with the writer.
@@ -339,12 +342,41 @@ impl Store {
     where
         F: FnOnce(&Connection) -> Result<T, StoreError>,
     {
+        self.with_reader(|conn| f(conn))
+    }
+
+    /// [`Store::read`], stopped with [`StoreError::TimedOut`] once it has run for `budget`.
+    ///
+    /// # Errors
+    /// As [`Store::read`], and [`StoreError::TimedOut`].
+    pub async fn read_within<T, F>(
+        &self,
+        budget: std::time::Duration,
+        f: F,
+    ) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || {
+            store.with_reader(|conn| read::within_budget(conn, budget, f))
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` on a pooled read connection (or a new one), then returns it to the pool.
+    fn with_reader<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError>,
+    {
         let pooled = self.inner.readers.lock().ok().and_then(|mut p| p.pop());
-        let conn = match pooled {
+        let mut conn = match pooled {
             Some(conn) => conn,
             None => self.open_reader()?,
         };
-        let result = f(&conn);
+        let result = f(&mut conn);
         if let Ok(mut pool) = self.inner.readers.lock() {
             if pool.len() < READER_POOL {
                 pool.push(conn);

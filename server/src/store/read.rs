@@ -98,6 +98,37 @@ pub struct Condition {
 /// Segments a search reads in its first step; each next step reads twice as many.
 const FIRST_SEGMENT_STEP: usize = 4;
 
+/// Runs `read` on `conn`, stopping it with [`StoreError::TimedOut`] once it has run for `budget`
+/// (SQLite checks every few thousand steps, so a stop comes within milliseconds of the budget).
+///
+/// # Errors
+/// [`StoreError::TimedOut`], or whatever `read` returns.
+pub fn within_budget<T>(
+    conn: &mut Connection,
+    budget: std::time::Duration,
+    read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let started = std::time::Instant::now();
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stopped.clone();
+    conn.progress_handler(
+        5_000,
+        Some(move || {
+            let over = started.elapsed() >= budget;
+            if over {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            over
+        }),
+    )?;
+    let outcome = read(conn);
+    conn.progress_handler(0, None::<fn() -> bool>)?;
+    if stopped.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(StoreError::TimedOut(budget));
+    }
+    outcome
+}
+
 /// Suffixes of the partitions overlapping `window`, newest first.
 ///
 /// # Errors

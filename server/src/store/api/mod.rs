@@ -63,6 +63,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message.clone()),
+            ApiError::Store(e @ StoreError::TimedOut(_)) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "{e}: narrow the time range, or search for a whole number, Call-ID or \
+                     address (a % pattern, or a method or port alone, reads every message in \
+                     the range)"
+                ),
+            ),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "HOMER API request failed in the store");
                 (

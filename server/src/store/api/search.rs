@@ -62,8 +62,11 @@ pub(super) async fn call_data(
     if !node_selected(&request) {
         return Ok((StatusCode::CREATED, Json(table_answer(Vec::new()))));
     }
+    let budget = store.config().search_timeout;
     let mut found = store
-        .read(move |conn| read::search(conn, profile, window, &compiled.condition, compiled.limit))
+        .read_within(budget, move |conn| {
+            read::search(conn, profile, window, &compiled.condition, compiled.limit)
+        })
         .await?;
     found.reverse();
     let aliases = store.aliases();
