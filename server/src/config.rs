@@ -436,18 +436,21 @@ mod tests {
         assert!(config.store.enabled);
         assert_eq!(config.store.retention, Duration::from_secs(7 * 86_400));
         assert_eq!(config.store.partition, PartitionSpan::Day);
+        assert_eq!(config.store.search_timeout, Duration::from_secs(30));
         assert_eq!(
             config.store.path,
             PathBuf::from("./data/store/hepscope.sqlite")
         );
         let raw: RawConfig = toml::from_str(
             "[store]\nretention = \"2h\"\npartition = \"hour\"\ncorrelation_headers = [\"X-Acme\"]\n\
+             search_timeout = \"5s\"\n\
              [[alias]]\nip = \"10.0.0.0/24\"\nname = \"core\"\n",
         )
         .unwrap();
         let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
         assert_eq!(config.store.partition, PartitionSpan::Hour);
         assert_eq!(config.store.correlation_headers, vec!["X-Acme"]);
+        assert_eq!(config.store.search_timeout, Duration::from_secs(5));
         assert_eq!(config.aliases[0].prefix, 24);
         assert_eq!(config.aliases[0].port, 0);
     }
@@ -458,6 +461,7 @@ mod tests {
             "[store]\npartition = \"week\"\n",
             "[store]\nretention = \"soon\"\n",
             "[store]\nbatch_size = 0\n",
+            "[store]\nsearch_timeout = \"0s\"\n",
             "[[alias]]\nip = \"nonsense\"\nname = \"x\"\n",
             "[[alias]]\nip = \"10.0.0.1/40\"\nname = \"x\"\n",
         ] {
