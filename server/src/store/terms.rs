@@ -13,8 +13,11 @@
 
 use super::index::Row;
 
-/// Rows after which the writer starts a new segment.
-pub const SEGMENT_ROWS: u64 = 20_000;
+/// Rows after which the writer starts a new segment. Smaller segments make each commit's postings
+/// land closer to the end of the table; larger ones mean fewer seeks per lookup. In the store
+/// benchmark, 20,000 / 50,000 / 100,000 rows gave 118k / 122k / 104k packets/s of TCP ingest and a
+/// Call-ID lookup over 24 h of 10M rows in 3.4 / 2.1 / 1.2 ms (p95).
+pub const SEGMENT_ROWS: u64 = 50_000;
 /// Time after which the writer starts a new segment, µs (so a quiet store still has segments of
 /// a bounded time span, and a lookup in a short window skips most of the day).
 pub const SEGMENT_SPAN_US: i64 = 10 * 60 * 1_000_000;
