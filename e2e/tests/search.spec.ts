@@ -75,7 +75,11 @@ test('the limit banner appears when the limit is reached', async ({ page }) => {
   await demoRows(page.request);
   await page.goto('/calls?since=1h&limit=5');
   await expect(page.getByTestId('limit-banner')).toContainText('Limit reached');
-  await expect(page.getByRole('table', { name: 'Calls' }).locator('tbody tr.vrow')).toHaveCount(5);
+  // At most 5 calls: the limit holds the newest messages, which may come from fewer calls (while the
+  // demo's 2,000-message call runs, most of them are its).
+  const rows = page.getByRole('table', { name: 'Calls' }).locator('tbody tr.vrow');
+  await expect(rows.first()).toBeVisible();
+  expect(await rows.count()).toBeLessThanOrEqual(5);
 });
 
 test('a link opened in a fresh browser shows the same rows', async ({ page, browser }) => {

@@ -64,29 +64,7 @@ impl HepReceiver {
         intake: Arc<Intake>,
         limits: TcpLimits,
     ) -> Result<HepReceiver, IngestError> {
-        let socket = bind_udp(listen)
-            .and_then(UdpSocket::from_std)
-            .map_err(|source| IngestError::BindUdp {
-                addr: listen,
-                source,
-            })?;
-        let udp_addr = socket.local_addr().map_err(|source| IngestError::BindUdp {
-            addr: listen,
-            source,
-        })?;
-        let listener =
-            TcpListener::bind(udp_addr)
-                .await
-                .map_err(|source| IngestError::BindTcp {
-                    addr: udp_addr,
-                    source,
-                })?;
-        let tcp_addr = listener
-            .local_addr()
-            .map_err(|source| IngestError::BindTcp {
-                addr: udp_addr,
-                source,
-            })?;
+        let (socket, listener, udp_addr, tcp_addr) = bind_both(listen).await?;
         let (stop, stopped) = watch::channel(false);
         let counters = Arc::new(TcpCounters::default());
         let tasks = vec![
@@ -158,4 +136,42 @@ fn bind_udp(listen: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
         "HEP UDP receive buffer"
     );
     Ok(socket.into())
+}
+
+/// Binds UDP and TCP on the same address. With port 0, the UDP socket picks the port; if TCP
+/// cannot have that port (another socket holds it, e.g. a client's ephemeral port), both are
+/// tried again on a new port, a few times, rather than failing at random.
+async fn bind_both(
+    listen: SocketAddr,
+) -> Result<(UdpSocket, TcpListener, SocketAddr, SocketAddr), IngestError> {
+    const ATTEMPTS: usize = 8;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let socket = bind_udp(listen)
+            .and_then(UdpSocket::from_std)
+            .map_err(|source| IngestError::BindUdp {
+                addr: listen,
+                source,
+            })?;
+        let udp_addr = socket.local_addr().map_err(|source| IngestError::BindUdp {
+            addr: listen,
+            source,
+        })?;
+        let tcp_error = |source| IngestError::BindTcp {
+            addr: udp_addr,
+            source,
+        };
+        match TcpListener::bind(udp_addr).await {
+            Ok(listener) => {
+                let tcp_addr = listener.local_addr().map_err(tcp_error)?;
+                return Ok((socket, listener, udp_addr, tcp_addr));
+            }
+            Err(e)
+                if listen.port() == 0
+                    && e.kind() == std::io::ErrorKind::AddrInUse
+                    && attempt < ATTEMPTS => {}
+            Err(e) => return Err(tcp_error(e)),
+        }
+    }
 }
