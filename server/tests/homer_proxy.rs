@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::fake_homer::{pcap_bytes, search_answer, FakeHomer};
-use common::{client, fake_and_proxy, header, http, post_search, proxy, search_body};
+use common::{check_steps, client, fake_and_proxy, header, http, post_search, proxy, search_body};
 use reqwest::{Method, StatusCode};
 
 #[tokio::test]
@@ -195,12 +195,7 @@ async fn check_reports_dns_tcp_login_and_mapping_steps() {
         .await
         .unwrap();
     assert_eq!(report["ok"], true, "{report}");
-    let steps: Vec<&str> = report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect();
+    let steps = check_steps(&report);
     assert_eq!(steps, ["dns", "tcp", "login", "mapping"]);
     assert!(report["steps"][3]["detail"]
         .as_str()

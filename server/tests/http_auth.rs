@@ -3,6 +3,7 @@
 mod common;
 
 use common::app::{client, get_with, login, post_with, session_cookie, TestServer, ADMIN_PASSWORD};
+use common::check_steps;
 use serde_json::Value;
 
 #[tokio::test]
@@ -265,12 +266,7 @@ async fn the_embedded_store_checks_its_writer_then_its_mapping() {
         .unwrap();
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["kind"], "embedded", "{report}");
-    let steps: Vec<&str> = report["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect();
+    let steps = check_steps(&report);
     assert_eq!(steps, ["store", "mapping"], "{report}");
     assert!(report["steps"][0]["detail"]
         .as_str()

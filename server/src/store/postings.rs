@@ -127,9 +127,9 @@ pub(super) fn run(mut conn: Connection, commands: Receiver<Command>, shared: Arc
     let mut failed = false;
     while let Ok(command) = commands.recv() {
         let result = match command {
-            Command::Write(segments, through) => {
+            Command::Write(mut segments, through) => {
                 let through = if failed { &[][..] } else { &through[..] };
-                let result = write(&mut conn, &segments, through);
+                let result = write(&mut conn, &mut segments, through);
                 failed |= result.is_err();
                 result
             }
@@ -150,11 +150,11 @@ pub(super) fn run(mut conn: Connection, commands: Receiver<Command>, shared: Arc
 
 fn write(
     conn: &mut Connection,
-    segments: &[SegmentPostings],
+    segments: &mut [SegmentPostings],
     through: &[(String, i64)],
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
-    for segment in segments {
+    for segment in segments.iter_mut() {
         tx.execute_batch(&tables_ddl("", &segment.suffix))?;
         insert_postings(&tx, segment)?;
     }
@@ -168,13 +168,13 @@ fn write(
     tx.commit()
 }
 
-/// Writes one segment's postings, sorted (they go to the end of the table's B-tree, or near it),
-/// and widens the segment's time range.
-fn insert_postings(tx: &Transaction<'_>, segment: &SegmentPostings) -> rusqlite::Result<()> {
+/// Writes one segment's postings, sorted in place (they go to the end of the table's B-tree, or
+/// near it), and widens the segment's time range.
+fn insert_postings(tx: &Transaction<'_>, segment: &mut SegmentPostings) -> rusqlite::Result<()> {
     let table = format!("hep_terms_{}", segment.suffix);
-    let mut postings = segment.postings.clone();
-    postings.sort_unstable();
-    postings.dedup();
+    segment.postings.sort_unstable();
+    segment.postings.dedup();
+    let postings = &segment.postings;
     let many = format!(
         "INSERT OR IGNORE INTO {table} (seg, term, id) VALUES {}",
         vec!["(?, ?, ?)"; POSTINGS_PER_INSERT].join(", ")
@@ -260,7 +260,7 @@ pub fn repair(store: &Connection, index: &mut Connection) -> rusqlite::Result<u6
         }
         // Only now: a repair stopped halfway starts again from the same place.
         if highest > through {
-            write(index, &[], &[(suffix.clone(), highest)])?;
+            write(index, &mut [], &[(suffix.clone(), highest)])?;
         }
     }
     Ok(posted)
@@ -320,7 +320,7 @@ fn post_rows_after(
         if read == 0 {
             return Ok((posted, after));
         }
-        write(index, &[segment], &[])?;
+        write(index, &mut [segment], &[])?;
         posted += read;
     }
 }
@@ -378,7 +378,7 @@ mod tests {
         let path = temp_index("repair");
         let mut index = open_writer(&path).unwrap();
         // Rows 1 and 2 are marked posted; a partition the store no longer has left postings.
-        write(&mut index, &[], &[(suffix.clone(), 2)]).unwrap();
+        write(&mut index, &mut [], &[(suffix.clone(), 2)]).unwrap();
         index.execute_batch(&tables_ddl("", "19990101")).unwrap();
 
         assert_eq!(repair(&store, &mut index).unwrap(), 3);

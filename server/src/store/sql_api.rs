@@ -15,9 +15,7 @@
 //! transactions are refused. A progress handler interrupts a statement after the time budget, and
 //! at most a row cap of rows is returned (then the header `X-Query-Truncated: true` is set).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
@@ -32,7 +30,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::index::Profile;
-use super::{schema, Store, StoreError};
+use super::{read, schema, Store, StoreError};
 use crate::auth::Session;
 
 /// Without a time condition, the views cover this much recent time.
@@ -275,26 +273,13 @@ fn execute(store: &Store, sql: &str, limits: SqlLimits, now_us: i64) -> Result<R
     conn.pragma_update(None, "query_only", true)
         .map_err(sqlite)?;
     conn.authorizer(Some(authorize)).map_err(sqlite)?;
-    let started = Instant::now();
-    let budget = limits.budget;
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    conn.progress_handler(
-        10_000,
-        Some(move || {
-            let over = started.elapsed() > budget;
-            if over {
-                flag.store(true, Ordering::Relaxed);
-            }
-            over
-        }),
-    )
-    .map_err(sqlite)?;
-    let outcome = collect(&conn, sql, limits.max_rows);
-    if interrupted.load(Ordering::Relaxed) {
-        return Err(QueryError::Interrupted(budget));
+    match read::within_budget(&mut conn, limits.budget, |c| {
+        Ok(collect(c, sql, limits.max_rows))
+    }) {
+        Err(StoreError::TimedOut(budget)) => Err(QueryError::Interrupted(budget)),
+        Err(e) => Err(QueryError::Store(e)),
+        Ok(outcome) => outcome.map_err(|e| QueryError::Bad(e.to_string())),
     }
-    outcome.map_err(|e| QueryError::Bad(e.to_string()))
 }
 
 fn collect(conn: &Connection, sql: &str, max_rows: usize) -> rusqlite::Result<Rows> {

@@ -208,6 +208,8 @@ impl Writer {
         let mut next_id = self.next_id;
         let mut batches: HashMap<(Partition, i64), SegmentPostings> = HashMap::new();
         let mut links_written: HashSet<(Partition, &str, &str)> = HashSet::new();
+        // Per partition, the highest row id of the batch (ids only grow, so the last one).
+        let mut through: HashMap<Partition, i64> = HashMap::new();
         // The batch's INSERT statements, looked up once per batch rather than once per row.
         let mut statements: HashMap<(Partition, Profile), CachedStatement<'_>> = HashMap::new();
         for PacketRow { row, links } in rows {
@@ -247,6 +249,7 @@ impl Writer {
             batch.min_us = batch.min_us.min(row.time_us);
             batch.max_us = batch.max_us.max(row.time_us);
             let id = next_id;
+            through.insert(partition, id);
             batch
                 .postings
                 .extend(terms::row_terms(row, profile.is_sip()).map(|term| (term, id)));
@@ -272,16 +275,12 @@ impl Writer {
         tx.commit()?;
         self.known.extend(created);
         self.shared.set_healthy();
-        let mut through: HashMap<String, i64> = HashMap::new();
-        for segment in batches.values() {
-            if let Some(&(_, last)) = segment.postings.iter().max_by_key(|(_, id)| *id) {
-                let mark = through.entry(segment.suffix.clone()).or_insert(last);
-                *mark = (*mark).max(last);
-            }
-        }
         let command = postings::Command::Write(
             batches.into_values().collect(),
-            through.into_iter().collect(),
+            through
+                .into_iter()
+                .map(|(partition, id)| (partition.suffix(), id))
+                .collect(),
         );
         // Blocks while the postings thread is a full queue behind: the writer slows rather than
         // letting rows go unsearchable.

@@ -174,3 +174,11 @@ impl Write for LogCapture {
         Ok(())
     }
 }
+
+/// The step names of a backend check report (`GET /api/backends/{name}/check`), in order.
+pub fn check_steps(report: &serde_json::Value) -> Vec<&str> {
+    report["steps"]
+        .as_array()
+        .map(|steps| steps.iter().filter_map(|s| s["step"].as_str()).collect())
+        .unwrap_or_default()
+}

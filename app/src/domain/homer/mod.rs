@@ -26,7 +26,9 @@ pub use mapping::{MappingList, MappingProfile, NodeList, SmartTagList, SmartTagQ
 pub use message::MessageRequest;
 pub use qos::{LogResponse, QosResponse, QosSection};
 pub use row::HomerRow;
-pub use search::{FieldType, FilterElement, SearchRequest, SearchResponse, TimeWindow};
+pub use search::{
+    gather, FieldType, FilterElement, Gathered, SearchRequest, SearchResponse, TimeWindow,
+};
 pub use transaction::{ExportRequest, TransactionRequest, TransactionResponse};
 
 /// Errors reading HOMER answers that are not plain JSON documents.

@@ -272,9 +272,63 @@ pub struct SearchResponse {
     pub data: Vec<HomerRow>,
 }
 
+/// The answers of several `search/call/data` requests, gathered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gathered<E> {
+    /// The rows of each answer that came, in request order.
+    pub rows: Vec<Vec<HomerRow>>,
+    /// The requests that failed.
+    pub failures: Vec<E>,
+    /// Whether an answer filled its request's row limit (so more rows may exist).
+    pub limit_reached: bool,
+}
+
+/// Gathers `(row limit, answer)` pairs, one per request.
+pub fn gather<E>(
+    answers: impl IntoIterator<Item = (u32, Result<Vec<HomerRow>, E>)>,
+) -> Gathered<E> {
+    let mut gathered = Gathered {
+        rows: Vec::new(),
+        failures: Vec::new(),
+        limit_reached: false,
+    };
+    for (row_limit, answer) in answers {
+        match answer {
+            Ok(data) => {
+                gathered.limit_reached |= row_limit > 0 && data.len() >= row_limit as usize;
+                gathered.rows.push(data);
+            }
+            Err(e) => gathered.failures.push(e),
+        }
+    }
+    gathered
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gather_keeps_answers_and_failures_and_sees_a_full_answer() {
+        let row = HomerRow::default;
+        let gathered = gather([
+            (2u32, Ok::<_, &str>(vec![row(), row()])),
+            (5, Ok(vec![row()])),
+            (0, Ok(vec![row(); 3])),
+            (9, Err("timeout")),
+        ]);
+        assert_eq!(
+            gathered.rows.iter().map(Vec::len).collect::<Vec<_>>(),
+            [2, 1, 3]
+        );
+        assert_eq!(gathered.failures, ["timeout"]);
+        assert!(
+            gathered.limit_reached,
+            "the first answer filled its limit of 2"
+        );
+        let partial = gather([(5u32, Ok::<_, &str>(vec![row()])), (0, Ok(vec![row(); 9]))]);
+        assert!(!partial.limit_reached, "a 0 limit never counts as filled");
+    }
 
     #[test]
     fn search_request_serializes_with_limit_last() {

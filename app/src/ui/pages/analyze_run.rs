@@ -7,7 +7,9 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::domain::analyze_view::{AnalyzeQuery, Step};
-use crate::domain::homer::{HomerRow, SearchRequest, TransactionRequest, TransactionResponse};
+use crate::domain::homer::{
+    gather, HomerRow, SearchRequest, TransactionRequest, TransactionResponse,
+};
 use crate::domain::ladder::AliasTable;
 use crate::domain::legs::{correlate, Analysis, LegCandidate, Seed};
 use crate::domain::query::{compile, ResultView};
@@ -148,19 +150,12 @@ async fn run_searches(
         )
     }))
     .await;
-    let mut rows = Vec::new();
-    let mut failures = Vec::new();
-    let mut limit_hit = false;
-    for (row_limit, answer) in answers {
-        match answer {
-            Ok(data) => {
-                limit_hit |= row_limit > 0 && data.len() >= row_limit as usize;
-                rows.extend(data);
-            }
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
-    (rows, failures, limit_hit)
+    let gathered = gather(answers);
+    (
+        gathered.rows.into_iter().flatten().collect(),
+        gathered.failures.iter().map(ToString::to_string).collect(),
+        gathered.limit_reached,
+    )
 }
 
 async fn transaction(

@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use crate::domain::calls::{name_directions, CallSummary, HostPort};
-use crate::domain::homer::{AliasList, HomerRow};
+use crate::domain::homer::{gather, AliasList, Gathered, HomerRow};
 use crate::domain::ladder::AliasTable;
 use crate::domain::query::{compile, CompiledSearch, Input, QueryError, ResultView};
 use crate::domain::results::{self, ColumnSort, DownloadFormat};
@@ -386,19 +386,12 @@ async fn run_requests(
             (request.row_limit(), result)
         }
     });
-    let answers = futures::future::join_all(futures).await;
-    let mut rows = Vec::new();
-    let mut failures = Vec::new();
-    let mut limit_reached = false;
-    for (row_limit, answer) in answers {
-        match answer {
-            Ok(data) => {
-                limit_reached |= row_limit > 0 && data.len() >= row_limit as usize;
-                rows.push(data);
-            }
-            Err(e) => failures.push(describe(&e)),
-        }
-    }
+    let Gathered {
+        rows,
+        failures,
+        mut limit_reached,
+    } = gather(futures::future::join_all(futures).await);
+    let failures: Vec<String> = failures.iter().map(describe).collect();
     if rows.is_empty() && !failures.is_empty() {
         return Err(failures.join("; "));
     }
