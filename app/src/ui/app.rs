@@ -1,5 +1,6 @@
 //! The router and the logged-in shell around every view.
 
+use crate::ui::components::retry_banner::RetryBanner;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
@@ -84,10 +85,10 @@ fn Shell() -> impl IntoView {
                 <main>
                     {move || match error.get() {
                         Some(e) => view! {
-                            <div class="banner error" role="alert">
-                                <span>{e}</span>
-                                <button type="button" on:click=move |_| { error.set(None); check.refetch(); }>"Retry"</button>
-                            </div>
+                            <RetryBanner message=e on_retry=Callback::new(move |()| {
+                                error.set(None);
+                                check.refetch();
+                            }) />
                         }.into_any(),
                         None => view! { <p class="notice">"Loading…"</p> }.into_any(),
                     }}

@@ -2,6 +2,7 @@
 //! of IPs), filtered by name or address, and a lookup of the name one address gets. The backend,
 //! the filter and the looked-up address are in the URL.
 
+use crate::ui::components::retry_banner::RetryBanner;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -83,10 +84,8 @@ pub fn AliasesPage() -> impl IntoView {
         {move || match aliases.get() {
             None => view! { <p class="notice">"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! {
-                <div class="banner error" role="alert">
-                    <span>{format!("Cannot load the aliases: {e}")}</span>
-                    <button type="button" on:click=move |_| aliases.refetch()>"Retry"</button>
-                </div>
+                <RetryBanner message=format!("Cannot load the aliases: {e}")
+                    on_retry=Callback::new(move |()| aliases.refetch()) />
             }.into_any(),
             Some(Ok(list)) => {
                 let answer = (!lookup.get().trim().is_empty()).then(|| {

@@ -2,6 +2,7 @@
 //! store the server knows, and runs the step-by-step check (DNS, TCP, login, mapping) of one of
 //! them. The checked backend is in the URL (`?check=name`), so a pasted link re-runs the check.
 
+use crate::ui::components::retry_banner::RetryBanner;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -65,10 +66,8 @@ pub fn BackendsPage() -> impl IntoView {
         {move || match backends.get() {
             None => view! { <p class="notice">"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! {
-                <div class="banner error" role="alert">
-                    <span>{format!("Cannot list the backends: {e}")}</span>
-                    <button type="button" on:click=move |_| backends.refetch()>"Retry"</button>
-                </div>
+                <RetryBanner message=format!("Cannot list the backends: {e}")
+                    on_retry=Callback::new(move |()| backends.refetch()) />
             }.into_any(),
             Some(Ok(list)) if list.is_empty() => view! {
                 <div class="banner warn" role="status">
