@@ -154,7 +154,7 @@ pub struct PacketRow {
 pub fn row_from_packet(
     packet: HepPacket,
     received_at_us: i64,
-    correlation_headers: &[&str],
+    correlation_headers: &[String],
 ) -> Option<PacketRow> {
     let time_us = packet.ts_us.unwrap_or(received_at_us);
     let node = packet
@@ -311,7 +311,8 @@ mod tests {
         let mut packet = sip_packet(&text);
         packet.ts_us = Some(42);
         packet.node_name = Some("edge".into());
-        let PacketRow { row, links } = row_from_packet(packet, 99, &["X-CID", "X-Other"]).unwrap();
+        let PacketRow { row, links } =
+            row_from_packet(packet, 99, &["X-CID".into(), "X-Other".into()]).unwrap();
         assert_eq!(row.time_us, 42);
         assert_eq!(row.sid, "cid-1");
         assert_eq!(row.correlation_id.as_deref(), Some("a-leg"));

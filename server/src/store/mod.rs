@@ -400,13 +400,7 @@ impl Store {
     }
 
     fn row(&self, packet: HepPacket, received_at_us: i64) -> Option<PacketRow> {
-        let headers: Vec<&str> = self
-            .inner
-            .correlation_headers
-            .iter()
-            .map(String::as_str)
-            .collect();
-        let row = row_from_packet(packet, received_at_us, &headers);
+        let row = row_from_packet(packet, received_at_us, &self.inner.correlation_headers);
         if row.is_none() {
             self.inner.shared.rejected.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("hepscope_store_rejected_total").increment(1);

@@ -85,7 +85,8 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Prepares the writer on an open, configured connection.
+    /// Prepares the writer on an open, configured connection whose catalogue exists (the store
+    /// creates it when it opens, in [`super::migrate::migrate`]).
     ///
     /// # Errors
     /// The catalogue cannot be read.
@@ -95,7 +96,6 @@ impl Writer {
         shared: Arc<Shared>,
         postings: SyncSender<postings::Command>,
     ) -> rusqlite::Result<Writer> {
-        schema::create_catalogue(&conn)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let next_id = schema::max_row_id(&conn)? + 1;
         let known = schema::list_partitions(&conn)?
@@ -471,6 +471,7 @@ mod tests {
             span: PartitionSpan::Day,
             retention_us: i64::MAX / 4,
         };
+        schema::create_catalogue(&conn).unwrap();
         let index = postings::open_writer(std::path::Path::new(":memory:")).unwrap();
         let (postings_tx, postings_rx) = std::sync::mpsc::sync_channel(4);
         let postings_shared = shared.clone();

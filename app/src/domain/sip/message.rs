@@ -317,13 +317,14 @@ impl SipMessage {
 
     /// Values of the given correlation headers (see [`DEFAULT_CORRELATION_HEADERS`]) as
     /// `(header name as asked, value)`, in list order then wire order; empty values are skipped.
-    pub fn correlation_ids(&self, header_names: &[&str]) -> Vec<(String, String)> {
+    pub fn correlation_ids<S: AsRef<str>>(&self, header_names: &[S]) -> Vec<(String, String)> {
         header_names
             .iter()
+            .map(AsRef::as_ref)
             .flat_map(|name| {
                 self.header(name)
                     .filter(|value| !value.is_empty())
-                    .map(move |value| ((*name).to_owned(), value.to_owned()))
+                    .map(move |value| (name.to_owned(), value.to_owned()))
             })
             .collect()
     }
