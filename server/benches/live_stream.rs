@@ -35,6 +35,7 @@ fn main() -> anyhow::Result<()> {
 fn config(queue: usize, rate: u32) -> BrokerConfig {
     BrokerConfig {
         buffer_size: 10_000,
+        buffer_bytes: BrokerConfig::default().buffer_bytes,
         max_subscribers: SUBSCRIBERS,
         per_sub_queue_len: queue,
         rate_per_sub_pps: rate,

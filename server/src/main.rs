@@ -115,6 +115,9 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if let Some(sink) = live.sink(Some(server::live::summarize::sip_summary)) {
         sinks = sinks.with(sink);
     }
+    if hep.open_to_the_network() {
+        tracing::warn!(listen = %hep.listen, "the HEP receiver listens beyond this host and no [hep] capture_password is set: anyone who can reach the port can store packets; set one, or listen on a private address");
+    }
     let receiver = if hep.enable {
         let intake = Arc::new(Intake::new(Arc::new(sinks), hep.capture_password.clone()));
         let receiver = HepReceiver::start_with(hep.listen, intake, hep.tcp).await?;

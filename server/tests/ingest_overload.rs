@@ -7,14 +7,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use app::domain::fixture::SipBuilder;
 use app::domain::sip::Method;
-use common::app::temp_dir;
+use common::process::Hepscope;
 use server::hep::{encode, HepPacket, ProtoType};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
@@ -29,124 +27,6 @@ const PHASE: Duration = Duration::from_secs(2);
 const TCP_SEND_BUFFER: u32 = 32 * 1024;
 /// RSS may grow by at most this much over a whole overload run.
 const MAX_RSS_GROWTH_KB: u64 = 64 * 1024;
-
-/// The `hepscope` process, killed when dropped.
-struct Hepscope {
-    child: Child,
-    http: SocketAddr,
-    hep: SocketAddr,
-}
-
-impl Drop for Hepscope {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Hepscope {
-    fn start() -> Hepscope {
-        let dir = temp_dir("overload");
-        std::fs::write(dir.join("hepscope.toml"), CONFIG).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hepscope"))
-            .arg("--config")
-            .arg(dir.join("hepscope.toml"))
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .args(["--listen", "127.0.0.1:0", "--hep-listen", "127.0.0.1:0"])
-            .env("HEPSCOPE_ADMIN_PASSWORD", "overload-test-password")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut http, mut hep) = (None, None);
-        while http.is_none() || hep.is_none() {
-            let line = lines
-                .next()
-                .expect("hepscope printed its addresses")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("HEP receiver on udp/tcp ") {
-                hep = Some(rest.trim().parse().unwrap());
-            } else if let Some(rest) = line.strip_prefix("hepscope is listening on http://") {
-                http = Some(rest.trim_end_matches('/').parse().unwrap());
-            }
-        }
-        // Keep draining stdout so the process never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Hepscope {
-            child,
-            http: http.unwrap(),
-            hep: hep.unwrap(),
-        }
-    }
-
-    fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    fn rss_kb(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
-    }
-
-    /// `(status, stored, dropped)` from `/healthz`.
-    async fn health(&self) -> (String, u64, u64) {
-        let body: serde_json::Value = reqwest::get(format!("http://{}/healthz", self.http))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (
-            body["status"].as_str().unwrap_or_default().to_string(),
-            body["store"]["stored"].as_u64().unwrap(),
-            body["store"]["dropped"].as_u64().unwrap(),
-        )
-    }
-
-    async fn metric(&self, name: &str) -> f64 {
-        let text = reqwest::get(format!("http://{}/metrics", self.http))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-            .map_or(0.0, |v| v.trim().parse().unwrap())
-    }
-
-    /// Waits until at least `target` rows are stored (at most 10 s) and returns the count.
-    async fn stored_at_least(&self, target: u64) -> u64 {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let now = self.health().await.1;
-            if now >= target || std::time::Instant::now() >= deadline {
-                return now;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Waits until the stored count stops moving (the queue is drained) and returns it.
-    async fn settled(&self) -> u64 {
-        let mut last = self.health().await.1;
-        loop {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let now = self.health().await.1;
-            if now == last {
-                return now;
-            }
-            last = now;
-        }
-    }
-}
 
 fn packet(n: usize) -> Vec<u8> {
     let payload = SipBuilder::request(&Method::parse("OPTIONS"), "sip:ping@example.com")
@@ -210,7 +90,7 @@ async fn send_paced(sender: &mut Sender, rate: u64, span: Duration) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twice_the_writer_capacity_drops_udp_slows_tcp_and_never_grows_or_crashes() {
-    let mut hepscope = Hepscope::start();
+    let mut hepscope = Hepscope::start("overload", CONFIG);
     let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let mut udp = Sender::Udp(udp, hepscope.hep);
     let mut tcp = Sender::Tcp(tcp_sender(hepscope.hep).await);

@@ -1,7 +1,8 @@
 //! The HEP receiver over real sockets on 127.0.0.1: UDP datagrams, TCP framing, a bad TCP stream closing only
 //! its own connection, malformed packets not stopping the loops, bind errors naming the address, and the TCP
-//! connection cap and idle timeout.
+//! connection cap and idle timeout, the per-address cap and the packet deadline against stalled senders.
 
+mod common;
 mod live_support;
 
 use std::sync::{Arc, Mutex};
@@ -198,6 +199,7 @@ async fn tcp_connections_over_the_cap_are_closed_at_once_and_counted() {
     let limits = TcpLimits {
         max_connections: 2,
         idle_timeout: Duration::from_secs(60),
+        ..TcpLimits::default()
     };
     let receiver = start_limited(sink.clone(), limits).await;
     let addr = receiver.tcp_addr();
@@ -249,6 +251,7 @@ async fn silent_tcp_connection_is_closed_after_the_idle_timeout() {
     let limits = TcpLimits {
         max_connections: 8,
         idle_timeout: Duration::from_millis(300),
+        ..TcpLimits::default()
     };
     let receiver = start_limited(sink.clone(), limits).await;
     let addr = receiver.tcp_addr();
@@ -272,5 +275,92 @@ async fn silent_tcp_connection_is_closed_after_the_idle_timeout() {
     let stats = receiver.tcp_stats();
     assert_eq!(stats.idle_closed, 1);
     assert_eq!(stats.open, 1);
+    receiver.stop().await;
+}
+
+/// A TCP connection to `to` from the local address `from` (any 127/8 address works on loopback).
+async fn connect_from(from: &str, to: std::net::SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(std::net::SocketAddr::new(from.parse().unwrap(), 0))
+        .unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+#[tokio::test]
+async fn stalled_connections_from_one_address_neither_keep_another_out_nor_stay_open() {
+    let (store, _) = common::store::open_store("stalled", Vec::new(), |_| {});
+    let intake = Arc::new(Intake::new(Arc::new(store.clone()), None));
+    let limits = TcpLimits {
+        packet_timeout: Duration::from_secs(2),
+        ..TcpLimits::default()
+    };
+    assert_eq!((limits.max_connections, limits.max_per_address), (256, 32));
+    let receiver = HepReceiver::start_with("127.0.0.1:0".parse().unwrap(), intake, limits)
+        .await
+        .unwrap();
+    let addr = receiver.tcp_addr();
+    let started = std::time::Instant::now();
+    let mut stalled = Vec::new();
+    for _ in 0..300 {
+        let mut stream = connect_from("127.0.0.1", addr).await;
+        // A packet's start, never finished: without a deadline each would hold a slot forever.
+        let _ = stream.write_all(b"HEP3").await;
+        stalled.push(stream);
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            receiver.tcp_stats().rejected_per_address == 268
+        })
+        .await,
+        "{:?}",
+        receiver.tcp_stats()
+    );
+    assert_eq!(receiver.tcp_stats().open, 32);
+
+    let mut sender = connect_from("127.0.0.2", addr).await;
+    for i in 0..5 {
+        sender
+            .write_all(&sip_hep(
+                "OPTIONS sip:x SIP/2.0",
+                &format!("fair-{i}"),
+                None,
+            ))
+            .await
+            .unwrap();
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            store.flush().unwrap();
+            store.stats().stored == 5
+        })
+        .await,
+        "the sender from another address gets its packets stored: {:?}",
+        store.stats()
+    );
+
+    for stream in &mut stalled {
+        assert!(
+            closed_by_peer(stream).await,
+            "every stalled connection is closed"
+        );
+    }
+    let closed_after = started.elapsed();
+    let stats = receiver.tcp_stats();
+    println!("300 stalled connections: {stats:?}, all closed after {closed_after:?}");
+    assert_eq!(stats.packet_timeouts, 32, "{stats:?}");
+    assert!(closed_after >= Duration::from_secs(2));
+    assert_eq!(stats.open, 1, "only the well-formed sender is left");
+    sender
+        .write_all(&sip_hep("OPTIONS sip:x SIP/2.0", "fair-5", None))
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            store.flush().unwrap();
+            store.stats().stored == 6
+        })
+        .await
+    );
     receiver.stop().await;
 }

@@ -120,6 +120,44 @@ fn full_queue_drops_and_counts_instead_of_blocking() {
 }
 
 #[test]
+fn the_writer_holds_at_most_queue_bytes_and_is_congested_past_three_quarters() {
+    const MIB: usize = 1024 * 1024;
+    let (store, path) = open_store("queue-bytes", Vec::new(), |c| c.queue_bytes = MIB);
+    // Another connection holds the write lock, so the writer cannot commit and rows pile up.
+    let blocker = rusqlite::Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let t = now_us();
+    let mut big = sip("OPTIONS", "OPTIONS", "big", t);
+    big.payload.extend(std::iter::repeat_n(b' ', 60 * 1024));
+    for _ in 0..40 {
+        store.ingest(big.clone(), t);
+    }
+    let stats = store.stats();
+    assert!(
+        store.congested(),
+        "40 rows are far below `queue`, but their bytes are over 3/4 of queue_bytes"
+    );
+    assert!(
+        stats.dropped >= 20,
+        "at most 1 MiB of 61 KiB rows is held: {stats:?}"
+    );
+    blocker.execute_batch("ROLLBACK").unwrap();
+    store.flush().unwrap();
+    let stats = store.stats();
+    assert_eq!(stats.stored + stats.dropped, 40, "{stats:?}");
+    assert!(
+        !store.congested(),
+        "the bytes are given back once committed"
+    );
+    for _ in 0..3 {
+        store.ingest(big.clone(), t);
+    }
+    store.flush().unwrap();
+    assert_eq!(store.stats().stored + store.stats().dropped, 43);
+    assert_eq!(store.stats().dropped, stats.dropped, "room again");
+}
+
+#[test]
 fn retention_drops_whole_old_partitions_and_skips_expired_rows() {
     let hour = 3_600_000_000;
     let (store, path) = open_store("retention", Vec::new(), |c| {

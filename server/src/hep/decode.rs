@@ -1,6 +1,11 @@
 //! HEP bytes -> [`HepPacket`]: the HEP3 chunk walker, chunk 0x10 inflation and the version
 //! dispatch (HEP3 vs the legacy v1/v2 headers in `legacy.rs`).
 //!
+//! Two steps, so a receiver can refuse a packet before paying for it: [`unpack`] walks the chunks
+//! and leaves a compressed payload as it is ([`Unpacked`]); [`Unpacked::finish`] inflates it. The
+//! receiver checks the auth key between the two, so a sender without the capture password cannot
+//! make hepscope inflate anything. [`decode`] does both at once.
+//!
 //! Policy (see `hep-and-live-stream.md` §1.8): a framing fault (bad magic, a total length or
 //! chunk length that does not fit) rejects the packet; a known chunk of the wrong size is
 //! ignored; chunks of unknown type or of a vendor other than 0 are skipped. Never panics.
@@ -14,9 +19,10 @@ use thiserror::Error;
 use super::chunk;
 use super::{legacy, HepExtras, HepPacket, HepVersion, ProtoType};
 
-/// The largest payload a compressed chunk (0x10) may inflate to, in bytes. Guards against
-/// decompression bombs: a 64 KiB chunk could otherwise expand to gigabytes.
-pub const MAX_INFLATED_PAYLOAD: usize = 1 << 20;
+/// The largest payload a compressed chunk (0x10) may inflate to, in bytes: what one uncompressed
+/// HEP3 packet can carry at most (its length field is 16 bits). Guards against decompression
+/// bombs: a 1 KiB chunk can otherwise expand to a megabyte, and a 64 KiB one to gigabytes.
+pub const MAX_INFLATED_PAYLOAD: usize = 64 * 1024;
 
 /// Why a HEP packet was rejected. [`DecodeError::reason`] gives a short label for metrics.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -124,6 +130,60 @@ impl DecodeError {
 ///
 /// Any [`DecodeError`]; see the variants. Never panics, whatever the input.
 pub fn decode(bytes: &[u8]) -> Result<HepPacket, DecodeError> {
+    unpack(bytes)?.finish()
+}
+
+/// A packet whose chunks are read but whose payload is not inflated yet (see the module doc).
+#[derive(Debug)]
+pub struct Unpacked<'a> {
+    /// Every field but the payload (empty here).
+    packet: HepPacket,
+    payload: PayloadBytes<'a>,
+}
+
+/// The payload as it arrived.
+#[derive(Debug)]
+enum PayloadBytes<'a> {
+    Plain(&'a [u8]),
+    /// Chunk 0x10: zlib or gzip, inflated by [`Unpacked::finish`].
+    Compressed(&'a [u8]),
+}
+
+impl<'a> Unpacked<'a> {
+    /// A packet with a payload that needs no inflating (HEP v1/v2).
+    pub(super) fn plain(packet: HepPacket, payload: &'a [u8]) -> Self {
+        Unpacked {
+            packet,
+            payload: PayloadBytes::Plain(payload),
+        }
+    }
+
+    /// The auth key (chunk 0x0e), when sent.
+    pub fn auth_key(&self) -> Option<&str> {
+        self.packet.auth_key.as_deref()
+    }
+
+    /// The packet, its compressed payload inflated (at most [`MAX_INFLATED_PAYLOAD`] bytes).
+    ///
+    /// # Errors
+    /// [`DecodeError::Oversized`] past the cap, [`DecodeError::BadCompressedPayload`] for a
+    /// stream that is neither zlib nor gzip.
+    pub fn finish(self) -> Result<HepPacket, DecodeError> {
+        let mut packet = self.packet;
+        packet.payload = match self.payload {
+            PayloadBytes::Plain(bytes) => bytes.to_vec(),
+            PayloadBytes::Compressed(bytes) => inflate(bytes)?,
+        };
+        Ok(packet)
+    }
+}
+
+/// Reads a packet's header and chunks without inflating its payload: HEP3, or HEP v1/v2 when
+/// the first byte is 1 or 2.
+///
+/// # Errors
+/// Any [`DecodeError`] but the two of inflating. Never panics, whatever the input.
+pub fn unpack(bytes: &[u8]) -> Result<Unpacked<'_>, DecodeError> {
     match bytes {
         [b'H', b'E', b'P', b'3', ..] => decode_v3(bytes),
         [1 | 2, ..] => legacy::decode_legacy(bytes),
@@ -137,7 +197,7 @@ pub fn decode(bytes: &[u8]) -> Result<HepPacket, DecodeError> {
     }
 }
 
-fn decode_v3(bytes: &[u8]) -> Result<HepPacket, DecodeError> {
+fn decode_v3(bytes: &[u8]) -> Result<Unpacked<'_>, DecodeError> {
     let [_, _, _, _, len_hi, len_lo, ..] = *bytes else {
         return Err(DecodeError::Truncated {
             needed: chunk::PACKET_HEADER_LEN,
@@ -251,11 +311,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn into_packet(self) -> Result<HepPacket, DecodeError> {
+    fn into_packet(self) -> Result<Unpacked<'a>, DecodeError> {
         // The plain payload wins when a sender includes both forms.
         let payload = match (self.payload, self.compressed) {
-            (Some(plain), _) => plain.to_vec(),
-            (None, Some(compressed)) => inflate(compressed)?,
+            (Some(plain), _) => PayloadBytes::Plain(plain),
+            (None, Some(compressed)) => PayloadBytes::Compressed(compressed),
             (None, None) => return Err(DecodeError::MissingPayload),
         };
         let v4 = self
@@ -271,7 +331,7 @@ impl<'a> Fields<'a> {
             _ => v4.or(v6),
         }
         .ok_or(DecodeError::MissingAddresses)?;
-        Ok(HepPacket {
+        let packet = HepPacket {
             version: HepVersion::V3,
             ip_proto: self.ip_proto.unwrap_or(0),
             src: SocketAddr::new(src_ip, self.src_port.unwrap_or(0)),
@@ -284,8 +344,9 @@ impl<'a> Fields<'a> {
             node_name: self.node_name,
             vlan: self.vlan,
             extras: self.extras,
-            payload,
-        })
+            payload: Vec::new(),
+        };
+        Ok(Unpacked { packet, payload })
     }
 }
 

@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::chunk::{AF_INET, AF_INET6};
-use super::decode::{timestamp_us, DecodeError};
+use super::decode::{timestamp_us, DecodeError, Unpacked};
 use super::{HepExtras, HepPacket, HepVersion, ProtoType};
 
 /// Fixed part before the addresses: version, header length, family, protocol, two ports.
@@ -18,7 +18,7 @@ const FIXED_LEN: usize = 8;
 const TIME_HEADER_LEN: usize = 12;
 
 /// Decodes a packet whose first byte is 1 or 2.
-pub(super) fn decode_legacy(bytes: &[u8]) -> Result<HepPacket, DecodeError> {
+pub(super) fn decode_legacy(bytes: &[u8]) -> Result<Unpacked<'_>, DecodeError> {
     let [version, header_len, family, ip_proto, sp_hi, sp_lo, dp_hi, dp_lo, rest @ ..] = bytes
     else {
         return Err(DecodeError::Truncated {
@@ -61,7 +61,7 @@ pub(super) fn decode_legacy(bytes: &[u8]) -> Result<HepPacket, DecodeError> {
     if payload.is_empty() {
         return Err(DecodeError::MissingPayload);
     }
-    Ok(HepPacket {
+    let packet = HepPacket {
         version: if version == 2 {
             HepVersion::V2
         } else {
@@ -78,8 +78,9 @@ pub(super) fn decode_legacy(bytes: &[u8]) -> Result<HepPacket, DecodeError> {
         node_name: None,
         vlan: None,
         extras: HepExtras::default(),
-        payload: payload.to_vec(),
-    })
+        payload: Vec::new(),
+    };
+    Ok(Unpacked::plain(packet, payload))
 }
 
 /// Source then destination address, each `addr_len` (4 or 16) bytes.

@@ -5,7 +5,8 @@
 //! `ts_us: None` and the receive loop substitutes its own "now". Wire facts follow the HEP3
 //! specification rev. 37 (see `hep-and-live-stream.md` §1).
 //!
-//! - [`decode`]: one UDP datagram (or one framed TCP packet) -> [`HepPacket`].
+//! - [`decode`]: one UDP datagram (or one framed TCP packet) -> [`HepPacket`]; [`unpack`] the same
+//!   in two steps, the payload inflated only when asked.
 //! - [`encode`]: [`HepPacket`] -> HEP3 bytes, for tests, the demo generator and `send-hep`.
 //! - [`HepFramer`]: splits a TCP byte stream into whole HEP3 packets.
 
@@ -19,7 +20,7 @@ mod tcp_framing;
 
 use std::net::SocketAddr;
 
-pub use decode::{decode, DecodeError, MAX_INFLATED_PAYLOAD};
+pub use decode::{decode, unpack, DecodeError, Unpacked, MAX_INFLATED_PAYLOAD};
 pub use encode::{encode, EncodeError};
 pub use tcp_framing::{FramingError, HepFramer, DEFAULT_MAX_PACKET};
 

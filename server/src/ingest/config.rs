@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
-use super::tcp::{TcpLimits, DEFAULT_MAX_TCP_CONNECTIONS, DEFAULT_TCP_IDLE_TIMEOUT};
+use super::tcp::{
+    TcpLimits, DEFAULT_MAX_TCP_CONNECTIONS, DEFAULT_MAX_TCP_CONNECTIONS_PER_ADDRESS,
+    DEFAULT_TCP_IDLE_TIMEOUT, DEFAULT_TCP_PACKET_TIMEOUT,
+};
 use crate::config::ConfigError;
 use crate::duration::parse_duration;
 
@@ -26,6 +29,12 @@ pub struct RawHep {
     pub tcp_max_connections: Option<usize>,
     /// A TCP connection silent this long is closed (default `5m`).
     pub tcp_idle_timeout: Option<String>,
+    /// Most TCP connections open at once from one client address, an IPv6 one by its /64
+    /// (default 32); more are closed on accept.
+    pub tcp_max_connections_per_address: Option<usize>,
+    /// A TCP connection that does not complete a packet this long after its first byte is closed
+    /// (default `10s`).
+    pub tcp_packet_timeout: Option<String>,
 }
 
 /// `[hep]`, validated.
@@ -68,24 +77,59 @@ impl HepConfig {
                 message: "must be at least 1".into(),
             });
         }
-        let idle_timeout = match raw.tcp_idle_timeout {
-            None => DEFAULT_TCP_IDLE_TIMEOUT,
-            Some(text) => parse_duration(&text)
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| ConfigError::Invalid {
-                    what: "hep.tcp_idle_timeout".into(),
-                    message: format!("{text:?} is not a non-zero duration like 30s or 5m"),
-                })?,
-        };
+        let max_per_address = raw
+            .tcp_max_connections_per_address
+            .unwrap_or(DEFAULT_MAX_TCP_CONNECTIONS_PER_ADDRESS);
+        if max_per_address == 0 {
+            return Err(ConfigError::Invalid {
+                what: "hep.tcp_max_connections_per_address".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let idle_timeout = timeout(
+            "hep.tcp_idle_timeout",
+            raw.tcp_idle_timeout,
+            DEFAULT_TCP_IDLE_TIMEOUT,
+        )?;
+        let packet_timeout = timeout(
+            "hep.tcp_packet_timeout",
+            raw.tcp_packet_timeout,
+            DEFAULT_TCP_PACKET_TIMEOUT,
+        )?;
         Ok(HepConfig {
             enable: !disabled && raw.enable.unwrap_or(true),
             listen,
             capture_password: raw.capture_password.filter(|p| !p.is_empty()),
             tcp: TcpLimits {
                 max_connections,
+                max_per_address,
                 idle_timeout,
+                packet_timeout,
             },
         })
+    }
+
+    /// True when the receiver listens beyond this host with no capture password: anyone who can
+    /// reach the port can then store packets (and fill the disk). Start-up warns about it.
+    pub fn open_to_the_network(&self) -> bool {
+        self.enable && !self.listen.ip().is_loopback() && self.capture_password.is_none()
+    }
+}
+
+/// A non-zero duration setting, `default` when absent.
+fn timeout(
+    what: &str,
+    text: Option<String>,
+    default: std::time::Duration,
+) -> Result<std::time::Duration, ConfigError> {
+    match text {
+        None => Ok(default),
+        Some(text) => parse_duration(&text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| ConfigError::Invalid {
+                what: what.into(),
+                message: format!("{text:?} is not a non-zero duration like 30s or 5m"),
+            }),
     }
 }
 
@@ -101,16 +145,23 @@ mod tests {
         assert_eq!(c.capture_password, None);
         assert_eq!(c.tcp, TcpLimits::default());
         assert_eq!(c.tcp.max_connections, 256);
+        assert_eq!(c.tcp.max_per_address, 32);
         assert_eq!(c.tcp.idle_timeout.as_secs(), 300);
+        assert_eq!(c.tcp.packet_timeout.as_secs(), 10);
     }
 
     #[test]
     fn tcp_limits_are_read_from_the_file() {
-        let raw: RawHep =
-            toml::from_str("tcp_max_connections = 8\ntcp_idle_timeout = \"30s\"").unwrap();
+        let raw: RawHep = toml::from_str(
+            "tcp_max_connections = 8\ntcp_idle_timeout = \"30s\"\n\
+             tcp_max_connections_per_address = 4\ntcp_packet_timeout = \"2s\"",
+        )
+        .unwrap();
         let c = HepConfig::from_raw(raw, None, false).unwrap();
         assert_eq!(c.tcp.max_connections, 8);
         assert_eq!(c.tcp.idle_timeout.as_secs(), 30);
+        assert_eq!(c.tcp.max_per_address, 4);
+        assert_eq!(c.tcp.packet_timeout.as_secs(), 2);
     }
 
     #[test]
@@ -119,6 +170,11 @@ mod tests {
             ("tcp_max_connections = 0", "hep.tcp_max_connections"),
             ("tcp_idle_timeout = \"0s\"", "hep.tcp_idle_timeout"),
             ("tcp_idle_timeout = \"soon\"", "hep.tcp_idle_timeout"),
+            (
+                "tcp_max_connections_per_address = 0",
+                "hep.tcp_max_connections_per_address",
+            ),
+            ("tcp_packet_timeout = \"0s\"", "hep.tcp_packet_timeout"),
         ] {
             let raw: RawHep = toml::from_str(text).unwrap();
             let err = HepConfig::from_raw(raw, None, false).unwrap_err();
@@ -134,6 +190,32 @@ mod tests {
         let c = HepConfig::from_raw(raw, Some("0.0.0.0:2".into()), true).unwrap();
         assert_eq!((c.listen.port(), c.enable), (2, false));
         assert_eq!(c.capture_password.as_deref(), Some("pw"));
+    }
+
+    #[test]
+    fn only_a_receiver_beyond_loopback_without_a_password_is_open_to_the_network() {
+        let hep = |listen: &str, password: Option<&str>, disabled: bool| {
+            let raw = RawHep {
+                capture_password: password.map(String::from),
+                ..RawHep::default()
+            };
+            HepConfig::from_raw(raw, Some(listen.into()), disabled).unwrap()
+        };
+        assert!(hep("0.0.0.0:9060", None, false).open_to_the_network());
+        assert!(hep("10.1.2.3:9060", None, false).open_to_the_network());
+        assert!(hep("[::]:9060", None, false).open_to_the_network());
+        assert!(
+            hep("10.1.2.3:9060", Some(""), false).open_to_the_network(),
+            "empty is none"
+        );
+        assert!(!hep("0.0.0.0:9060", Some("pw"), false).open_to_the_network());
+        assert!(!hep("127.0.0.1:9060", None, false).open_to_the_network());
+        assert!(!hep("127.0.0.2:9060", None, false).open_to_the_network());
+        assert!(!hep("[::1]:9060", None, false).open_to_the_network());
+        assert!(
+            !hep("0.0.0.0:9060", None, true).open_to_the_network(),
+            "off"
+        );
     }
 
     #[test]

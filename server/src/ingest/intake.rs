@@ -1,5 +1,9 @@
-//! The per-packet path shared by the UDP and TCP loops: decode, check the capture password, fill a missing
-//! timestamp with the receive time, count, and hand the packet to the sink.
+//! The per-packet path shared by the UDP and TCP loops: read the chunks, check the capture password (in
+//! constant time, before a compressed payload is inflated, so a sender without it costs no inflating), inflate
+//! (at most [`crate::hep::MAX_INFLATED_PAYLOAD`]), fill a missing timestamp with the receive time and replace one
+//! more than [`MAX_FUTURE_SKEW`] ahead of it, drop the auth key, count, and hand the packet to the sink.
+//!
+//! The auth key never goes further than this module: no sink (store, live stream) ever sees it.
 //!
 //! A malformed packet is counted by reason and logged at most once per reason every [`WARN_INTERVAL`];
 //! keep-alives (HEP3 without a payload chunk) are counted quietly. Nothing here can stop a loop.
@@ -10,12 +14,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use metrics::Counter;
+use subtle::ConstantTimeEq;
 
 use super::PacketSink;
-use crate::hep::{decode, DecodeError, FramingError};
+use crate::hep::{unpack, DecodeError, FramingError};
 
 /// At most one warning per reason in this interval.
 pub const WARN_INTERVAL: Duration = Duration::from_secs(10);
+/// A capture time further than this ahead of the receive time is not believed: the receive time
+/// replaces it, so a sender's wrong clock (or a hostile one) cannot create partitions far in the
+/// future that retention would keep for years.
+pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(3600);
 
 /// The transport a packet arrived on (a metrics label).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +71,7 @@ struct Counters {
     bytes: [Counter; 2],
     keepalive: [Counter; 2],
     auth_failed: Counter,
+    future_timestamp: Counter,
 }
 
 impl Counters {
@@ -75,6 +85,7 @@ impl Counters {
             bytes: by_transport("hepscope_hep_received_bytes_total"),
             keepalive: by_transport("hepscope_hep_keepalive_total"),
             auth_failed: metrics::counter!("hepscope_hep_auth_failed_total"),
+            future_timestamp: metrics::counter!("hepscope_hep_future_timestamp_total"),
         }
     }
 }
@@ -114,22 +125,18 @@ impl Intake {
             received.increment(1);
             len.increment(bytes.len() as u64);
         }
-        let mut packet = match decode(bytes) {
-            Ok(packet) => packet,
+        let unpacked = match unpack(bytes) {
+            Ok(unpacked) => unpacked,
             Err(DecodeError::MissingPayload) => {
                 if let Some(c) = self.counters.keepalive.get(t) {
                     c.increment(1);
                 }
                 return IntakeOutcome::KeepAlive;
             }
-            Err(e) => {
-                let reason = e.reason();
-                self.malformed(reason, &e, transport, peer);
-                return IntakeOutcome::Malformed(reason);
-            }
+            Err(e) => return self.rejected(&e, transport, peer),
         };
         if let Some(expected) = &self.capture_password {
-            if packet.auth_key.as_deref() != Some(expected.as_str()) {
+            if !password_matches(expected, unpacked.auth_key()) {
                 self.counters.auth_failed.increment(1);
                 self.warn_limited("auth_failed", || {
                     tracing::warn!(%peer, transport = transport.label(), "HEP packet with a wrong or missing capture password dropped");
@@ -137,8 +144,23 @@ impl Intake {
                 return IntakeOutcome::AuthFailed;
             }
         }
-        if packet.ts_us.is_none() {
-            packet.ts_us = Some(received_at_us);
+        let mut packet = match unpacked.finish() {
+            Ok(packet) => packet,
+            Err(e) => return self.rejected(&e, transport, peer),
+        };
+        packet.auth_key = None;
+        let max_ts = received_at_us.saturating_add(MAX_FUTURE_SKEW_US);
+        match packet.ts_us {
+            None => packet.ts_us = Some(received_at_us),
+            Some(ts) if ts > max_ts => {
+                packet.ts_us = Some(received_at_us);
+                self.counters.future_timestamp.increment(1);
+                self.warn_limited("future_timestamp", || {
+                    tracing::warn!(%peer, transport = transport.label(), capture_time_us = ts,
+                        "HEP capture time more than an hour ahead of the receive time replaced by the receive time (a sender's clock is wrong; not logged again for 10 s)");
+                });
+            }
+            Some(_) => {}
         }
         self.sink.accept(&Arc::new(packet), received_at_us);
         IntakeOutcome::Accepted
@@ -155,6 +177,18 @@ impl Intake {
         self.warn_limited("tcp_backpressure", || {
             tracing::warn!(%peer, ?paused, "HEP TCP connection paused too long for a congested store; reading again, packets may be dropped (not logged again for 10 s)");
         });
+    }
+
+    /// Counts and logs a packet the decoder refused.
+    fn rejected(
+        &self,
+        error: &DecodeError,
+        transport: Transport,
+        peer: SocketAddr,
+    ) -> IntakeOutcome {
+        let reason = error.reason();
+        self.malformed(reason, error, transport, peer);
+        IntakeOutcome::Malformed(reason)
     }
 
     /// Counts and logs a TCP framing error (the caller closes the connection).
@@ -193,6 +227,15 @@ impl Intake {
             log();
         }
     }
+}
+
+/// [`MAX_FUTURE_SKEW`] in microseconds.
+const MAX_FUTURE_SKEW_US: i64 = MAX_FUTURE_SKEW.as_micros() as i64;
+
+/// True when the packet's auth key is the capture password. Compared in constant time (for keys
+/// of the password's length), so response timing tells a guesser nothing.
+fn password_matches(expected: &str, offered: Option<&str>) -> bool {
+    offered.is_some_and(|key| bool::from(key.as_bytes().ct_eq(expected.as_bytes())))
 }
 
 /// Microseconds since the Unix epoch, now.
@@ -268,6 +311,116 @@ mod tests {
             IntakeOutcome::Accepted
         );
         assert_eq!(sink.0.lock().unwrap().len(), 1);
+    }
+
+    /// A SIP packet whose compressed payload inflates to `inflated` bytes.
+    fn compressed(auth: Option<&str>, inflated: usize) -> Vec<u8> {
+        let mut payload = b"OPTIONS sip:a SIP/2.0\r\n\r\n".to_vec();
+        payload.resize(inflated, b' ');
+        let mut p = HepPacket::new(
+            "10.0.0.1:5060".parse().unwrap(),
+            "10.0.0.2:5060".parse().unwrap(),
+            ProtoType::Sip,
+            payload,
+        );
+        p.auth_key = auth.map(String::from);
+        encode(&p, true).unwrap()
+    }
+
+    #[test]
+    fn the_password_is_checked_before_the_payload_is_inflated() {
+        let sink = Arc::new(Collect::default());
+        let intake = Intake::new(sink.clone(), Some("secret".into()));
+        let bomb = compressed(Some("guess"), 4 << 20);
+        assert!(bomb.len() < 8192, "{} bytes", bomb.len());
+        // Were the payload inflated first, this would be "oversized"; a wrong key must stop it earlier.
+        assert_eq!(
+            intake.handle(&bomb, Transport::Udp, peer(), 1),
+            IntakeOutcome::AuthFailed
+        );
+        assert_eq!(
+            intake.handle(&compressed(None, 4 << 20), Transport::Udp, peer(), 1),
+            IntakeOutcome::AuthFailed
+        );
+        assert_eq!(
+            intake.handle(
+                &compressed(Some("secret"), 4 << 20),
+                Transport::Udp,
+                peer(),
+                1
+            ),
+            IntakeOutcome::Malformed("oversized")
+        );
+        assert!(sink.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn at_most_64_kib_is_inflated_per_packet() {
+        let sink = Arc::new(Collect::default());
+        let intake = Intake::new(sink.clone(), None);
+        assert_eq!(
+            intake.handle(&compressed(None, 1 << 20), Transport::Udp, peer(), 1),
+            IntakeOutcome::Malformed("oversized")
+        );
+        assert_eq!(
+            intake.handle(&compressed(None, 64 * 1024 + 1), Transport::Udp, peer(), 1),
+            IntakeOutcome::Malformed("oversized")
+        );
+        assert_eq!(
+            intake.handle(&compressed(None, 64 * 1024), Transport::Udp, peer(), 1),
+            IntakeOutcome::Accepted
+        );
+        assert_eq!(sink.0.lock().unwrap()[0].0.payload.len(), 64 * 1024);
+    }
+
+    #[test]
+    fn the_auth_key_is_never_handed_to_a_sink() {
+        let sink = Arc::new(Collect::default());
+        let checked = Intake::new(sink.clone(), Some("secret".into()));
+        checked.handle(&packet(Some("secret"), None), Transport::Tcp, peer(), 1);
+        let open = Intake::new(sink.clone(), None);
+        open.handle(&packet(Some("anything"), None), Transport::Udp, peer(), 1);
+        let got = sink.0.lock().unwrap();
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|(p, _)| p.auth_key.is_none()));
+    }
+
+    #[test]
+    fn a_capture_time_over_an_hour_ahead_becomes_the_receive_time() {
+        let sink = Arc::new(Collect::default());
+        let intake = Intake::new(sink.clone(), None);
+        let now = 1_800_000_000_000_000;
+        let hour = 3_600_000_000;
+        for ts in [
+            now + hour,
+            now + hour + 1,
+            now + 400 * 86_400_000_000,
+            now - 5,
+        ] {
+            intake.handle(&packet(None, Some(ts)), Transport::Udp, peer(), now);
+        }
+        let got: Vec<i64> = sink
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(p, _)| p.ts_us.unwrap())
+            .collect();
+        assert_eq!(got, vec![now + hour, now, now, now - 5]);
+    }
+
+    #[test]
+    fn password_comparison_needs_the_exact_key() {
+        assert!(password_matches("secret", Some("secret")));
+        for offered in [
+            None,
+            Some(""),
+            Some("secre"),
+            Some("secret!"),
+            Some("Secret"),
+        ] {
+            assert!(!password_matches("secret", offered), "{offered:?}");
+        }
     }
 
     #[test]

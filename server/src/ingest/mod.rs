@@ -10,8 +10,9 @@
 //!
 //! Metrics: `hepscope_hep_received_total{transport}`, `hepscope_hep_received_bytes_total{transport}`,
 //! `hepscope_hep_malformed_total{reason}`, `hepscope_hep_keepalive_total{transport}`,
-//! `hepscope_hep_auth_failed_total`, `hepscope_hep_tcp_connections`, `hepscope_hep_tcp_rejected_total`,
-//! `hepscope_hep_tcp_idle_closed_total`, `hepscope_hep_tcp_backpressure_total` (pauses),
+//! `hepscope_hep_auth_failed_total`, `hepscope_hep_future_timestamp_total`, `hepscope_hep_tcp_connections`,
+//! `hepscope_hep_tcp_rejected_total{reason}`, `hepscope_hep_tcp_idle_closed_total`,
+//! `hepscope_hep_tcp_packet_timeout_total`, `hepscope_hep_tcp_backpressure_total` (pauses),
 //! `hepscope_hep_tcp_backpressure_seconds_total` (time paused, a gauge that only grows),
 //! `hepscope_hep_tcp_backpressure_expired_total` (pauses cut short by [`MAX_BACKPRESSURE_PAUSE`]).
 
@@ -29,8 +30,8 @@ pub use config::{HepConfig, RawHep, DEFAULT_HEP_LISTEN};
 pub use intake::{Intake, IntakeOutcome, Transport};
 pub use receiver::{HepReceiver, IngestError};
 pub use tcp::{
-    TcpLimits, TcpStats, DEFAULT_MAX_TCP_CONNECTIONS, DEFAULT_TCP_IDLE_TIMEOUT,
-    MAX_BACKPRESSURE_PAUSE,
+    TcpLimits, TcpStats, DEFAULT_MAX_TCP_CONNECTIONS, DEFAULT_MAX_TCP_CONNECTIONS_PER_ADDRESS,
+    DEFAULT_TCP_IDLE_TIMEOUT, DEFAULT_TCP_PACKET_TIMEOUT, MAX_BACKPRESSURE_PAUSE,
 };
 
 use crate::hep::HepPacket;

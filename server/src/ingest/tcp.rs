@@ -1,9 +1,13 @@
 //! The HEP TCP loop: one task per connection, each with its own [`HepFramer`]. A framing error closes that
 //! connection only.
 //!
-//! Limits ([`TcpLimits`]): at most `max_connections` at once (one over the cap is closed as soon as it is
-//! accepted), and a connection that sends nothing for `idle_timeout` is closed. Both are counted in
-//! [`TcpStats`] and in `hepscope_hep_tcp_rejected_total` / `hepscope_hep_tcp_idle_closed_total`.
+//! Limits ([`TcpLimits`]): at most `max_connections` at once, and at most `max_per_address` from one
+//! client address (an IPv6 client by its /64), so one sender cannot take every slot; a connection over
+//! either cap is closed as soon as it is accepted. A connection that sends nothing for `idle_timeout` is
+//! closed, and so is one that does not complete a packet within `packet_timeout` of its first byte (a sender
+//! that opens a packet and stalls holds its slot no longer than that). All are counted in [`TcpStats`] and in
+//! `hepscope_hep_tcp_rejected_total{reason="max_connections"|"per_address"}`,
+//! `hepscope_hep_tcp_idle_closed_total` and `hepscope_hep_tcp_packet_timeout_total`.
 //!
 //! Backpressure: before each socket read and each packet it hands over, a connection whose sink is
 //! congested waits (polling every millisecond, without reading) until the sink has room, so the kernel's
@@ -13,9 +17,10 @@
 //! `hepscope_hep_tcp_backpressure_total`, `hepscope_hep_tcp_backpressure_seconds_total` and
 //! `hepscope_hep_tcp_backpressure_expired_total`; a cut-short pause is logged, rate-limited.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
@@ -31,8 +36,12 @@ use crate::hep::HepFramer;
 const READ_CHUNK: usize = 16 * 1024;
 /// Default cap on concurrent HEP TCP connections.
 pub const DEFAULT_MAX_TCP_CONNECTIONS: usize = 256;
+/// Default cap on concurrent HEP TCP connections from one client address.
+pub const DEFAULT_MAX_TCP_CONNECTIONS_PER_ADDRESS: usize = 32;
 /// Default time a HEP TCP connection may stay silent before it is closed.
 pub const DEFAULT_TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default time a HEP TCP connection has to complete a packet once its first byte arrived.
+pub const DEFAULT_TCP_PACKET_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest a connection waits for a congested sink before it reads again.
 pub const MAX_BACKPRESSURE_PAUSE: Duration = Duration::from_secs(10);
 /// How often a paused connection looks at the sink again.
@@ -43,15 +52,22 @@ const BACKPRESSURE_POLL: Duration = Duration::from_millis(1);
 pub struct TcpLimits {
     /// Connections open at once; one more is closed on accept.
     pub max_connections: usize,
+    /// Connections open at once from one client address (IPv6: one /64); one more is closed on accept.
+    pub max_per_address: usize,
     /// A connection that sends no byte for this long is closed.
     pub idle_timeout: Duration,
+    /// A connection that has not completed a packet this long after the packet's first byte arrived is
+    /// closed.
+    pub packet_timeout: Duration,
 }
 
 impl Default for TcpLimits {
     fn default() -> Self {
         TcpLimits {
             max_connections: DEFAULT_MAX_TCP_CONNECTIONS,
+            max_per_address: DEFAULT_MAX_TCP_CONNECTIONS_PER_ADDRESS,
             idle_timeout: DEFAULT_TCP_IDLE_TIMEOUT,
+            packet_timeout: DEFAULT_TCP_PACKET_TIMEOUT,
         }
     }
 }
@@ -63,8 +79,12 @@ pub struct TcpStats {
     pub open: usize,
     /// Connections closed on accept because `max_connections` were open.
     pub rejected: u64,
+    /// Connections closed on accept because `max_per_address` were open from that address.
+    pub rejected_per_address: u64,
     /// Connections closed for sending nothing within `idle_timeout`.
     pub idle_closed: u64,
+    /// Connections closed for not completing a packet within `packet_timeout`.
+    pub packet_timeouts: u64,
     /// Times a connection stopped reading because the sink was congested.
     pub backpressure_pauses: u64,
     /// Time spent in those pauses, summed over connections.
@@ -78,7 +98,9 @@ pub struct TcpStats {
 pub(super) struct TcpCounters {
     open: AtomicUsize,
     rejected: AtomicU64,
+    rejected_per_address: AtomicU64,
     idle_closed: AtomicU64,
+    packet_timeouts: AtomicU64,
     paused: AtomicU64,
     paused_us: AtomicU64,
     pause_expired: AtomicU64,
@@ -89,7 +111,9 @@ impl TcpCounters {
         TcpStats {
             open: self.open.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
+            rejected_per_address: self.rejected_per_address.load(Ordering::Relaxed),
             idle_closed: self.idle_closed.load(Ordering::Relaxed),
+            packet_timeouts: self.packet_timeouts.load(Ordering::Relaxed),
             backpressure_pauses: self.paused.load(Ordering::Relaxed),
             backpressure_time: Duration::from_micros(self.paused_us.load(Ordering::Relaxed)),
             backpressure_expired: self.pause_expired.load(Ordering::Relaxed),
@@ -97,12 +121,56 @@ impl TcpCounters {
     }
 }
 
-/// Decrements the open count (and the gauge) when a connection task ends, however it ends.
-struct OpenGuard(Arc<TcpCounters>);
+/// Open connections per client address (see [`address_key`]); entries at 0 are removed.
+#[derive(Debug, Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    /// Counts one more connection from `key` unless `max` are open; false when over the cap.
+    fn try_open(&self, key: IpAddr, max: usize) -> bool {
+        let mut open = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(key).or_insert(0);
+        if *count >= max {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn close(&self, key: IpAddr) {
+        let mut open = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&key);
+            }
+        }
+    }
+}
+
+/// The address a connection is counted under: an IPv4 address as it is (an IPv4-mapped IPv6
+/// address as its IPv4 one), an IPv6 address by its /64, as one host usually holds a whole /64.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1))),
+        },
+    }
+}
+
+/// Decrements the open counts (and the gauge) when a connection task ends, however it ends.
+struct OpenGuard {
+    counters: Arc<TcpCounters>,
+    per_address: Arc<PerAddress>,
+    key: IpAddr,
+}
 
 impl Drop for OpenGuard {
     fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::Relaxed);
+        self.counters.open.fetch_sub(1, Ordering::Relaxed);
+        self.per_address.close(self.key);
         metrics::gauge!("hepscope_hep_tcp_connections").decrement(1.0);
     }
 }
@@ -117,7 +185,11 @@ pub(super) async fn run(
     counters: Arc<TcpCounters>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let rejected = metrics::counter!("hepscope_hep_tcp_rejected_total");
+    let rejected =
+        metrics::counter!("hepscope_hep_tcp_rejected_total", "reason" => "max_connections");
+    let rejected_per_address =
+        metrics::counter!("hepscope_hep_tcp_rejected_total", "reason" => "per_address");
+    let per_address = Arc::new(PerAddress::default());
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -131,10 +203,22 @@ pub(super) async fn run(
                         tracing::debug!(%peer, max = limits.max_connections, "HEP TCP connection over the cap closed");
                         continue;
                     }
+                    let key = address_key(peer.ip());
+                    if !per_address.try_open(key, limits.max_per_address) {
+                        drop(stream);
+                        counters.rejected_per_address.fetch_add(1, Ordering::Relaxed);
+                        rejected_per_address.increment(1);
+                        tracing::debug!(%peer, max = limits.max_per_address, "HEP TCP connection over the per-address cap closed");
+                        continue;
+                    }
                     counters.open.fetch_add(1, Ordering::Relaxed);
                     metrics::gauge!("hepscope_hep_tcp_connections").increment(1.0);
-                    let guard = OpenGuard(Arc::clone(&counters));
-                    let bounds = ConnectionBounds { idle_timeout: limits.idle_timeout, max_pause };
+                    let guard = OpenGuard { counters: Arc::clone(&counters), per_address: Arc::clone(&per_address), key };
+                    let bounds = ConnectionBounds {
+                        idle_timeout: limits.idle_timeout,
+                        packet_timeout: limits.packet_timeout,
+                        max_pause,
+                    };
                     connections.spawn(connection(stream, peer, Arc::clone(&intake), bounds, guard, stop.clone()));
                 }
                 // E.g. too many open files: keep accepting once the pressure eases.
@@ -153,7 +237,36 @@ pub(super) async fn run(
 #[derive(Clone, Copy, Debug)]
 struct ConnectionBounds {
     idle_timeout: Duration,
+    packet_timeout: Duration,
     max_pause: Duration,
+}
+
+/// Why a connection stopped waiting for its next read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReadDeadline {
+    /// No byte for `idle_timeout`.
+    Idle,
+    /// A packet's first byte came `packet_timeout` ago and the packet is still incomplete.
+    Packet,
+}
+
+/// How long the next read may wait, and what its running out means: the packet deadline when a
+/// packet is open and due before the idle timeout, else the idle timeout.
+fn read_deadline(
+    bounds: &ConnectionBounds,
+    packet_started: Option<Instant>,
+) -> (Duration, ReadDeadline) {
+    match packet_started {
+        Some(started) => {
+            let left = bounds.packet_timeout.saturating_sub(started.elapsed());
+            if left <= bounds.idle_timeout {
+                (left, ReadDeadline::Packet)
+            } else {
+                (bounds.idle_timeout, ReadDeadline::Idle)
+            }
+        }
+        None => (bounds.idle_timeout, ReadDeadline::Idle),
+    }
 }
 
 /// How a backpressure pause ended.
@@ -176,20 +289,25 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
 ) {
     tracing::debug!(%peer, "HEP TCP connection opened");
-    let idle_timeout = bounds.idle_timeout;
+    let counters = Arc::clone(&guard.counters);
     let mut framer = HepFramer::default();
     let mut buf = vec![0u8; READ_CHUNK];
     // Set when a pause hit `max_pause`: read on without pausing until the sink has room again.
     let mut overrun = false;
     let mut now = unix_now_us();
+    // When the first byte of the packet still incomplete in `framer` arrived.
+    let mut packet_started: Option<Instant> = None;
     'read: loop {
         // Hand over what is framed, one packet at a time, waiting before each one (and before the
         // next read) while the sink is congested: one read may hold more packets than the sink has room.
+        let mut restart_clock = false;
         loop {
             if !intake.congested() {
                 overrun = false;
             } else if !overrun {
-                match pause(&intake, bounds.max_pause, &guard.0, &mut stop).await {
+                // Time spent paused is ours, not the sender's: the packet deadline starts again after it.
+                restart_clock = true;
+                match pause(&intake, bounds.max_pause, &counters, &mut stop).await {
                     Pause::Resumed => {}
                     Pause::Expired => {
                         overrun = true;
@@ -200,6 +318,8 @@ async fn connection(
             }
             match framer.next_packet() {
                 Ok(Some(packet)) => {
+                    // What is left began in the last read at the earliest.
+                    restart_clock = true;
                     intake.handle(&packet, Transport::Tcp, peer, now);
                 }
                 Ok(None) => break,
@@ -209,13 +329,26 @@ async fn connection(
                 }
             }
         }
+        packet_started = match packet_started {
+            _ if framer.buffered_len() == 0 => None,
+            Some(started) if !restart_clock => Some(started),
+            _ => Some(Instant::now()),
+        };
+        let (wait, deadline) = read_deadline(&bounds, packet_started);
         tokio::select! {
             _ = stop.changed() => break,
-            read = tokio::time::timeout(idle_timeout, stream.read(&mut buf)) => match read {
+            read = tokio::time::timeout(wait, stream.read(&mut buf)) => match read {
+                Err(_) if deadline == ReadDeadline::Packet => {
+                    counters.packet_timeouts.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("hepscope_hep_tcp_packet_timeout_total").increment(1);
+                    tracing::debug!(%peer, timeout = ?bounds.packet_timeout, bytes = framer.buffered_len(),
+                        "HEP TCP connection did not complete a packet in time, closed");
+                    break;
+                }
                 Err(_) => {
-                    guard.0.idle_closed.fetch_add(1, Ordering::Relaxed);
+                    counters.idle_closed.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!("hepscope_hep_tcp_idle_closed_total").increment(1);
-                    tracing::debug!(%peer, ?idle_timeout, "HEP TCP connection idle, closed");
+                    tracing::debug!(%peer, idle_timeout = ?bounds.idle_timeout, "HEP TCP connection idle, closed");
                     break;
                 }
                 Ok(Ok(0)) => break,
@@ -347,6 +480,49 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         done()
+    }
+
+    #[test]
+    fn connections_are_counted_per_ipv4_address_and_per_ipv6_64() {
+        let key = |s: &str| address_key(s.parse().unwrap()).to_string();
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::");
+        let open = PerAddress::default();
+        let a: IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(open.try_open(a, 2) && open.try_open(a, 2));
+        assert!(
+            !open.try_open(a, 2),
+            "the third from one address is refused"
+        );
+        assert!(open.try_open("192.0.2.8".parse().unwrap(), 2));
+        open.close(a);
+        assert!(open.try_open(a, 2), "a closed one frees its slot");
+    }
+
+    #[test]
+    fn an_open_packet_is_due_before_the_idle_timeout() {
+        let bounds = ConnectionBounds {
+            idle_timeout: Duration::from_secs(300),
+            packet_timeout: Duration::from_secs(10),
+            max_pause: MAX_BACKPRESSURE_PAUSE,
+        };
+        assert_eq!(
+            read_deadline(&bounds, None),
+            (Duration::from_secs(300), ReadDeadline::Idle)
+        );
+        let (wait, why) = read_deadline(&bounds, Some(Instant::now()));
+        assert_eq!(why, ReadDeadline::Packet);
+        assert!(wait <= Duration::from_secs(10) && wait > Duration::from_secs(9));
+        let short_idle = ConnectionBounds {
+            idle_timeout: Duration::from_secs(1),
+            ..bounds
+        };
+        assert_eq!(
+            read_deadline(&short_idle, Some(Instant::now())),
+            (Duration::from_secs(1), ReadDeadline::Idle)
+        );
     }
 
     #[tokio::test]

@@ -51,6 +51,8 @@ pub struct BrokerStats {
     pub subscribers: usize,
     /// Events in the ring buffer now.
     pub buffered: usize,
+    /// Their bytes ([`crate::live::LiveEvent::approx_bytes`]), at most `buffer_bytes`.
+    pub buffered_bytes: usize,
 }
 
 /// One subscriber's counts, also sent to clients that ask for `stats=1`.
@@ -126,8 +128,10 @@ struct Subscriber {
 }
 
 struct Inner {
-    /// Oldest first; at most `config.buffer_size` events.
+    /// Oldest first; at most `config.buffer_size` events and `config.buffer_bytes` bytes.
     ring: VecDeque<SharedEvent>,
+    /// The bytes of the events in `ring`.
+    ring_bytes: usize,
     /// Copy-on-write so a publisher can snapshot it with one `Arc` clone.
     subscribers: Arc<Vec<Arc<Subscriber>>>,
     closed: bool,
@@ -161,6 +165,7 @@ impl Broker {
         Arc::new(Broker {
             inner: Mutex::new(Inner {
                 ring: VecDeque::with_capacity(config.buffer_size.min(1 << 16)),
+                ring_bytes: 0,
                 subscribers: Arc::new(Vec::new()),
                 closed: false,
             }),
@@ -190,13 +195,7 @@ impl Broker {
             }
             self.totals.published.fetch_add(1, Ordering::Relaxed);
             if self.config.buffer_size > 0 {
-                if inner.ring.len() >= self.config.buffer_size {
-                    inner.ring.pop_front();
-                    self.totals
-                        .dropped_ring_overflow
-                        .fetch_add(1, Ordering::Relaxed);
-                }
-                inner.ring.push_back(Arc::clone(&event));
+                self.keep(&mut inner, &event);
             }
             Arc::clone(&inner.subscribers)
         };
@@ -239,6 +238,35 @@ impl Broker {
             if n > 0 {
                 total.fetch_add(n, Ordering::Relaxed);
             }
+        }
+    }
+
+    /// Appends `event` to the ring, then pushes the oldest events out until it holds at most
+    /// `buffer_size` events and `buffer_bytes` bytes (an event larger than that is not kept).
+    fn keep(&self, inner: &mut Inner, event: &SharedEvent) {
+        let bytes = event.approx_bytes();
+        if bytes > self.config.buffer_bytes {
+            self.totals
+                .dropped_ring_overflow
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        inner.ring_bytes += bytes;
+        inner.ring.push_back(Arc::clone(event));
+        let mut overflow = 0;
+        while inner.ring.len() > self.config.buffer_size
+            || inner.ring_bytes > self.config.buffer_bytes
+        {
+            let Some(oldest) = inner.ring.pop_front() else {
+                break;
+            };
+            inner.ring_bytes = inner.ring_bytes.saturating_sub(oldest.approx_bytes());
+            overflow += 1;
+        }
+        if overflow > 0 {
+            self.totals
+                .dropped_ring_overflow
+                .fetch_add(overflow, Ordering::Relaxed);
         }
     }
 
@@ -327,9 +355,9 @@ impl Broker {
 
     /// Totals since start.
     pub fn stats(&self) -> BrokerStats {
-        let (subscribers, buffered) = {
+        let (subscribers, buffered, buffered_bytes) = {
             let inner = lock(&self.inner);
-            (inner.subscribers.len(), inner.ring.len())
+            (inner.subscribers.len(), inner.ring.len(), inner.ring_bytes)
         };
         BrokerStats {
             published: self.totals.published.load(Ordering::Relaxed),
@@ -339,6 +367,7 @@ impl Broker {
             dropped_rate: self.totals.dropped_rate.load(Ordering::Relaxed),
             subscribers,
             buffered,
+            buffered_bytes,
         }
     }
 

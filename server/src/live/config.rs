@@ -12,6 +12,12 @@ use crate::config::ConfigError;
 /// Default address of the node endpoint `GET /stream`.
 pub const DEFAULT_STREAM_LISTEN: &str = "127.0.0.1:8083";
 
+/// Default `[ingest.hep_stream] buffer_bytes`: 32 MiB, room for the 10,000 events of the default
+/// `buffer_size` at over 3 KiB each (a SIP message is typically 0.5 to 2 KiB).
+pub const DEFAULT_BUFFER_BYTES: usize = 32 * 1024 * 1024;
+/// The smallest `[ingest.hep_stream] buffer_bytes`.
+pub const MIN_BUFFER_BYTES: usize = 1024 * 1024;
+
 /// `[ingest]` as written (only `hep_stream` lives here for now).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +35,8 @@ pub struct RawIngestStream {
     pub enable: Option<bool>,
     /// Events kept for history (default 10000; 0 = none).
     pub buffer_size: Option<usize>,
+    /// Bytes of events kept for history (default 32 MiB); the oldest go first past it.
+    pub buffer_bytes: Option<usize>,
     /// Subscribers at once (default 32).
     pub max_subscribers: Option<usize>,
     /// Queue length per subscriber (default 256).
@@ -70,6 +78,9 @@ pub struct RawCoordinatorStream {
 pub struct BrokerConfig {
     /// Events kept for history replay; 0 = no history.
     pub buffer_size: usize,
+    /// Bytes ([`crate::live::LiveEvent::approx_bytes`]) the history may hold: payloads of up to
+    /// 64 KiB would otherwise let `buffer_size` events take gigabytes.
+    pub buffer_bytes: usize,
     /// Most subscribers at once; one more is refused.
     pub max_subscribers: usize,
     /// Events queued per subscriber before further events are dropped for it.
@@ -82,6 +93,7 @@ impl Default for BrokerConfig {
     fn default() -> Self {
         BrokerConfig {
             buffer_size: 10_000,
+            buffer_bytes: DEFAULT_BUFFER_BYTES,
             max_subscribers: 32,
             per_sub_queue_len: 256,
             rate_per_sub_pps: 500,
@@ -160,10 +172,20 @@ impl LiveConfig {
         let defaults = BrokerConfig::default();
         let broker = BrokerConfig {
             buffer_size: raw.buffer_size.unwrap_or(defaults.buffer_size),
+            buffer_bytes: raw.buffer_bytes.unwrap_or(defaults.buffer_bytes),
             max_subscribers: raw.max_subscribers.unwrap_or(defaults.max_subscribers),
             per_sub_queue_len: raw.per_sub_queue_len.unwrap_or(defaults.per_sub_queue_len),
             rate_per_sub_pps: raw.rate_per_sub_pps.unwrap_or(defaults.rate_per_sub_pps),
         };
+        if broker.buffer_bytes < MIN_BUFFER_BYTES {
+            return Err(invalid(
+                "ingest.hep_stream.buffer_bytes",
+                format!(
+                    "{} is below the least of {MIN_BUFFER_BYTES} bytes (1 MiB)",
+                    broker.buffer_bytes
+                ),
+            ));
+        }
         if broker.max_subscribers == 0 {
             return Err(invalid(
                 "ingest.hep_stream.max_subscribers",
@@ -237,6 +259,7 @@ mod tests {
         let c = load("", None).unwrap();
         assert!(!c.ingest.enable && !c.coordinator.enable && !c.coordinator.allow_payload);
         assert_eq!(c.ingest.broker, BrokerConfig::default());
+        assert_eq!(c.ingest.broker.buffer_bytes, 32 * 1024 * 1024);
         assert_eq!(c.ingest.listen.to_string(), DEFAULT_STREAM_LISTEN);
         assert_eq!(c.coordinator.history_limit, 200);
         assert_eq!(c.coordinator.fan_out_timeout, Duration::from_millis(2000));
@@ -246,6 +269,7 @@ mod tests {
     fn keys_are_read_from_both_sections() {
         let c = load(
             "[ingest.hep_stream]\nenable = true\nbuffer_size = 0\nmax_subscribers = 4\n\
+             buffer_bytes = 2097152\n\
              per_sub_queue_len = 8\nrate_per_sub_pps = 0\nlisten = \"127.0.0.1:9999\"\n\
              [coordinator.hep_stream]\nenable = true\nallow_payload = true\nfan_out_timeout_ms = 50\n\
              history_limit = 20\nnodes = [\"ws://10.0.0.7:8083/stream\"]\n",
@@ -257,6 +281,7 @@ mod tests {
             c.ingest.broker,
             BrokerConfig {
                 buffer_size: 0,
+                buffer_bytes: 2 * 1024 * 1024,
                 max_subscribers: 4,
                 per_sub_queue_len: 8,
                 rate_per_sub_pps: 0
@@ -279,6 +304,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_their_key() {
+        let err = load("[ingest.hep_stream]\nbuffer_bytes = 1000\n", None).unwrap_err();
+        assert!(err.to_string().contains("buffer_bytes"), "{err}");
         let err = load("[ingest.hep_stream]\nmax_subscribers = 0\n", None).unwrap_err();
         assert!(err.to_string().contains("max_subscribers"), "{err}");
         let err = load("[coordinator.hep_stream]\nnodes = [\"http://x\"]\n", None).unwrap_err();

@@ -115,6 +115,32 @@ impl LiveEvent {
         }
     }
 
+    /// About how many bytes of memory the event holds (its strings and the struct), for the
+    /// ring buffer's byte bound.
+    pub fn approx_bytes(&self) -> usize {
+        let sip = self.sip.as_ref().map_or(0, |s| {
+            [
+                &s.method,
+                &s.resp_code,
+                &s.resp_text,
+                &s.callid,
+                &s.cseq,
+                &s.from_user,
+                &s.to_user,
+                &s.ruri_user,
+            ]
+            .iter()
+            .map(|f| f.len())
+            .sum::<usize>()
+                + std::mem::size_of::<SipSummary>()
+        });
+        std::mem::size_of::<LiveEvent>()
+            + self.payload.len()
+            + self.src_ip.len()
+            + self.dst_ip.len()
+            + sip
+    }
+
     /// The JSON text of this event's frame; the payload only when `with_payload`.
     pub fn to_frame_json(&self, with_payload: bool) -> String {
         let frame = Frame {

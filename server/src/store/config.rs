@@ -8,6 +8,11 @@ use serde::Deserialize;
 
 use crate::config::{duration_setting, ConfigError};
 
+/// Default `[store] queue_bytes`: 256 MiB.
+pub const DEFAULT_QUEUE_BYTES: usize = 256 * 1024 * 1024;
+/// The smallest `[store] queue_bytes`: room for a few of the largest packets (64 KiB each).
+pub const MIN_QUEUE_BYTES: usize = 1024 * 1024;
+
 /// `[store]` as written: the embedded HEP store.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +31,9 @@ pub struct RawStore {
     pub batch_size: Option<usize>,
     /// Packets queued for the writer before new ones are dropped (default 100000).
     pub queue: Option<usize>,
+    /// Bytes of packets held for the writer (queued or in its uncommitted batch) before new ones
+    /// are dropped (default 256 MiB).
+    pub queue_bytes: Option<usize>,
     /// Longest a message search may read before it is stopped with an error, e.g. "30s" (default).
     pub search_timeout: Option<String>,
 }
@@ -74,6 +82,9 @@ pub struct StoreConfig {
     pub batch_size: usize,
     /// Capacity of the writer's queue, at least 1.
     pub queue: usize,
+    /// Bytes of rows the writer may hold (queued and not yet committed), at least
+    /// [`MIN_QUEUE_BYTES`].
+    pub queue_bytes: usize,
     /// Longest a message search (`search/call/data`) may read before it is stopped.
     pub search_timeout: Duration,
 }
@@ -92,6 +103,7 @@ impl StoreConfig {
                 .collect(),
             batch_size: 10_000,
             queue: 100_000,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
             search_timeout: Duration::from_secs(30),
         }
     }
@@ -166,6 +178,15 @@ pub(crate) fn store_config(raw: RawStore, data_dir: &Path) -> Result<StoreConfig
         }
         config.queue = queue;
     }
+    if let Some(bytes) = raw.queue_bytes {
+        if bytes < MIN_QUEUE_BYTES {
+            return Err(invalid(
+                "queue_bytes",
+                format!("{bytes} is below the least of {MIN_QUEUE_BYTES} bytes (1 MiB)"),
+            ));
+        }
+        config.queue_bytes = bytes;
+    }
     Ok(config)
 }
 
@@ -201,4 +222,28 @@ pub(crate) fn alias_config(raw: RawAlias) -> Result<AliasConfig, ConfigError> {
         port: raw.port,
         name: raw.name.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(text: &str) -> Result<StoreConfig, ConfigError> {
+        store_config(toml::from_str(text).unwrap(), Path::new("/data"))
+    }
+
+    #[test]
+    fn queue_bytes_defaults_to_256_mib_and_is_read() {
+        assert_eq!(store("").unwrap().queue_bytes, 256 * 1024 * 1024);
+        assert_eq!(
+            store("queue_bytes = 8388608").unwrap().queue_bytes,
+            8 * 1024 * 1024
+        );
+    }
+
+    #[test]
+    fn queue_bytes_under_a_mib_names_the_key() {
+        let err = store("queue_bytes = 1000").unwrap_err();
+        assert!(err.to_string().contains("store.queue_bytes"), "{err}");
+    }
 }

@@ -124,8 +124,6 @@ pub struct Row {
     pub capture_id: u32,
     /// Capture node name (chunk 19), else the decimal capture id.
     pub node: String,
-    /// HEP auth key (chunk 14), when sent.
-    pub capture_pass: Option<String>,
     /// The payload exactly as received.
     pub raw: Vec<u8>,
 }
@@ -145,6 +143,40 @@ pub struct PacketRow {
     /// Every correlation value that differs from `sid` (chunk 17 and all configured headers),
     /// stored in the partition's link table.
     pub links: Vec<String>,
+}
+
+impl PacketRow {
+    /// About how many bytes of memory the row holds while it waits for the writer: its payload, its
+    /// text fields and links, and the struct itself. The writer queue's byte bound counts this.
+    pub fn approx_bytes(&self) -> usize {
+        let r = &self.row;
+        let text = [
+            &r.sid,
+            &r.method,
+            &r.cseq,
+            &r.from_user,
+            &r.from_tag,
+            &r.from_domain,
+            &r.to_user,
+            &r.to_tag,
+            &r.to_domain,
+            &r.ruri_user,
+            &r.ruri_domain,
+            &r.user_agent,
+            &r.src_ip,
+            &r.dst_ip,
+            &r.node,
+        ]
+        .iter()
+        .map(|s| s.len())
+        .sum::<usize>();
+        let links = self.links.iter().map(|l| l.len() + 24).sum::<usize>();
+        std::mem::size_of::<PacketRow>()
+            + r.raw.len()
+            + text
+            + r.correlation_id.as_ref().map_or(0, String::len)
+            + links
+    }
 }
 
 /// Builds the stored row of a packet; `received_at_us` stands in for a missing capture time.
@@ -173,7 +205,6 @@ pub fn row_from_packet(
         payload_type: packet.proto_type.to_u8(),
         capture_id: packet.capture_id,
         node,
-        capture_pass: packet.auth_key.clone(),
         ..Row::default()
     };
     let chunk_correlation = packet.correlation_id.clone().filter(|c| !c.is_empty());

@@ -79,6 +79,9 @@ pub enum StoreError {
 pub(crate) struct Shared {
     /// Live rows sent to the writer and not yet taken by it (the writer decrements).
     queued: AtomicUsize,
+    /// Bytes ([`PacketRow::approx_bytes`]) of live rows sent to the writer and not yet committed
+    /// (queued or in its pending batch; the writer decrements after each commit).
+    queued_bytes: AtomicUsize,
     stored: AtomicU64,
     dropped: AtomicU64,
     rejected: AtomicU64,
@@ -126,8 +129,10 @@ struct Inner {
     aliases: Vec<AliasConfig>,
     commands: SyncSender<Command>,
     shared: Arc<Shared>,
-    /// [`Store::congested`] above this many queued rows.
+    /// [`Store::congested`] above this many queued rows ...
     high_water: usize,
+    /// ... or this many held bytes.
+    high_water_bytes: usize,
     readers: Mutex<Vec<Connection>>,
     correlation_headers: Vec<String>,
     /// Dropped with the last handle, which stops the checkpoint thread.
@@ -159,11 +164,17 @@ impl Store {
         }
         let conn = Connection::open(&config.path).map_err(|e| open_err(Box::new(e)))?;
         schema::configure(&conn).map_err(|e| open_err(Box::new(e)))?;
-        let upgraded = migrate::migrate(&conn).map_err(|e| open_err(Box::new(e)))?;
-        if upgraded > 0 {
+        let migrated = migrate::migrate(&conn).map_err(|e| open_err(Box::new(e)))?;
+        if migrated.to_postings > 0 {
             tracing::info!(
-                partitions = upgraded,
+                partitions = migrated.to_postings,
                 "store upgraded to the postings layout"
+            );
+        }
+        if migrated.passwords_dropped > 0 {
+            tracing::info!(
+                rows = migrated.passwords_dropped,
+                "store: the HEP capture passwords older versions kept with rows were dropped"
             );
         }
         let index_path = postings::index_path(&config.path);
@@ -186,6 +197,7 @@ impl Store {
             batch_size: config.batch_size,
             span: config.partition,
             retention_us: i64::try_from(config.retention.as_micros()).unwrap_or(i64::MAX),
+            batch_bytes: batch_bytes(config.queue_bytes),
         };
         let writer = Writer::new(conn, settings, shared.clone(), postings_tx)
             .map_err(|e| open_err(Box::new(e)))?;
@@ -201,6 +213,7 @@ impl Store {
             .spawn(move || checkpoint::run(checkpoint_conn, stop))
             .map_err(|e| open_err(Box::new(e)))?;
         let correlation_headers = config.correlation_headers.clone();
+        let high_water_bytes = high_water(config.queue_bytes);
         let high_water = high_water(config.queue);
         Ok(Store {
             inner: Arc::new(Inner {
@@ -209,6 +222,7 @@ impl Store {
                 commands,
                 shared,
                 high_water,
+                high_water_bytes,
                 readers: Mutex::new(Vec::new()),
                 correlation_headers,
                 _checkpoint_stop: checkpoint_stop,
@@ -226,31 +240,47 @@ impl Store {
         &self.inner.aliases
     }
 
-    /// Queues one received packet without blocking. When the queue is full the packet is dropped
-    /// and counted; a SIP payload that does not scan is rejected and counted. `received_at_us`
+    /// Queues one received packet without blocking. When the queue holds `queue` rows or
+    /// `queue_bytes` bytes, the packet is dropped and counted by reason (`queue_full`,
+    /// `queue_bytes`); a SIP payload that does not scan is rejected and counted. `received_at_us`
     /// stands in for a missing capture time.
     pub fn ingest(&self, packet: HepPacket, received_at_us: i64) {
         let Some(row) = self.row(packet, received_at_us) else {
             return;
         };
+        let shared = &self.inner.shared;
+        let bytes = row.approx_bytes();
         // Counted before the send, so the writer's decrement never comes first.
-        let queued = &self.inner.shared.queued;
-        queued.fetch_add(1, Ordering::Relaxed);
+        let held = shared.queued_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if held > self.inner.config.queue_bytes {
+            shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            self.dropped(DROPPED_QUEUE_BYTES);
+            return;
+        }
+        shared.queued.fetch_add(1, Ordering::Relaxed);
         match self.inner.commands.try_send(Command::Row(Box::new(row))) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                queued.fetch_sub(1, Ordering::Relaxed);
-                self.inner.shared.dropped.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("hepscope_store_dropped_total").increment(1);
+                shared.queued.fetch_sub(1, Ordering::Relaxed);
+                shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+                self.dropped(DROPPED_QUEUE_FULL);
             }
         }
     }
 
-    /// True while the writer's queue holds more than three quarters of `queue` live rows: a TCP
-    /// receiver then stops reading its sockets (backpressure) until the writer has caught up, rather
-    /// than have [`Store::ingest`] drop packets. Never blocks.
+    /// Counts a packet dropped at the writer's queue, by `reason`.
+    fn dropped(&self, reason: &'static str) {
+        self.inner.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("hepscope_store_dropped_total", "reason" => reason).increment(1);
+    }
+
+    /// True while the writer holds more than three quarters of `queue` live rows or of
+    /// `queue_bytes` bytes: a TCP receiver then stops reading its sockets (backpressure) until the
+    /// writer has caught up, rather than have [`Store::ingest`] drop packets. Never blocks.
     pub fn congested(&self) -> bool {
-        self.inner.shared.queued.load(Ordering::Relaxed) > self.inner.high_water
+        let shared = &self.inner.shared;
+        shared.queued.load(Ordering::Relaxed) > self.inner.high_water
+            || shared.queued_bytes.load(Ordering::Relaxed) > self.inner.high_water_bytes
     }
 
     /// Stores packets all or nothing in one transaction (for PCAP import); blocks until committed.
@@ -409,10 +439,22 @@ impl Store {
     }
 }
 
-/// The queued-row count above which the store reports itself congested: three quarters of the
-/// queue, leaving a quarter for the packets already read when the receivers pause.
+/// `hepscope_store_dropped_total{reason}` when the queue held `queue` rows.
+const DROPPED_QUEUE_FULL: &str = "queue_full";
+/// `hepscope_store_dropped_total{reason}` when the writer held `queue_bytes` bytes.
+const DROPPED_QUEUE_BYTES: &str = "queue_bytes";
+
+/// The queued-row (or byte) count above which the store reports itself congested: three quarters
+/// of the bound, leaving a quarter for the packets already read when the receivers pause.
 fn high_water(queue: usize) -> usize {
     queue.saturating_mul(3) / 4
+}
+
+/// The pending batch's bytes at which the writer commits without waiting for `batch_size` rows
+/// or the flush interval: a quarter of `queue_bytes`, so an uncommitted batch alone never makes
+/// the store congested and big payloads cannot pile up `batch_size` deep.
+fn batch_bytes(queue_bytes: usize) -> usize {
+    (queue_bytes / 4).max(1)
 }
 
 #[cfg(test)]

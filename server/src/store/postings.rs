@@ -345,7 +345,7 @@ mod tests {
                 &format!(
                     "INSERT INTO {table} (id, {}) VALUES (?1, ?2, 's', NULL, 'INVITE', '', \
                      '1001', '', '', '', '', '', '', '', '', '', 0, '', 0, 2, 17, 1, 0, 'n', \
-                     NULL, x'00')",
+                     x'00')",
                     schema::COLUMNS
                 ),
                 params![id, T + id],

@@ -52,8 +52,7 @@ impl StoredRow {
                 payload_type: row.get(21)?,
                 capture_id: row.get(22)?,
                 node: row.get(23)?,
-                capture_pass: row.get(24)?,
-                raw: row.get(25)?,
+                raw: row.get(24)?,
             },
         })
     }
@@ -484,7 +483,7 @@ mod tests {
             conn.execute(
                 &format!(
                     "INSERT INTO {table} (id, {COLUMNS}) VALUES (?1, ?2, 's', NULL, 'INVITE', '', \
-                     ?3, '', '', '', '', '', '', '', '', '', 0, '', 0, 2, 17, 1, 0, 'n', NULL, x'00')"
+                     ?3, '', '', '', '', '', '', '', '', '', 0, '', 0, 2, 17, 1, 0, 'n', x'00')"
                 ),
                 rusqlite::params![id, time_us, user],
             )

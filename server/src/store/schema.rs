@@ -15,13 +15,14 @@ use super::partition::Partition;
 use crate::config::PartitionSpan;
 
 /// Version of this layout, kept in `meta`. Version 1 had a B-tree index per searched column;
-/// [`migrate`] turns it into version 2's postings.
-pub const SCHEMA_VERSION: i64 = 2;
+/// [`migrate`] turns it into version 2's postings. Versions 1 and 2 kept the HEP auth key in a
+/// `capture_pass` column; version 3 writes no such column and its migration empties the old one.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The columns of every data table, in insert order (after `id`).
 pub const COLUMNS: &str = "time_us, sid, correlation_id, method, cseq, from_user, from_tag, \
      from_domain, to_user, to_tag, to_domain, ruri_user, ruri_domain, user_agent, src_ip, src_port, \
-     dst_ip, dst_port, family, transport, payload_type, capture_id, node, capture_pass, raw";
+     dst_ip, dst_port, family, transport, payload_type, capture_id, node, raw";
 
 /// Page cache of the writer's connection, KiB: holds the hot index pages of the current
 /// partition so a batch rarely reads a page back from the file.
@@ -120,7 +121,7 @@ pub fn create_partition(conn: &Connection, partition: &Partition) -> rusqlite::R
                  src_ip TEXT NOT NULL, src_port INTEGER NOT NULL, dst_ip TEXT NOT NULL,
                  dst_port INTEGER NOT NULL, family INTEGER NOT NULL, transport INTEGER NOT NULL,
                  payload_type INTEGER NOT NULL, capture_id INTEGER NOT NULL, node TEXT NOT NULL,
-                 capture_pass TEXT, raw BLOB NOT NULL);
+                 raw BLOB NOT NULL);
              CREATE INDEX IF NOT EXISTS {table}_time ON {table} (time_us);\n"
         ));
     }
@@ -214,7 +215,7 @@ mod tests {
         conn.execute_batch(&format!(
             "INSERT INTO hep_proto_5_default_20260704_12 (id, {COLUMNS}) VALUES
              (17, 1, 's', NULL, '', '', '', '', '', '', '', '', '', '', '', '', 0, '', 0, 2, 17, 5, 0,
-              'n', NULL, x'00')"
+              'n', x'00')"
         ))
         .unwrap();
         assert_eq!(max_row_id(&conn).unwrap(), 17);

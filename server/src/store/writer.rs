@@ -61,6 +61,8 @@ pub(super) struct WriterSettings {
     pub batch_size: usize,
     pub span: PartitionSpan,
     pub retention_us: i64,
+    /// Commit once the pending rows hold this many bytes, however few they are.
+    pub batch_bytes: usize,
 }
 
 /// The writer's state; [`Writer::run`] consumes it on its thread.
@@ -80,6 +82,9 @@ pub(super) struct Writer {
     /// The postings thread: each committed batch's postings go there.
     postings: SyncSender<postings::Command>,
     next_id: i64,
+    /// Bytes of the pending live rows (their [`PacketRow::approx_bytes`]), given back to the
+    /// queue's byte count when they are committed.
+    pending_bytes: usize,
     last_error_log: Option<Instant>,
     suppressed_errors: u64,
 }
@@ -112,6 +117,7 @@ impl Writer {
             segments: HashMap::new(),
             postings,
             next_id,
+            pending_bytes: 0,
             last_error_log: None,
             suppressed_errors: 0,
         })
@@ -126,9 +132,12 @@ impl Writer {
             match next_command(&commands, first_pending) {
                 Ok(Command::Row(row)) => {
                     self.shared.queued.fetch_sub(1, Ordering::Relaxed);
+                    self.pending_bytes += row.approx_bytes();
                     pending.push(*row);
                     first_pending.get_or_insert_with(Instant::now);
-                    if pending.len() >= self.settings.batch_size {
+                    if pending.len() >= self.settings.batch_size
+                        || self.pending_bytes >= self.settings.batch_bytes
+                    {
                         self.commit_live(&mut pending);
                         first_pending = None;
                     }
@@ -197,6 +206,9 @@ impl Writer {
             }
         }
         pending.clear();
+        self.shared
+            .queued_bytes
+            .fetch_sub(std::mem::take(&mut self.pending_bytes), Ordering::Relaxed);
     }
 
     /// Stores `rows` in one transaction, with their postings and correlation links; rows older
@@ -400,7 +412,7 @@ fn segment_for(
 fn insert_sql(table: &str) -> String {
     format!(
         "INSERT INTO {table} (id, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
-         ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+         ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
     )
 }
 
@@ -430,7 +442,6 @@ fn insert_row(stmt: &mut CachedStatement<'_>, id: i64, row: &Row) -> rusqlite::R
         row.payload_type,
         row.capture_id,
         row.node,
-        row.capture_pass,
         row.raw,
     ])?;
     Ok(())
@@ -470,6 +481,7 @@ mod tests {
             batch_size: 10,
             span: PartitionSpan::Day,
             retention_us: i64::MAX / 4,
+            batch_bytes: usize::MAX,
         };
         schema::create_catalogue(&conn).unwrap();
         let index = postings::open_writer(std::path::Path::new(":memory:")).unwrap();

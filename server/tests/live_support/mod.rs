@@ -83,6 +83,7 @@ pub fn broker(
 ) -> Arc<Broker> {
     Broker::new(BrokerConfig {
         buffer_size: 1000,
+        buffer_bytes: BrokerConfig::default().buffer_bytes,
         max_subscribers,
         per_sub_queue_len,
         rate_per_sub_pps,

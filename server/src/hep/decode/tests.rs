@@ -313,6 +313,38 @@ fn decompression_bomb_is_oversized() {
 }
 
 #[test]
+fn one_kib_that_inflates_to_a_mib_is_oversized_at_the_64_kib_cap() {
+    assert_eq!(MAX_INFLATED_PAYLOAD, 64 * 1024);
+    let bomb = zlib(&vec![b'x'; 1 << 20]);
+    assert!(bomb.len() < 2048, "{} bytes", bomb.len());
+    let mut chunks = v4_core();
+    chunks.push(ch(0x10, &bomb));
+    let err = decode(&packet(&chunks)).unwrap_err();
+    assert_eq!(err.reason(), "oversized");
+    let mut chunks = v4_core();
+    chunks.push(ch(0x10, &zlib(&vec![b'x'; 64 * 1024 + 1])));
+    assert_eq!(decode(&packet(&chunks)).unwrap_err().reason(), "oversized");
+}
+
+#[test]
+fn unpack_reads_the_auth_key_and_leaves_the_payload_compressed() {
+    // Corrupt compressed bytes: unpack must not look at them, only finish does.
+    let mut chunks = v4_core();
+    chunks.push(ch(0x0e, b"myHep"));
+    chunks.push(ch(0x10, b"not zlib at all"));
+    let bytes = packet(&chunks);
+    let unpacked = unpack(&bytes).unwrap();
+    assert_eq!(unpacked.auth_key(), Some("myHep"));
+    assert_eq!(
+        unpacked.finish().unwrap_err().reason(),
+        "bad_compressed_payload"
+    );
+    let plain = decode_with(vec![ch(0x0e, b"k")]).unwrap();
+    assert_eq!(plain.payload, SIP);
+    assert_eq!(plain.auth_key.as_deref(), Some("k"));
+}
+
+#[test]
 fn payload_exactly_at_the_inflate_cap_is_accepted() {
     let mut chunks = v4_core();
     chunks.push(ch(0x10, &zlib(&vec![b'a'; MAX_INFLATED_PAYLOAD])));

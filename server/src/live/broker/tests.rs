@@ -27,6 +27,7 @@ fn event(n: i64, proto: u8) -> SharedEvent {
 fn config(buffer_size: usize, max_subscribers: usize, queue: usize, rate: u32) -> BrokerConfig {
     BrokerConfig {
         buffer_size,
+        buffer_bytes: usize::MAX,
         max_subscribers,
         per_sub_queue_len: queue,
         rate_per_sub_pps: rate,
@@ -95,6 +96,38 @@ fn full_ring_drops_the_oldest_and_counts_it() {
     let mut sub = broker.subscribe(StreamFilter::default(), 10).unwrap();
     let replay: Vec<i64> = sub.take_history().iter().map(|e| e.ts_ms).collect();
     assert_eq!(replay, vec![2, 3, 4]);
+}
+
+#[test]
+fn the_ring_holds_at_most_buffer_bytes_dropping_the_oldest() {
+    let big = |n: i64| {
+        let mut e = LiveEvent::clone(&event(n, 5));
+        e.payload = "x".repeat(60 * 1024);
+        Arc::new(e)
+    };
+    let one = big(0).approx_bytes();
+    let mut c = config(10_000, 4, 4, 0);
+    c.buffer_bytes = 3 * one + one / 2;
+    let broker = Broker::new(c);
+    for n in 0..10 {
+        broker.publish(big(n));
+    }
+    let stats = broker.stats();
+    assert_eq!(
+        (stats.buffered, stats.dropped_ring_overflow),
+        (3, 7),
+        "far below buffer_size, the bytes bound the ring"
+    );
+    assert_eq!(stats.buffered_bytes, 3 * one);
+    let mut sub = broker.subscribe(StreamFilter::default(), 100).unwrap();
+    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.ts_ms).collect();
+    assert_eq!(replay, vec![7, 8, 9]);
+    // An event larger than the whole bound is not kept, and pushes nothing out.
+    let mut huge = LiveEvent::clone(&event(10, 5));
+    huge.payload = "x".repeat(4 * one);
+    broker.publish(Arc::new(huge));
+    let stats = broker.stats();
+    assert_eq!((stats.buffered, stats.dropped_ring_overflow), (3, 8));
 }
 
 #[test]

@@ -78,7 +78,8 @@ fn column(id: &str) -> Option<Result<(&'static str, Kind), FilterError>> {
         "protocol_header.correlation_id" => ("COALESCE(correlation_id, sid)", Text),
         // A string holding the node name, as heplify-server stores it.
         "protocol_header.captureId" => ("node", Text),
-        "protocol_header.capturePass" => ("COALESCE(capture_pass, '')", Text),
+        // The capture password is never stored: every row reads as sent without one.
+        "protocol_header.capturePass" => ("''", Text),
         "protocol_header.payloadType" => ("payload_type", Integer),
         "protocol_header.protocolFamily" => ("family", Integer),
         "protocol_header.protocol" => ("transport", Integer),

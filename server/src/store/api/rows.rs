@@ -60,9 +60,6 @@ pub fn row_json(stored: &StoredRow, shape: Shape, aliases: &[AliasConfig]) -> Va
     m.insert("timeUseconds".into(), json!(micros));
     m.insert("payloadType".into(), json!(row.payload_type));
     m.insert("captureId".into(), json!(row.node));
-    if let Some(pass) = &row.capture_pass {
-        m.insert("capturePass".into(), json!(pass));
-    }
     m.insert("correlation_id".into(), json!(row.correlation_id_or_sid()));
     let profile = profile_of(row);
     if profile.is_sip() {
