@@ -7,34 +7,51 @@
 //! to_user, ruri_user, user_agent, src_ip, src_port, dst_ip, dst_port, transport, payload_type, node,
 //! payload`. `time` is RFC 3339 text (ms); compare `time_us` (µs since the epoch) to use the index.
 //!
-//! **Time range**: when the query names neither `time` nor `time_us`, the views hold only the last
-//! 10 minutes; naming either (for example `WHERE time_us > 1783166400000000`) opens every partition.
+//! **Time range** ([`scope`]): unless a WHERE, ON or HAVING clause names `time` or `time_us`, the
+//! views hold only the last 10 minutes (naming `time` in the SELECT list does not widen it). When
+//! the conditions bound the time (`WHERE time_us > 1783166400000000`), the views span only the
+//! partitions in that range ([`views`]).
 //!
 //! **Safety**: an authorizer lets the user's statement only SELECT, read and call functions other
 //! than file and extension functions; INSERT/UPDATE/DELETE/DROP/CREATE, ATTACH, PRAGMA and
-//! transactions are refused. A progress handler interrupts a statement after the time budget, and
-//! at most a row cap of rows is returned (then the header `X-Query-Truncated: true` is set).
+//! transactions are refused. No string or blob may exceed [`MAX_VALUE_BYTES`]
+//! (`SQLITE_LIMIT_LENGTH`), a progress handler interrupts a statement after the time budget, and
+//! at most a row cap of rows and an answer-size cap of bytes are returned: then the answer is
+//! `{"rows": [...], "truncated": true, "message": "..."}` (and the header
+//! `X-Query-Truncated: true` is set) instead of the bare array.
+//!
+//! **Links**: a GET authenticated by the session cookie must carry `Sec-Fetch-Site: same-origin`
+//! (browsers send it on the app's own fetches), so a link to `/api/query?q=…` clicked by an admin
+//! cannot run a query; tools sending `Authorization: Bearer` are not affected.
+
+mod scope;
+mod views;
 
 use std::time::Duration;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::index::Profile;
-use super::{read, schema, Store, StoreError};
+use super::{read, Store, StoreError};
 use crate::auth::Session;
 
 /// Without a time condition, the views cover this much recent time.
 pub const DEFAULT_LOOKBACK: Duration = Duration::from_secs(600);
+/// The longest string or blob a query may make or read (`SQLITE_LIMIT_LENGTH`), bytes: a
+/// `zeroblob(2e8)` fails at once instead of filling memory.
+pub const MAX_VALUE_BYTES: i32 = 16 * 1024 * 1024;
+/// The default cap of an answer's JSON, bytes.
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 /// Functions the user's SQL may not call (file access and extension loading).
 const DENIED_FUNCTIONS: &[&str] = &[
     "load_extension",
@@ -47,10 +64,12 @@ const DENIED_FUNCTIONS: &[&str] = &[
     "sqlar_uncompress",
 ];
 
-/// The row cap and time budget of one query.
+/// The row cap, answer-size cap and time budget of one query.
 #[derive(Clone, Copy, Debug)]
 pub struct SqlLimits {
     pub max_rows: usize,
+    /// The answer's JSON stops before this many bytes (`[store] sql_max_answer_bytes`).
+    pub max_bytes: usize,
     pub budget: Duration,
 }
 
@@ -58,6 +77,7 @@ impl Default for SqlLimits {
     fn default() -> Self {
         SqlLimits {
             max_rows: 10_000,
+            max_bytes: DEFAULT_MAX_ANSWER_BYTES,
             budget: Duration::from_secs(5),
         }
     }
@@ -69,9 +89,14 @@ struct SqlState {
     limits: SqlLimits,
 }
 
-/// `/query` (GET and POST) with the default limits; mount under `/api` behind the session check.
+/// `/query` (GET and POST) with the store's configured limits; mount under `/api` behind the
+/// session check.
 pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
-    router_with_limits(store, SqlLimits::default())
+    let limits = SqlLimits {
+        max_bytes: store.config().sql_max_answer_bytes,
+        ..SqlLimits::default()
+    };
+    router_with_limits(store, limits)
 }
 
 /// [`router`] with other limits.
@@ -99,6 +124,7 @@ struct PostBody {
 enum QueryError {
     NotLoggedIn,
     NotAdmin,
+    CrossSiteLink,
     Bad(String),
     Interrupted(Duration),
     Store(StoreError),
@@ -113,6 +139,12 @@ impl IntoResponse for QueryError {
             QueryError::NotAdmin => (
                 StatusCode::FORBIDDEN,
                 json!({"error": "the SQL query API requires admin access"}),
+            ),
+            QueryError::CrossSiteLink => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "a GET of the SQL query API with the session cookie must come \
+                    from the app itself (Sec-Fetch-Site: same-origin); tools send \
+                    Authorization: Bearer or use POST"}),
             ),
             QueryError::Bad(message) => (StatusCode::BAD_REQUEST, json!({"error": message})),
             QueryError::Interrupted(budget) => (
@@ -137,8 +169,12 @@ impl IntoResponse for QueryError {
 async fn query_get(
     State(state): State<SqlState>,
     session: Option<Extension<Session>>,
+    headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> Response {
+    if session.is_some() && !link_safe(&headers) {
+        return QueryError::CrossSiteLink.into_response();
+    }
     match params.q {
         Some(sql) => run(state, session, sql).await,
         None => QueryError::Bad("missing the query parameter q".into()).into_response(),
@@ -160,6 +196,16 @@ async fn query_post(
     }
 }
 
+/// False for a GET carrying the session cookie without `Sec-Fetch-Site: same-origin`: a link or
+/// a cross-site page. A browser never adds `Authorization` to a navigation, so a request that
+/// has no session cookie (a Bearer tool) is safe.
+fn link_safe(headers: &HeaderMap) -> bool {
+    let same_origin = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"same-origin"));
+    same_origin || crate::auth::session_cookie(headers).is_none()
+}
+
 async fn run(state: SqlState, session: Option<Extension<Session>>, sql: String) -> Response {
     let result = match session {
         None => Err(QueryError::NotLoggedIn),
@@ -174,75 +220,49 @@ async fn run(state: SqlState, session: Option<Extension<Session>>, sql: String) 
         }
     };
     match result {
-        Ok((rows, truncated)) => {
-            let mut response = Json(Value::Array(rows)).into_response();
-            if truncated {
-                response
-                    .headers_mut()
-                    .insert("x-query-truncated", HeaderValue::from_static("true"));
-            }
-            response
-        }
+        Ok(answer) => answer.into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-/// True when the SQL names `time` or `time_us` as a word.
-fn mentions_time(sql: &str) -> bool {
-    sql.to_ascii_lowercase()
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .any(|word| word == "time" || word == "time_us")
+/// Why an answer holds fewer rows than the query gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Truncation {
+    Rows(usize),
+    Bytes(usize),
 }
 
-const VIEW_COLUMNS: &str = "id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') \
-     AS time, time_us, '{profile}' AS profile, sid AS call_id, COALESCE(correlation_id, sid) AS \
-     correlation_id, method, cseq, from_user, to_user, ruri_user, user_agent, src_ip, src_port, \
-     dst_ip, dst_port, transport, payload_type, node, CAST(raw AS TEXT) AS payload";
+/// The rows as JSON text (`[...]`), and whether a cap cut them short.
+struct Answer {
+    json: Vec<u8>,
+    truncated: Option<Truncation>,
+}
 
-/// Creates the TEMP views over the partitions overlapping `[from_us, ∞)`.
-fn create_views(conn: &Connection, from_us: Option<i64>) -> Result<(), StoreError> {
-    let partitions = schema::list_partitions(conn)?;
-    let views: [(&str, &[Profile]); 4] = [
-        (
-            "hep_1",
-            &[Profile::Call, Profile::Registration, Profile::SipDefault],
-        ),
-        ("hep_5", &[Profile::Rtcp]),
-        ("hep_35", &[Profile::Report]),
-        ("hep_100", &[Profile::Log]),
-    ];
-    let filter = from_us.map_or(String::new(), |f| format!(" WHERE time_us >= {f}"));
-    for (view, profiles) in views {
-        let mut selects = Vec::new();
-        for (suffix, partition) in &partitions {
-            if from_us.is_some_and(|f| partition.end_us() <= f) {
-                continue;
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let Some(cut) = self.truncated else {
+            return ([(header::CONTENT_TYPE, "application/json")], self.json).into_response();
+        };
+        let message = match cut {
+            Truncation::Rows(n) => format!("truncated: only the first {n} rows are returned"),
+            Truncation::Bytes(n) => {
+                format!("truncated: the answer stops before {n} bytes of JSON")
             }
-            for profile in profiles {
-                selects.push(format!(
-                    "SELECT {} FROM main.{}{filter}",
-                    VIEW_COLUMNS.replace("{profile}", profile.key()),
-                    schema::table_name(*profile, suffix)
-                ));
-            }
-        }
-        if selects.is_empty() {
-            let empty = VIEW_COLUMNS
-                .replace("{profile}", "")
-                .replace("CAST(raw AS TEXT)", "raw");
-            selects.push(format!(
-                "SELECT {empty} FROM (SELECT 0 AS id, 0 AS time_us, '' AS sid, NULL AS \
-                 correlation_id, '' AS method, '' AS cseq, '' AS from_user, '' AS to_user, '' AS \
-                 ruri_user, '' AS user_agent, '' AS src_ip, 0 AS src_port, '' AS dst_ip, 0 AS \
-                 dst_port, 0 AS transport, 0 AS payload_type, '' AS node, '' AS raw) WHERE 0"
-            ));
-        }
-        conn.execute_batch(&format!(
-            "CREATE TEMP VIEW {view} AS {};",
-            selects.join(" UNION ALL ")
-        ))?;
+        };
+        let head =
+            serde_json::to_vec(&json!({"truncated": true, "message": message})).unwrap_or_default();
+        // {"truncated":…,"message":…} + ,"rows":[...]} — the rows are not parsed again.
+        let mut body = Vec::with_capacity(head.len() + self.json.len() + 16);
+        body.extend_from_slice(head.strip_suffix(b"}").unwrap_or(&head));
+        body.extend_from_slice(b",\"rows\":");
+        body.extend_from_slice(&self.json);
+        body.push(b'}');
+        let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+        response
+            .headers_mut()
+            .insert("x-query-truncated", HeaderValue::from_static("true"));
+        response
     }
-    Ok(())
 }
 
 fn authorize(context: AuthContext<'_>) -> Authorization {
@@ -261,35 +281,49 @@ fn authorize(context: AuthContext<'_>) -> Authorization {
     }
 }
 
-type Rows = (Vec<Value>, bool);
-
 /// Runs one user query with the guards of this module.
-fn execute(store: &Store, sql: &str, limits: SqlLimits, now_us: i64) -> Result<Rows, QueryError> {
+fn execute(store: &Store, sql: &str, limits: SqlLimits, now_us: i64) -> Result<Answer, QueryError> {
     let mut conn = store.open_reader().map_err(QueryError::Store)?;
     let lookback = i64::try_from(DEFAULT_LOOKBACK.as_micros()).unwrap_or(i64::MAX);
-    let from_us = (!mentions_time(sql)).then(|| now_us.saturating_sub(lookback));
-    create_views(&conn, from_us).map_err(QueryError::Store)?;
+    let scope = scope::time_scope(sql);
+    let (range, window_from) = if scope.constrained {
+        (scope.range, None)
+    } else {
+        let from = now_us.saturating_sub(lookback);
+        (
+            scope::Range {
+                from_us: Some(from),
+                to_us: None,
+            },
+            Some(from),
+        )
+    };
+    views::create_views(&conn, range, window_from).map_err(QueryError::Store)?;
     let sqlite = |e: rusqlite::Error| QueryError::Store(StoreError::Sqlite(e));
     conn.pragma_update(None, "query_only", true)
         .map_err(sqlite)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        .map_err(sqlite)?;
     conn.authorizer(Some(authorize)).map_err(sqlite)?;
-    match read::within_budget(&mut conn, limits.budget, |c| {
-        Ok(collect(c, sql, limits.max_rows))
-    }) {
+    match read::within_budget(&mut conn, limits.budget, |c| Ok(collect(c, sql, limits))) {
         Err(StoreError::TimedOut(budget)) => Err(QueryError::Interrupted(budget)),
         Err(e) => Err(QueryError::Store(e)),
         Ok(outcome) => outcome.map_err(|e| QueryError::Bad(e.to_string())),
     }
 }
 
-fn collect(conn: &Connection, sql: &str, max_rows: usize) -> rusqlite::Result<Rows> {
+/// Runs `sql` and writes its rows as a JSON array, stopping at the row or byte cap.
+fn collect(conn: &Connection, sql: &str, limits: SqlLimits) -> rusqlite::Result<Answer> {
     let mut stmt = conn.prepare(sql)?;
     let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let mut rows = stmt.query([])?;
-    let mut out = Vec::new();
+    let mut json = vec![b'['];
+    let mut count = 0usize;
+    let mut truncated = None;
     while let Some(row) = rows.next()? {
-        if out.len() >= max_rows {
-            return Ok((out, true));
+        if count >= limits.max_rows {
+            truncated = Some(Truncation::Rows(limits.max_rows));
+            break;
         }
         let mut object = Map::new();
         for (index, name) in names.iter().enumerate() {
@@ -301,21 +335,27 @@ fn collect(conn: &Connection, sql: &str, max_rows: usize) -> rusqlite::Result<Ro
             };
             object.insert(name.clone(), value);
         }
-        out.push(Value::Object(object));
+        let end = json.len();
+        if count > 0 {
+            json.push(b',');
+        }
+        serde_json::to_writer(&mut json, &object)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        // `]` still has to fit.
+        if json.len() >= limits.max_bytes {
+            json.truncate(end);
+            truncated = Some(Truncation::Bytes(limits.max_bytes));
+            break;
+        }
+        count += 1;
     }
-    Ok((out, false))
+    json.push(b']');
+    Ok(Answer { json, truncated })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_is_detected_as_a_word_only() {
-        assert!(mentions_time("select * from hep_1 where time > '2026'"));
-        assert!(mentions_time("SELECT * FROM hep_1 WHERE TIME_US>1"));
-        assert!(!mentions_time("select runtime, timeout from hep_1"));
-    }
 
     #[test]
     fn authorizer_refuses_writes_attach_pragma_and_file_functions() {
