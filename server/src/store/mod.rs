@@ -29,7 +29,7 @@ pub mod terms;
 mod writer;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
@@ -72,6 +72,9 @@ pub enum StoreError {
     /// A search read for longer than its budget and was stopped.
     #[error("the search read the store for {} s without finishing", .0.as_secs_f64())]
     TimedOut(std::time::Duration),
+    /// A read matched more rows than its cap (`[store] transaction_max_rows`).
+    #[error("limit reached: more than {0} messages match")]
+    RowLimit(usize),
 }
 
 /// Counters and health shared with the writer.
@@ -130,6 +133,8 @@ struct Inner {
     high_water: usize,
     readers: Mutex<Vec<Connection>>,
     correlation_headers: Vec<String>,
+    /// A capture import holds this ([`Store::begin_import`]).
+    importing: Arc<AtomicBool>,
     /// Dropped with the last handle, which stops the checkpoint thread.
     _checkpoint_stop: SyncSender<()>,
 }
@@ -211,6 +216,7 @@ impl Store {
                 high_water,
                 readers: Mutex::new(Vec::new()),
                 correlation_headers,
+                importing: Arc::new(AtomicBool::new(false)),
                 _checkpoint_stop: checkpoint_stop,
             }),
         })
@@ -303,6 +309,15 @@ impl Store {
             .recv()
             .map_err(|_| StoreError::WriterStopped)?
             .map_err(StoreError::Write)
+    }
+
+    /// The right to run the one capture import at a time (an import holds a whole capture in
+    /// memory and one write transaction), or `None` while another runs. Released when dropped.
+    pub fn begin_import(&self) -> Option<ImportSlot> {
+        let flag = &self.inner.importing;
+        flag.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+            .map(|_| ImportSlot(flag.clone()))
     }
 
     /// Ingest counters and health.
@@ -409,6 +424,16 @@ impl Store {
     }
 }
 
+/// A running import's hold on [`Store::begin_import`].
+#[derive(Debug)]
+pub struct ImportSlot(Arc<AtomicBool>);
+
+impl Drop for ImportSlot {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// The queued-row count above which the store reports itself congested: three quarters of the
 /// queue, leaving a quarter for the packets already read when the receivers pause.
 fn high_water(queue: usize) -> usize {
@@ -418,6 +443,18 @@ fn high_water(queue: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_import_at_a_time() {
+        let dir = std::env::temp_dir().join(format!("hepscope-import-slot-{}", std::process::id()));
+        let store = Store::open(StoreConfig::at(dir.join("s.sqlite")), Vec::new()).unwrap();
+        let first = store.begin_import().unwrap();
+        assert!(store.clone().begin_import().is_none());
+        drop(first);
+        assert!(store.begin_import().is_some());
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn high_water_is_three_quarters_of_the_queue() {
