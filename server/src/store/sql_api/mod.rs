@@ -40,7 +40,7 @@ use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use super::{read, Store, StoreError};
 use crate::auth::Session;
@@ -312,10 +312,19 @@ fn execute(store: &Store, sql: &str, limits: SqlLimits, now_us: i64) -> Result<A
     }
 }
 
-/// Runs `sql` and writes its rows as a JSON array, stopping at the row or byte cap.
+/// Runs `sql` and writes its rows as a JSON array, stopping at the row or byte cap. Values are
+/// written one at a time into the capped answer, so memory stays about the cap plus one value
+/// (at most [`MAX_VALUE_BYTES`]) however many columns a row has.
 fn collect(conn: &Connection, sql: &str, limits: SqlLimits) -> rusqlite::Result<Answer> {
     let mut stmt = conn.prepare(sql)?;
     let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    // A name given twice keeps its last column, as an object can hold a key once.
+    let columns: Vec<(usize, &str)> = names
+        .iter()
+        .enumerate()
+        .filter(|(index, name)| !names.iter().skip(index + 1).any(|later| later == *name))
+        .map(|(index, name)| (index, name.as_str()))
+        .collect();
     let mut rows = stmt.query([])?;
     let mut json = vec![b'['];
     let mut count = 0usize;
@@ -325,37 +334,117 @@ fn collect(conn: &Connection, sql: &str, limits: SqlLimits) -> rusqlite::Result<
             truncated = Some(Truncation::Rows(limits.max_rows));
             break;
         }
-        let mut object = Map::new();
-        for (index, name) in names.iter().enumerate() {
-            let value = match row.get_ref(index)? {
-                ValueRef::Null => Value::Null,
-                ValueRef::Integer(i) => json!(i),
-                ValueRef::Real(f) => json!(f),
-                ValueRef::Text(t) | ValueRef::Blob(t) => json!(String::from_utf8_lossy(t)),
-            };
-            object.insert(name.clone(), value);
-        }
         let end = json.len();
-        if count > 0 {
-            json.push(b',');
+        // One byte stays free for the closing `]`.
+        let limit = limits.max_bytes.saturating_sub(1);
+        let mut out = Capped {
+            out: &mut json,
+            limit,
+        };
+        match write_row(&mut out, row, &columns, count > 0) {
+            Ok(()) => count += 1,
+            Err(RowError::Sql(e)) => return Err(e),
+            Err(RowError::Cap) => {
+                json.truncate(end);
+                truncated = Some(Truncation::Bytes(limits.max_bytes));
+                break;
+            }
         }
-        serde_json::to_writer(&mut json, &object)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        // `]` still has to fit.
-        if json.len() >= limits.max_bytes {
-            json.truncate(end);
-            truncated = Some(Truncation::Bytes(limits.max_bytes));
-            break;
-        }
-        count += 1;
     }
     json.push(b']');
     Ok(Answer { json, truncated })
 }
 
+enum RowError {
+    Sql(rusqlite::Error),
+    /// The answer cap was reached.
+    Cap,
+}
+
+/// Writes one row as a JSON object (after a comma unless it is the first).
+fn write_row(
+    out: &mut Capped<'_>,
+    row: &rusqlite::Row<'_>,
+    columns: &[(usize, &str)],
+    comma: bool,
+) -> Result<(), RowError> {
+    use std::io::Write;
+    let cap = |_| RowError::Cap;
+    if comma {
+        out.write_all(b",").map_err(cap)?;
+    }
+    out.write_all(b"{").map_err(cap)?;
+    for (n, (index, name)) in columns.iter().enumerate() {
+        if n > 0 {
+            out.write_all(b",").map_err(cap)?;
+        }
+        serde_json::to_writer(&mut *out, name).map_err(|_| RowError::Cap)?;
+        out.write_all(b":").map_err(cap)?;
+        let written = match row.get_ref(*index).map_err(RowError::Sql)? {
+            ValueRef::Null => out.write_all(b"null").map_err(serde_json::Error::io),
+            ValueRef::Integer(i) => serde_json::to_writer(&mut *out, &i),
+            ValueRef::Real(f) => serde_json::to_writer(&mut *out, &f),
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                serde_json::to_writer(&mut *out, &*String::from_utf8_lossy(t))
+            }
+        };
+        written.map_err(|_| RowError::Cap)?;
+    }
+    out.write_all(b"}").map_err(cap)
+}
+
+/// Appends to `out` until it would pass `limit` bytes, then fails.
+struct Capped<'a> {
+    out: &'a mut Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Capped<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.len().saturating_add(buf.len()) > self.limit {
+            return Err(std::io::Error::other("the answer cap is reached"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn a_row_of_many_big_columns_stops_at_the_cap_while_it_is_written() {
+        let conn = Connection::open_in_memory().unwrap();
+        let limits = SqlLimits {
+            max_bytes: 1_000_000,
+            ..SqlLimits::default()
+        };
+        let wide = (0..100)
+            .map(|i| format!("zeroblob(100000) AS c{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let answer = collect(
+            &conn,
+            "SELECT 1 AS n, 'a\"b' AS t, 2.5 AS r, NULL AS z UNION ALL SELECT 2, '', 0, NULL",
+            limits,
+        );
+        let answer = answer.unwrap();
+        assert_eq!(answer.truncated, None);
+        let rows: Value = serde_json::from_slice(&answer.json).unwrap();
+        assert_eq!(
+            rows,
+            json!([{"n": 1, "t": "a\"b", "r": 2.5, "z": null}, {"n": 2, "t": "", "r": 0, "z": null}])
+        );
+        let answer = collect(&conn, &format!("SELECT {wide}"), limits).unwrap();
+        assert_eq!(answer.truncated, Some(Truncation::Bytes(1_000_000)));
+        assert_eq!(answer.json, b"[]");
+    }
 
     #[test]
     fn authorizer_refuses_writes_attach_pragma_and_file_functions() {
