@@ -295,7 +295,8 @@ impl Store {
     }
 
     /// Drops the partitions past retention as of `now_us` (the writer also does this every
-    /// minute); returns their suffixes.
+    /// minute); returns their suffixes. The cutoff follows [`partition::retention_cutoff`]: never
+    /// more than a day (or the retention, if shorter) past the newest stored capture time.
     ///
     /// # Errors
     /// [`StoreError::Write`] or [`StoreError::WriterStopped`].
