@@ -76,6 +76,7 @@ pub fn import_capture(
 pub async fn import_endpoint(
     State(state): State<AppState>,
     session: Session,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
     if !session.is_admin() {
@@ -90,6 +91,16 @@ pub async fn import_endpoint(
             "the embedded store is disabled ([store] enabled = false)",
         );
     };
+    let announced = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_IMPORT_BYTES as u64) {
+        return json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the capture is larger than {MAX_IMPORT_BYTES} bytes"),
+        );
+    }
     let Some(slot) = store.begin_import() else {
         return json_error(
             StatusCode::CONFLICT,

@@ -213,6 +213,26 @@ async fn a_viewers_upload_is_refused_before_its_body_is_read() {
 }
 
 #[tokio::test]
+async fn an_upload_announced_over_the_size_limit_is_refused_unread() {
+    let (server, admin, _) = import_server().await;
+    let mut upload = start_upload(&server, &admin, 300 * 1024 * 1024, b"").await;
+    let answer = read_answer(&mut upload).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
+    assert!(answer.contains("larger than"), "{answer:?}");
+    // The slot was not taken: an import runs at once.
+    let (capture, _, _) = fixture_capture();
+    let stored = common::app::client()
+        .post(server.url("/api/import"))
+        .header("cookie", &admin)
+        .body(capture)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_second_import_is_refused_while_one_runs() {
     let (server, admin, _) = import_server().await;
     let (capture, _, _) = fixture_capture();
