@@ -471,7 +471,7 @@ fn lookups(db: &Path) -> anyhow::Result<()> {
         let rows = store.read_blocking(|c| {
             let mut keys = vec![id];
             keys.extend(read::linked_keys(c, window, &keys)?);
-            read::rows_by_sid(c, &sip, window, &keys)
+            read::rows_by_sid(c, &sip, window, &keys, usize::MAX)
         })?;
         samples.push(t.elapsed());
         found += rows.len();
@@ -488,7 +488,13 @@ fn lookups(db: &Path) -> anyhow::Result<()> {
         .filter_map(|id| {
             store
                 .read_blocking(|c| {
-                    read::rows_by_sid(c, &[Profile::Call], window, std::slice::from_ref(id))
+                    read::rows_by_sid(
+                        c,
+                        &[Profile::Call],
+                        window,
+                        std::slice::from_ref(id),
+                        usize::MAX,
+                    )
                 })
                 .ok()
                 .and_then(|rows| {

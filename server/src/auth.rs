@@ -139,6 +139,17 @@ impl Session {
 
 /// The session token carried by a request: the cookie, else a bearer header.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    if let Some(token) = session_cookie(headers) {
+        return Some(token);
+    }
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = auth.strip_prefix("Bearer ")?.trim();
+    (!token.is_empty()).then(|| token.to_string())
+}
+
+/// The session cookie's value, if the request carries one (a browser adds it by itself, even to
+/// a link from another site).
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     for value in headers.get_all(header::COOKIE) {
         let Ok(text) = value.to_str() else { continue };
         for pair in text.split(';') {
@@ -149,9 +160,7 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
             }
         }
     }
-    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = auth.strip_prefix("Bearer ")?.trim();
-    (!token.is_empty()).then(|| token.to_string())
+    None
 }
 
 impl<S> FromRequestParts<S> for Session

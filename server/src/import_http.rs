@@ -1,8 +1,12 @@
 //! Capture import into the embedded store: `POST /api/import` (admins) and `hepscope import FILE`.
 //! The whole file is read first; a file that cannot be read stores nothing, and what is read is stored
 //! in one transaction.
+//!
+//! Over HTTP the role, the store and the one-import-at-a-time slot are checked before a byte of
+//! the body is read, so a viewer's (or a second) 100 MB upload costs nothing; the packets may
+//! hold at most `[store] import_max_bytes` once compressed HEP payloads are inflated.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -51,7 +55,7 @@ pub fn import_capture(
     bytes: &[u8],
     now_us: i64,
 ) -> Result<ImportReport, ImportFailure> {
-    let capture = packets_from_capture(bytes)?;
+    let capture = packets_from_capture(bytes, store.config().import_max_bytes)?;
     let skipped = capture.skipped.total();
     if capture.packets.is_empty() {
         return Err(ImportFailure::Empty { skipped });
@@ -72,7 +76,8 @@ pub fn import_capture(
 pub async fn import_endpoint(
     State(state): State<AppState>,
     session: Session,
-    body: Bytes,
+    headers: axum::http::HeaderMap,
+    body: Body,
 ) -> Response {
     if !session.is_admin() {
         return json_error(
@@ -86,8 +91,37 @@ pub async fn import_endpoint(
             "the embedded store is disabled ([store] enabled = false)",
         );
     };
+    let announced = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_IMPORT_BYTES as u64) {
+        return json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the capture is larger than {MAX_IMPORT_BYTES} bytes"),
+        );
+    }
+    let Some(slot) = store.begin_import() else {
+        return json_error(
+            StatusCode::CONFLICT,
+            "another capture import is running; try again when it has finished",
+        );
+    };
+    let body = match axum::body::to_bytes(body, MAX_IMPORT_BYTES).await {
+        Ok(body) => body,
+        Err(e) => {
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("reading the capture failed (at most {MAX_IMPORT_BYTES} bytes): {e}"),
+            )
+        }
+    };
     let now_us = jiff::Timestamp::now().as_microsecond();
-    let result = tokio::task::spawn_blocking(move || import_capture(&store, &body, now_us)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        import_capture(&store, &body, now_us)
+    })
+    .await;
     match result {
         Ok(Ok(report)) => (StatusCode::CREATED, Json(report)).into_response(),
         Ok(Err(e @ ImportFailure::Store(_))) => {

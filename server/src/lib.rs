@@ -140,12 +140,7 @@ pub fn router(state: AppState) -> Router {
     let mut protected = Router::new()
         .route("/me", get(auth::me))
         .merge(share::routes::session_routes())
-        .route(
-            "/import",
-            post(import_http::import_endpoint).layer(axum::extract::DefaultBodyLimit::max(
-                import_http::MAX_IMPORT_BYTES,
-            )),
-        );
+        .route("/import", post(import_http::import_endpoint));
     if let Some(store) = &state.store {
         protected = protected.merge(store::sql_api::router(store.clone()));
     }

@@ -1,6 +1,9 @@
 //! Capture import: a pcap written from fixture packets (SIP over UDP and TCP, a HEP-in-UDP datagram)
 //! reads back as HEP packets; SIP over TCP is reassembled however it was segmented; corrupt or truncated
-//! files are errors with no packets.
+//! files are errors with no packets. Over HTTP: the role and the one-import slot are checked
+//! before the body is read.
+
+mod common;
 
 use app::domain::fixture::{demo_mix, PacketKind, Transport as FixtureTransport};
 use server::demo::to_hep;
@@ -63,7 +66,7 @@ fn fixture_capture() -> (Vec<u8>, usize, usize) {
 #[test]
 fn import_reads_sip_over_udp_and_tcp_and_hep_in_udp() {
     let (bytes, sip, hep) = fixture_capture();
-    let imported = packets_from_capture(&bytes).unwrap();
+    let imported = packets_from_capture(&bytes, usize::MAX).unwrap();
     assert_eq!(imported.sip, sip);
     assert_eq!(imported.hep, hep);
     assert_eq!(imported.skipped.not_sip, 1);
@@ -98,7 +101,7 @@ fn import_rejects_a_truncated_capture_with_no_packets() {
     let (bytes, _, _) = fixture_capture();
     let cut = &bytes[..bytes.len() - 7];
     assert!(matches!(
-        packets_from_capture(cut),
+        packets_from_capture(cut, usize::MAX),
         Err(ImportError::Capture(PcapError::TruncatedRecord { .. }))
     ));
 }
@@ -110,7 +113,7 @@ fn import_rejects_garbage_and_an_empty_file() {
         b"GET / HTTP/1.1\r\n\r\n",
         &[0xd4, 0xc3, 0xb2, 0xa1, 2, 0],
     ] {
-        let err = packets_from_capture(bytes).unwrap_err();
+        let err = packets_from_capture(bytes, usize::MAX).unwrap_err();
         assert!(!err.to_string().is_empty());
     }
 }
@@ -131,7 +134,7 @@ fn import_takes_each_sip_message_over_tcp_once_however_it_was_segmented() {
                 .unwrap();
         }
     }
-    let imported = packets_from_capture(&writer.into_inner().unwrap()).unwrap();
+    let imported = packets_from_capture(&writer.into_inner().unwrap(), usize::MAX).unwrap();
     assert_eq!(imported.sip, sip.len());
     assert_eq!(imported.skipped.not_sip, 0);
     let payloads: Vec<&[u8]> = imported.packets.iter().map(|p| &p.payload[..]).collect();
@@ -141,4 +144,142 @@ fn import_takes_each_sip_message_over_tcp_once_however_it_was_segmented() {
         "every message once, whole, in capture order"
     );
     assert!(imported.packets.iter().all(|p| p.ip_proto == IP_PROTO_TCP));
+}
+
+/// A server with an admin `ada` and a viewer `vic` (password `pw-import-test`), and their cookies.
+async fn import_server() -> (common::app::TestServer, String, String) {
+    let hash = server::users::hash_password("pw-import-test").unwrap();
+    let toml = format!(
+        "[[users]]\nusername = \"ada\"\npassword_hash = \"{hash}\"\nrole = \"admin\"\n\
+         [[users]]\nusername = \"vic\"\npassword_hash = \"{hash}\"\nrole = \"viewer\"\n"
+    );
+    let server = common::app::TestServer::start(&toml).await;
+    let mut cookies = Vec::new();
+    for user in ["ada", "vic"] {
+        let login = common::app::login(&server, user, "pw-import-test").await;
+        assert_eq!(login.status(), 200, "{user}");
+        cookies.push(common::app::session_cookie(&login));
+    }
+    let vic = cookies.pop().unwrap();
+    let ada = cookies.pop().unwrap();
+    (server, ada, vic)
+}
+
+/// Sends the request head of a `POST /api/import` announcing `length` bytes, and `body_part`.
+async fn start_upload(
+    server: &common::app::TestServer,
+    cookie: &str,
+    length: usize,
+    body_part: &[u8],
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/import HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
+         Content-Type: application/vnd.tcpdump.pcap\r\nContent-Length: {length}\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body_part).await.unwrap();
+    stream
+}
+
+/// The status line and what follows, read until the body's JSON closes (or 5 s pass).
+async fn read_answer(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !answer.ends_with(b"}") {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_viewers_upload_is_refused_before_its_body_is_read() {
+    let (server, _, viewer) = import_server().await;
+    // 100 MB announced, not a byte of it sent: the answer must not wait for the body.
+    let started = std::time::Instant::now();
+    let mut upload = start_upload(&server, &viewer, 100 * 1024 * 1024, b"").await;
+    let answer = read_answer(&mut upload).await;
+    eprintln!("viewer refused in {:?}", started.elapsed());
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer:?}");
+    assert!(answer.contains("admin role"), "{answer:?}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_upload_announced_over_the_size_limit_is_refused_unread() {
+    let (server, admin, _) = import_server().await;
+    let mut upload = start_upload(&server, &admin, 300 * 1024 * 1024, b"").await;
+    let answer = read_answer(&mut upload).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
+    assert!(answer.contains("larger than"), "{answer:?}");
+    // The slot was not taken: an import runs at once.
+    let (capture, _, _) = fixture_capture();
+    let stored = common::app::client()
+        .post(server.url("/api/import"))
+        .header("cookie", &admin)
+        .body(capture)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_import_is_refused_while_one_runs() {
+    let (server, admin, _) = import_server().await;
+    let (capture, _, _) = fixture_capture();
+    // The first import announces the whole capture but sends half: it holds the slot.
+    let mut first = start_upload(
+        &server,
+        &admin,
+        capture.len(),
+        &capture[..capture.len() / 2],
+    )
+    .await;
+    let post = || {
+        common::app::client()
+            .post(server.url("/api/import"))
+            .header("cookie", &admin)
+            .body(capture.clone())
+            .send()
+    };
+    // The first request's head may still be on its way: retry until it holds the slot.
+    let mut second = post().await.unwrap();
+    for _ in 0..50 {
+        if second.status() == 409 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        second = post().await.unwrap();
+    }
+    assert_eq!(second.status(), 409);
+    let body: serde_json::Value = second.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("another capture import is running"),
+        "{body}"
+    );
+    // The first one completes and stores; then the slot is free again.
+    {
+        use tokio::io::AsyncWriteExt;
+        first
+            .write_all(&capture[capture.len() / 2..])
+            .await
+            .unwrap();
+    }
+    let answer = read_answer(&mut first).await;
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer:?}");
+    let third = post().await.unwrap();
+    assert_eq!(third.status(), 201);
+    server.shutdown().await.unwrap();
 }

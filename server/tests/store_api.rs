@@ -28,6 +28,10 @@ struct Fixture {
 }
 
 fn fixture(name: &str) -> Fixture {
+    fixture_with(name, |_| {})
+}
+
+fn fixture_with(name: &str, tweak: impl FnOnce(&mut server::config::StoreConfig)) -> Fixture {
     let start = now_us() - 3_600_000_000;
     let answered = call(
         11,
@@ -48,6 +52,7 @@ fn fixture(name: &str) -> Fixture {
     }];
     let (store, _) = open_store(name, aliases, |c| {
         c.correlation_headers.push("X-Acme-Call-ID".into());
+        tweak(c);
     });
     for packets in [&answered, &busy, &cancelled, &three_leg] {
         assert!(store_all(&store, packets) > 0);
@@ -300,6 +305,66 @@ async fn a_search_past_its_time_budget_is_stopped_with_a_504_that_says_what_to_d
         message.contains("without finishing") && message.contains("narrow the time range"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn transaction_reports_and_exports_past_the_row_cap_say_limit_reached() {
+    let f = fixture_with("row-cap", |c| c.transaction_max_rows = 3);
+    let ids = call_ids(&f.answered);
+    let rtcp = f
+        .answered
+        .iter()
+        .filter(|p| p.kind == PacketKind::Rtcp)
+        .count();
+    assert!(rtcp > 3 && f.answered.len() > 3);
+    for path in [
+        "/call/transaction",
+        "/call/report/qos",
+        "/export/call/messages/pcap",
+        "/export/call/messages/text",
+    ] {
+        let (status, headers, bytes) = send(&f.app, "POST", path, Some(&f.transaction(&ids))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(headers["content-type"].to_str().unwrap().contains("json"));
+        let answer: Value = serde_json::from_slice(&bytes).unwrap();
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("limit reached") && message.contains("transaction_max_rows"),
+            "{path}: {message}"
+        );
+        assert_eq!(answer["data"], json!({}), "{path}");
+    }
+    // Under the cap the same request answers as before.
+    let f = fixture_with("row-cap-ok", |c| c.transaction_max_rows = 10_000);
+    let (status, _) = post_json(&f.app, "/call/transaction", f.transaction(&ids)).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_transaction_past_the_search_time_budget_is_stopped_with_a_504() {
+    let (store, _) = open_store("transaction-budget", Vec::new(), |c| {
+        c.search_timeout = std::time::Duration::ZERO;
+    });
+    let start = now_us() - 600_000_000;
+    let packets: Vec<Packet> = (0..600)
+        .flat_map(|seed| single_call(2000 + seed, start + seed as i64 * 1000, Outcome::Busy))
+        .collect();
+    assert!(store_all(&store, &packets) > 1500);
+    let app = api::router(store);
+    let body = json!({
+        "timestamp": {"from": start / 1000 - 1000, "to": now_us() / 1000},
+        "param": {"search": {"1_call": {"id": 1, "callid": call_ids(&packets)}},
+                  "location": {"node": ["localnode"]},
+                  "transaction": {"call": true, "registration": false, "rest": false}}
+    });
+    for path in ["/call/transaction", "/export/call/messages/text"] {
+        let (status, answer) = post_json(&app, path, body.clone()).await;
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{path}: {answer}");
+        assert!(answer["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("without finishing"));
+    }
 }
 
 #[tokio::test]

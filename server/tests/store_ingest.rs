@@ -315,7 +315,7 @@ fn writer_killed_mid_ingest_loses_at_most_one_batch() {
                     sids.push(sid?);
                 }
             }
-            read::rows_by_sid(conn, &[Profile::Call], window, &sids)
+            read::rows_by_sid(conn, &[Profile::Call], window, &sids, usize::MAX)
         })
         .unwrap();
     assert_eq!(

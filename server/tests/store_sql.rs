@@ -40,10 +40,17 @@ fn url(sql: &str) -> String {
     out
 }
 
+/// Status, rows (or the error body) and whether the answer says it was truncated.
 async fn get(app: &Router, sql: &str) -> (StatusCode, Value, bool) {
     let (status, headers, bytes) = send(app, "GET", &url(sql), None).await;
+    let mut body: Value = serde_json::from_slice(&bytes).unwrap();
     let truncated = headers.get("x-query-truncated").is_some();
-    (status, serde_json::from_slice(&bytes).unwrap(), truncated)
+    if truncated {
+        assert_eq!(body["truncated"], true, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("truncated"));
+        body = body["rows"].take();
+    }
+    (status, body, truncated)
 }
 
 fn stored() -> Store {
@@ -154,6 +161,7 @@ async fn runaway_query_is_interrupted_and_big_answers_truncated() {
     let limits = SqlLimits {
         max_rows: 5,
         budget: Duration::from_millis(300),
+        ..SqlLimits::default()
     };
     let app = app(&store, Some(Role::Admin), limits);
     let started = std::time::Instant::now();
@@ -190,12 +198,224 @@ async fn full_server_mounts_the_query_api_behind_login_and_reports_store_health(
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let login = common::app::login(&server, "admin", common::app::ADMIN_PASSWORD).await;
     let cookie = common::app::session_cookie(&login);
-    let answer: Value =
-        common::app::get_with(&server, "/api/query?q=SELECT%201%20AS%20one", Some(&cookie))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let answer: Value = common::app::client()
+        .get(server.url("/api/query?q=SELECT%201%20AS%20one"))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(answer, json!([{"one": 1}]));
     server.shutdown().await.unwrap();
+}
+
+/// A number of this process from `/proc/self/status` (`VmRSS`, `VmHWM`), MiB.
+fn proc_mib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"));
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+async fn logged_in_admin(server: &common::app::TestServer) -> String {
+    let login = common::app::login(server, "admin", common::app::ADMIN_PASSWORD).await;
+    common::app::session_cookie(&login)
+}
+
+#[tokio::test]
+async fn huge_values_fail_fast_and_big_answers_are_cut_with_bounded_memory() {
+    let server = common::app::TestServer::start("").await;
+    let cookie = logged_in_admin(&server).await;
+    let token = cookie.split_once('=').unwrap().1.to_owned();
+    let query = |sql: &str| {
+        common::app::client()
+            .get(server.url(&format!("/api{}", url(sql))))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+    };
+    let fifty = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 50)";
+    let started = std::time::Instant::now();
+    let answer = query(&format!("{fifty} SELECT n, zeroblob(2e8) AS b FROM c"))
+        .await
+        .unwrap();
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap();
+    let elapsed = started.elapsed();
+    let (rss, peak) = (proc_mib("VmRSS:"), proc_mib("VmHWM:"));
+    eprintln!("zeroblob(2e8) x 50: {status} in {elapsed:?}, RSS {rss} MiB, peak {peak} MiB");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("too big"),
+        "{body}"
+    );
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    assert!(peak < 600, "peak RSS {peak} MiB");
+
+    // Values under the length limit whose JSON passes the 64 MiB answer cap: cut, not failed.
+    let started = std::time::Instant::now();
+    let answer = query(&format!(
+        "{fifty} SELECT n, printf('%.15000000c', 'x') AS b FROM c"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(common::header(&answer, "x-query-truncated"), "true");
+    let bytes = answer.bytes().await.unwrap();
+    let elapsed = started.elapsed();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    let rows = body["rows"].as_array().unwrap().len();
+    let (rss, peak) = (proc_mib("VmRSS:"), proc_mib("VmHWM:"));
+    eprintln!(
+        "15 MB text x 50: {rows} rows, {} bytes in {elapsed:?}, RSS {rss} MiB, peak {peak} MiB",
+        bytes.len()
+    );
+    assert_eq!(body["truncated"], true);
+    assert!(
+        body["message"].as_str().unwrap().contains("bytes"),
+        "{body:.200}"
+    );
+    assert!(rows > 0 && rows < 50, "{rows}");
+    assert!(bytes.len() <= 64 * 1024 * 1024 + 1024, "{}", bytes.len());
+    assert!(peak < 600, "peak RSS {peak} MiB");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn answer_byte_cap_cuts_between_rows_and_says_so() {
+    let store = stored();
+    let limits = SqlLimits {
+        max_bytes: 10_000,
+        ..SqlLimits::default()
+    };
+    let app = app(&store, Some(Role::Admin), limits);
+    let (status, rows, truncated) = get(
+        &app,
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 100) \
+         SELECT n, printf('%.1000c', 'x') AS pad FROM c",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(truncated);
+    let rows = rows.as_array().unwrap();
+    assert!((8..10).contains(&rows.len()), "{}", rows.len());
+    assert_eq!(rows.last().unwrap()["pad"].as_str().unwrap().len(), 1000);
+}
+
+#[tokio::test]
+async fn a_link_with_the_session_cookie_cannot_run_a_query() {
+    let server = common::app::TestServer::start("").await;
+    let cookie = logged_in_admin(&server).await;
+    let token = cookie.split_once('=').unwrap().1.to_owned();
+    let path = "/api/query?q=SELECT%201%20AS%20one";
+    let get = |fetch_site: Option<&str>, bearer: bool| {
+        let mut request = common::app::client().get(server.url(path));
+        if bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        } else {
+            request = request.header("cookie", &cookie);
+        }
+        if let Some(site) = fetch_site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.send()
+    };
+    for site in [None, Some("cross-site"), Some("same-site"), Some("none")] {
+        let answer = get(site, false).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{site:?}");
+        let body: Value = answer.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("Sec-Fetch-Site"));
+    }
+    assert_eq!(
+        get(Some("same-origin"), false).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(get(None, true).await.unwrap().status(), StatusCode::OK);
+    // POST stays as it was (the Origin check guards writes).
+    let post = common::app::post_with(
+        &server,
+        "/api/query",
+        Some(&cookie),
+        &json!({"query": "SELECT 1"}),
+    )
+    .await;
+    assert_eq!(post.status(), StatusCode::OK);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn time_in_the_select_list_keeps_the_ten_minute_default() {
+    let store = stored();
+    let app = app(&store, Some(Role::Admin), SqlLimits::default());
+    let answered = single_call(2, 0, Outcome::Answered).len();
+    for sql in [
+        "SELECT time, time_us, method FROM hep_1",
+        "SELECT method FROM hep_1 ORDER BY time DESC",
+    ] {
+        let (status, rows, _) = get(&app, sql).await;
+        assert_eq!(status, StatusCode::OK, "{rows}");
+        assert_eq!(rows.as_array().unwrap().len(), answered, "{sql}");
+    }
+}
+
+#[tokio::test]
+async fn more_than_500_hour_partitions_and_stray_ones_still_answer() {
+    let (store, path) = open_store("sql-hours", Vec::new(), |c| {
+        c.partition = server::config::PartitionSpan::Hour;
+        c.retention = Duration::from_secs(30 * 86_400);
+    });
+    let hour = 3_600_000_000;
+    let now = now_us();
+    let mut packets = Vec::new();
+    for i in 0..520u64 {
+        packets.extend(single_call(
+            i,
+            now - i64::try_from(i).unwrap() * hour - 120_000_000,
+            Outcome::Busy,
+        ));
+    }
+    store_all(&store, &packets);
+    // A catalogue entry whose tables are gone, far in the past.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "INSERT INTO partitions (suffix, start_us, end_us) VALUES ('19990101_00', 915148800000000, 915152400000000)",
+        [],
+    )
+    .unwrap();
+    let partitions: i64 = conn
+        .query_row("SELECT count(*) FROM partitions", [], |r| r.get(0))
+        .unwrap();
+    assert!(partitions > 500, "{partitions}");
+    let app = app(&store, Some(Role::Admin), SqlLimits::default());
+    let per_call = single_call(0, 0, Outcome::Busy).len();
+    let (status, all, _) = get(&app, "SELECT count(*) AS n FROM hep_1 WHERE time_us > 0").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all[0]["n"], 520 * per_call);
+    let (status, all, _) = get(
+        &app,
+        "SELECT count(*) AS n FROM hep_1 WHERE method = 'INVITE' OR time_us > 0",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all[0]["n"], 520 * per_call);
+    let since = now - 3 * hour;
+    let (status, recent, _) = get(
+        &app,
+        &format!("SELECT count(*) AS n FROM hep_1 WHERE time_us >= {since}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{recent}");
+    assert_eq!(recent[0]["n"], 3 * per_call);
+    let (status, latest, _) = get(&app, "SELECT count(*) AS n FROM hep_1").await;
+    assert_eq!(status, StatusCode::OK, "{latest}");
+    assert_eq!(latest[0]["n"], per_call);
 }

@@ -26,6 +26,12 @@ pub enum ImportError {
     /// The file is not a readable pcap or pcapng capture.
     #[error("cannot import the capture: {0}")]
     Capture(#[from] PcapError),
+    /// The packets (compressed HEP payloads inflated) would hold more than the import budget.
+    #[error(
+        "the capture's packets hold more than {limit} bytes once compressed HEP payloads are \
+         inflated ([store] import_max_bytes); split the capture"
+    )]
+    TooLarge { limit: usize },
 }
 
 /// Packets left out of an import, by reason.
@@ -67,10 +73,21 @@ pub struct ImportedCapture {
 /// payloads are reassembled per direction of each connection and cut into SIP messages; each takes the
 /// time of the segment its first byte arrived in.
 ///
+/// The packets' payloads together may hold at most `max_bytes` (compressed HEP inflates): past
+/// that the import stops with an error rather than fill memory.
+///
 /// # Errors
-/// [`ImportError::Capture`] when the file is not a pcap/pcapng capture, or is corrupt or truncated.
-pub fn packets_from_capture(bytes: &[u8]) -> Result<ImportedCapture, ImportError> {
+/// [`ImportError::Capture`] when the file is not a pcap/pcapng capture, or is corrupt or truncated;
+/// [`ImportError::TooLarge`] past `max_bytes`.
+pub fn packets_from_capture(
+    bytes: &[u8],
+    max_bytes: usize,
+) -> Result<ImportedCapture, ImportError> {
     let capture = pcap::read_capture(bytes)?;
+    let mut budget = Budget {
+        left: max_bytes,
+        limit: max_bytes,
+    };
     let mut imported = ImportedCapture {
         skipped: ImportSkips {
             frames: capture.skipped,
@@ -85,6 +102,7 @@ pub fn packets_from_capture(bytes: &[u8]) -> Result<ImportedCapture, ImportError
         if captured.is_hep {
             match hep::decode(&captured.payload) {
                 Ok(mut packet) => {
+                    budget.spend(packet.payload.len())?;
                     packet.ts_us.get_or_insert(captured.ts_us);
                     packets.push((order, packet));
                     imported.hep += 1;
@@ -97,6 +115,7 @@ pub fn packets_from_capture(bytes: &[u8]) -> Result<ImportedCapture, ImportError
         } else if let (Transport::Tcp, Some(seq)) = (captured.transport, captured.tcp_seq) {
             flows.push(order, seq, captured);
         } else if scan(&captured.payload).is_ok() {
+            budget.spend(captured.payload.len())?;
             packets.push((order, sip_packet(captured)));
             imported.sip += 1;
         } else {
@@ -108,6 +127,7 @@ pub fn packets_from_capture(bytes: &[u8]) -> Result<ImportedCapture, ImportError
         imported.skipped.not_sip += stream.skipped;
         for message in stream.messages {
             if scan(&message.bytes).is_ok() {
+                budget.spend(message.bytes.len())?;
                 let captured = CapturedPacket {
                     ts_us: message.ts_us,
                     src,
@@ -127,6 +147,22 @@ pub fn packets_from_capture(bytes: &[u8]) -> Result<ImportedCapture, ImportError
     packets.sort_by_key(|(order, _)| *order);
     imported.packets = packets.into_iter().map(|(_, packet)| packet).collect();
     Ok(imported)
+}
+
+/// Payload bytes an import may still produce.
+struct Budget {
+    left: usize,
+    limit: usize,
+}
+
+impl Budget {
+    fn spend(&mut self, bytes: usize) -> Result<(), ImportError> {
+        self.left = self
+            .left
+            .checked_sub(bytes)
+            .ok_or(ImportError::TooLarge { limit: self.limit })?;
+        Ok(())
+    }
 }
 
 /// TCP segments grouped by direction of connection, in order of first appearance.
@@ -196,7 +232,7 @@ mod tests {
     #[test]
     fn import_keeps_sip_over_udp_and_tcp_with_frame_time() {
         let bytes = capture(&[(Transport::Udp, OPTIONS), (Transport::Tcp, OPTIONS)]);
-        let imported = packets_from_capture(&bytes).unwrap();
+        let imported = packets_from_capture(&bytes, usize::MAX).unwrap();
         assert_eq!(imported.sip, 2);
         let protos: Vec<u8> = imported.packets.iter().map(|p| p.ip_proto).collect();
         assert_eq!(protos, vec![IP_PROTO_UDP, IP_PROTO_TCP]);
@@ -211,7 +247,7 @@ mod tests {
             (Transport::Udp, b"HEP3\x00\x02"),
             (Transport::Udp, OPTIONS),
         ]);
-        let imported = packets_from_capture(&bytes).unwrap();
+        let imported = packets_from_capture(&bytes, usize::MAX).unwrap();
         assert_eq!((imported.sip, imported.hep), (1, 0));
         assert_eq!((imported.skipped.not_sip, imported.skipped.bad_hep), (1, 1));
         assert_eq!(imported.skipped.total(), 2);
@@ -229,7 +265,8 @@ mod tests {
             false,
         )
         .unwrap();
-        let imported = packets_from_capture(&capture(&[(Transport::Udp, &hep)])).unwrap();
+        let imported =
+            packets_from_capture(&capture(&[(Transport::Udp, &hep)]), usize::MAX).unwrap();
         assert_eq!(imported.hep, 1);
         assert_eq!(imported.packets[0].ts_us, Some(TS));
         assert_eq!(imported.packets[0].src, "10.1.1.1:5060".parse().unwrap());
@@ -299,7 +336,7 @@ mod tests {
             (Transport::Tcp, &both),
             (Transport::Udp, OPTIONS),
         ]);
-        let imported = packets_from_capture(&bytes).unwrap();
+        let imported = packets_from_capture(&bytes, usize::MAX).unwrap();
         assert_eq!(call_ids(&imported), vec!["split", "two-a", "two-b", "x@y"]);
         assert_eq!(imported.packets[0].payload, invite);
         assert_eq!(
@@ -326,7 +363,7 @@ mod tests {
             (a, b, next, &bye),
             (a, b, next, &bye),
         ]);
-        let imported = packets_from_capture(&bytes).unwrap();
+        let imported = packets_from_capture(&bytes, usize::MAX).unwrap();
         assert_eq!(call_ids(&imported), vec!["c3", "c1", "c2"]);
         assert_eq!(imported.packets[1].ts_us, Some(TS + 2));
         assert_eq!(imported.packets[0].src, b.parse().unwrap());
@@ -339,14 +376,36 @@ mod tests {
         let mut stream = b"o=- 1 1 IN IP4 10.0.0.1\r\n".to_vec();
         stream.extend_from_slice(&invite);
         let bytes = tcp_capture(&[("10.0.0.1:5060", "10.0.0.2:5060", 5, &stream)]);
-        let imported = packets_from_capture(&bytes).unwrap();
+        let imported = packets_from_capture(&bytes, usize::MAX).unwrap();
         assert_eq!(call_ids(&imported), vec!["late"]);
         assert_eq!(imported.skipped.not_sip, 1);
     }
 
     #[test]
+    fn import_stops_when_inflated_hep_passes_the_budget() {
+        // 200 HEP datagrams of a few hundred bytes that inflate to 40 KB each: 8 MB in all.
+        let mut packet = HepPacket::new(
+            "10.1.1.1:5060".parse().unwrap(),
+            "10.1.1.2:5060".parse().unwrap(),
+            ProtoType::Sip,
+            [OPTIONS, &vec![b' '; 40_000][..]].concat(),
+        );
+        packet.ts_us = Some(TS);
+        let hep = hep::encode(&packet, true).unwrap();
+        assert!(hep.len() < 1000, "{}", hep.len());
+        let datagrams: Vec<(Transport, &[u8])> = vec![(Transport::Udp, &hep[..]); 200];
+        let bytes = capture(&datagrams);
+        assert!(bytes.len() < 250_000, "{}", bytes.len());
+        let err = packets_from_capture(&bytes, 1_000_000).unwrap_err();
+        assert_eq!(err, ImportError::TooLarge { limit: 1_000_000 });
+        assert!(err.to_string().contains("import_max_bytes"), "{err}");
+        let all = packets_from_capture(&bytes, 10_000_000).unwrap();
+        assert_eq!(all.hep, 200);
+    }
+
+    #[test]
     fn import_rejects_a_file_that_is_not_a_capture() {
-        let err = packets_from_capture(b"hello, not a pcap").unwrap_err();
+        let err = packets_from_capture(b"hello, not a pcap", usize::MAX).unwrap_err();
         assert!(matches!(
             err,
             ImportError::Capture(PcapError::UnknownFormat { .. })

@@ -10,6 +10,8 @@
 //! the bytes before the next SIP start line are left out (counted in [`Reassembled::skipped`]). At a
 //! hole, what was buffered before it is handed out as it is, for the tolerant scanner to judge.
 
+use std::collections::VecDeque;
+
 /// One TCP segment with payload, as read from the capture.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct TcpSegment {
@@ -79,33 +81,74 @@ pub(super) fn reassemble(mut segments: Vec<TcpSegment>) -> Reassembled {
     out
 }
 
+/// The longest message candidate, bytes: a message whose headers have not ended by then, or
+/// whose `Content-Length` makes it longer, is skipped (counted in [`Reassembled::skipped`]), and a
+/// line that long is no start line. It bounds the buffer, and with the scan resuming where it
+/// stopped, keeps reassembly linear in the stream's length.
+pub(super) const MAX_CANDIDATE: usize = 64 * 1024;
+
 /// The bytes of a stream not yet cut into messages, with where each segment's bytes begin.
 #[derive(Debug)]
 struct SipStream {
     buf: Vec<u8>,
-    /// `(offset in buf, file order, time)` of each pushed segment, ascending by offset.
-    pieces: Vec<(usize, usize, i64)>,
+    /// Bytes of `buf` before this are consumed (moved out now and then, not per message).
+    head: usize,
+    /// `(offset in buf, file order, time)` of each pushed segment, ascending by offset; the first
+    /// holds `head`.
+    pieces: VecDeque<(usize, usize, i64)>,
     /// Looking for a SIP start line: at the start of the stream and after a hole.
     resync: bool,
+    /// Where the current line starts (at least `head`).
+    scan: usize,
+    /// Where the search for the current line's end resumes (at least `scan`).
+    searched: usize,
+    /// The `Content-Length` read so far from the current message's headers.
+    content_length: usize,
+    /// The current message's length, once its blank line has arrived.
+    message_len: Option<usize>,
+    /// Bytes of an over-long message still to be skipped as they arrive.
+    skip: usize,
+    /// While looking for a start line: the bytes up to the next line end belong to a line
+    /// dropped as too long.
+    discard_line: bool,
+    /// A run of skipped bytes has been counted already.
+    skipping: bool,
 }
 
 impl Default for SipStream {
     fn default() -> Self {
         SipStream {
             buf: Vec::new(),
-            pieces: Vec::new(),
+            head: 0,
+            pieces: VecDeque::new(),
             resync: true,
+            scan: 0,
+            searched: 0,
+            content_length: 0,
+            message_len: None,
+            skip: 0,
+            discard_line: false,
+            skipping: false,
         }
     }
 }
 
 impl SipStream {
     fn push(&mut self, bytes: &[u8], order: usize, ts_us: i64) {
+        let skipped = self.skip.min(bytes.len());
+        self.skip -= skipped;
+        let bytes = bytes.get(skipped..).unwrap_or_default();
         if bytes.is_empty() {
             return;
         }
-        self.pieces.push((self.buf.len(), order, ts_us));
+        self.compact();
+        self.pieces.push_back((self.buf.len(), order, ts_us));
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// The bytes not consumed yet.
+    fn pending(&self) -> &[u8] {
+        self.buf.get(self.head..).unwrap_or_default()
     }
 
     /// Cuts every complete message off the front of the buffer.
@@ -114,18 +157,71 @@ impl SipStream {
             if self.resync && !self.find_start_line(out) {
                 return;
             }
-            let keepalive = self
-                .buf
-                .iter()
-                .take_while(|b| matches!(b, b'\r' | b'\n'))
-                .count();
-            self.consume(keepalive);
-            match message_len(&self.buf) {
-                Some(len) if len <= self.buf.len() => {
-                    let message = self.take(len);
-                    out.messages.push(message);
+            if self.scan == self.head {
+                let keepalive = self
+                    .pending()
+                    .iter()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                if keepalive > 0 {
+                    self.consume(keepalive);
                 }
-                _ => return,
+            }
+            let Some(len) = self.message_len.or_else(|| self.read_headers()) else {
+                if self.pending().len() > MAX_CANDIDATE {
+                    // Headers that never end: skip what is here and look for a start line.
+                    self.count_skip(out);
+                    self.discard_line = self.buf.last() != Some(&b'\n');
+                    self.consume(self.pending().len());
+                    self.resync = true;
+                }
+                return;
+            };
+            let available = self.pending().len();
+            if len > MAX_CANDIDATE {
+                self.count_skip(out);
+                self.skipping = false;
+                self.skip = len.saturating_sub(available);
+                self.consume(len.min(available));
+            } else if len <= available {
+                let message = self.take(len);
+                out.messages.push(message);
+            } else {
+                self.message_len = Some(len);
+                return;
+            }
+        }
+    }
+
+    /// Reads the header lines that arrived since the last call; the message's length once the
+    /// blank line is there.
+    fn read_headers(&mut self) -> Option<usize> {
+        while let Some(end) = self.next_line_end() {
+            let line = self.buf.get(self.scan..end).unwrap_or_default();
+            let blank = line == b"\n" || line == b"\r\n";
+            if let Some(value) = content_length_value(line) {
+                self.content_length = value;
+            }
+            self.scan = end;
+            if blank {
+                return Some((end - self.head).saturating_add(self.content_length));
+            }
+        }
+        None
+    }
+
+    /// The end (after its `\n`) of the line starting at `scan`, searching only bytes not
+    /// searched before; `None` while it has not arrived.
+    fn next_line_end(&mut self) -> Option<usize> {
+        let from = self.searched.max(self.scan);
+        match self.buf.get(from..).and_then(line_len) {
+            Some(len) => {
+                self.searched = from + len;
+                Some(from + len)
+            }
+            None => {
+                self.searched = self.buf.len();
+                None
             }
         }
     }
@@ -133,45 +229,67 @@ impl SipStream {
     /// Hands out what is buffered as one candidate (a truncated message, or garbage the scanner will
     /// refuse), and starts looking for a start line again.
     fn hole(&mut self, out: &mut Reassembled) {
-        if self.resync && !self.buf.is_empty() {
-            out.skipped += 1;
-        } else if self.buf.iter().any(|b| !matches!(b, b'\r' | b'\n')) {
-            let len = self.buf.len();
+        if self.resync && !self.pending().is_empty() {
+            self.count_skip(out);
+        } else if !self.resync && self.pending().iter().any(|b| !matches!(b, b'\r' | b'\n')) {
+            let len = self.pending().len();
             let message = self.take(len);
             out.messages.push(message);
         }
         self.buf.clear();
         self.pieces.clear();
+        self.head = 0;
+        self.reset_message();
+        self.skip = 0;
+        self.discard_line = false;
+        self.skipping = false;
         self.resync = true;
     }
 
-    /// Drops the bytes before the first SIP start line; false while none has arrived (the last,
-    /// possibly partial line is kept).
+    /// Drops the lines before the first SIP start line; false while none has arrived (the last,
+    /// possibly partial line is kept unless it is longer than any start line).
     fn find_start_line(&mut self, out: &mut Reassembled) -> bool {
-        let mut at = 0;
-        while let Some(len) = self.buf.get(at..).and_then(line_len) {
-            let line = self.buf.get(at..at + len).unwrap_or_default();
-            if is_start_line(line) {
-                if at > 0 {
-                    out.skipped += 1;
-                    self.consume(at);
+        loop {
+            let Some(end) = self.next_line_end() else {
+                let long = self.pending().len() > MAX_CANDIDATE;
+                if long || (self.discard_line && !self.pending().is_empty()) {
+                    self.count_skip(out);
+                    self.consume(self.pending().len());
+                    self.discard_line = true;
                 }
+                return false;
+            };
+            let line = self.buf.get(self.head..end).unwrap_or_default();
+            if !self.discard_line && is_start_line(line) {
                 self.resync = false;
+                self.skipping = false;
+                // The start line is the message's first line: its headers follow.
+                self.scan = end;
                 return true;
             }
-            at += len;
+            self.discard_line = false;
+            self.count_skip(out);
+            self.consume(end - self.head);
         }
-        if at > 0 {
+    }
+
+    /// Counts a run of left-out bytes once.
+    fn count_skip(&mut self, out: &mut Reassembled) {
+        if !self.skipping {
             out.skipped += 1;
-            self.consume(at);
+            self.skipping = true;
         }
-        false
     }
 
     /// Removes `len` bytes from the front and returns them as a message.
     fn take(&mut self, len: usize) -> StreamMessage {
-        let (order, ts_us) = self.piece_at(0);
-        let bytes = self.buf.get(..len).unwrap_or_default().to_vec();
+        self.drop_passed_pieces();
+        let (order, ts_us) = self.pieces.front().map_or((0, 0), |&(_, o, t)| (o, t));
+        let bytes = self
+            .buf
+            .get(self.head..self.head + len)
+            .unwrap_or_default()
+            .to_vec();
         self.consume(len);
         StreamMessage {
             order,
@@ -180,30 +298,46 @@ impl SipStream {
         }
     }
 
-    /// Removes `len` bytes from the front, keeping the piece table in step.
+    /// Consumes `len` bytes from the front, keeping the piece table in step, and starts a new
+    /// message there.
     fn consume(&mut self, len: usize) {
-        if len == 0 {
-            return;
-        }
-        let len = len.min(self.buf.len());
-        let (order, ts_us) = self.piece_at(len);
-        self.buf.drain(..len);
-        self.pieces.retain(|&(offset, _, _)| offset > len);
-        for piece in &mut self.pieces {
-            piece.0 -= len;
-        }
-        if !self.buf.is_empty() {
-            self.pieces.insert(0, (0, order, ts_us));
+        self.head = (self.head + len).min(self.buf.len());
+        self.drop_passed_pieces();
+        self.reset_message();
+    }
+
+    /// Drops the pieces wholly before `head`, so the first one holds it.
+    fn drop_passed_pieces(&mut self) {
+        while self
+            .pieces
+            .get(1)
+            .is_some_and(|&(offset, _, _)| offset <= self.head)
+        {
+            self.pieces.pop_front();
         }
     }
 
-    /// File order and time of the segment holding byte `offset` of the buffer.
-    fn piece_at(&self, offset: usize) -> (usize, i64) {
-        self.pieces
-            .iter()
-            .take_while(|&&(start, _, _)| start <= offset)
-            .last()
-            .map_or((0, 0), |&(_, order, ts)| (order, ts))
+    fn reset_message(&mut self) {
+        self.scan = self.head;
+        self.searched = self.head;
+        self.content_length = 0;
+        self.message_len = None;
+    }
+
+    /// Moves the consumed bytes out once they are at least half the buffer (so each byte moves
+    /// a bounded number of times).
+    fn compact(&mut self) {
+        if self.head == 0 || self.head * 2 < self.buf.len() {
+            return;
+        }
+        let head = self.head;
+        self.buf.drain(..head);
+        for piece in &mut self.pieces {
+            piece.0 = piece.0.saturating_sub(head);
+        }
+        self.scan -= head;
+        self.searched -= head;
+        self.head = 0;
     }
 }
 
@@ -217,24 +351,6 @@ fn is_start_line(line: &[u8]) -> bool {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     line.starts_with(b"SIP/2.0 ") || line.ends_with(b" SIP/2.0")
-}
-
-/// The length of the message at the front of `buf` (headers, blank line, `Content-Length` bytes of
-/// body), or `None` while the blank line has not arrived.
-fn message_len(buf: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    let mut content_length = 0usize;
-    loop {
-        let len = line_len(buf.get(at..)?)?;
-        let line = buf.get(at..at + len)?;
-        at += len;
-        if line == b"\n" || line == b"\r\n" {
-            return Some(at.saturating_add(content_length));
-        }
-        if let Some(value) = content_length_value(line) {
-            content_length = value;
-        }
-    }
 }
 
 /// The value of a `Content-Length` / `l` header line, if this is one and it is a number.
@@ -340,11 +456,72 @@ mod tests {
         assert_eq!(http.skipped, 1);
     }
 
+    /// A 10 MB stream in 1 KiB segments, pushed through [`reassemble`]: the time it takes.
+    fn timed(stream: &[u8]) -> (Reassembled, std::time::Duration) {
+        let parts: Vec<(u32, &[u8])> = stream
+            .chunks(1024)
+            .enumerate()
+            .map(|(i, c)| ((i * 1024) as u32, c))
+            .collect();
+        let segments = segments(&parts);
+        let started = std::time::Instant::now();
+        let out = reassemble(segments);
+        (out, started.elapsed())
+    }
+
     #[test]
-    fn message_len_reads_the_compact_and_the_long_length_header() {
-        assert_eq!(message_len(OK), Some(OK.len()));
-        assert_eq!(message_len(INVITE), Some(INVITE.len()));
-        assert_eq!(message_len(b"SIP/2.0 200 OK\r\nl: x\r\n\r\n"), Some(24));
-        assert_eq!(message_len(b"SIP/2.0 200 OK\r\nCall-ID: a\r\n"), None);
+    fn streams_without_message_ends_are_reassembled_in_linear_time() {
+        const SIZE: usize = 10 * 1024 * 1024;
+        let mut headers = b"INVITE sip:b@x SIP/2.0\r\n".to_vec();
+        while headers.len() < SIZE {
+            headers.extend_from_slice(b"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        }
+        let one_line = vec![b'a'; SIZE];
+        let mut huge_body = b"INVITE sip:b@x SIP/2.0\r\nContent-Length: 99999999\r\n\r\n".to_vec();
+        huge_body.resize(SIZE, b'v');
+        huge_body.extend_from_slice(OK);
+        let mut many = Vec::new();
+        while many.len() < SIZE {
+            many.extend_from_slice(OK);
+        }
+        let count = many.len() / OK.len();
+        for (name, stream) in [
+            ("endless headers", headers),
+            ("one line", one_line),
+            ("a 100 MB Content-Length", huge_body),
+        ] {
+            let (out, elapsed) = timed(&stream);
+            eprintln!("{name}: {elapsed:?}");
+            assert!(
+                elapsed < std::time::Duration::from_secs(5),
+                "{name}: {elapsed:?}"
+            );
+            assert!(
+                out.messages.iter().all(|m| m.bytes.len() <= MAX_CANDIDATE),
+                "{name}"
+            );
+            assert!(out.skipped >= 1, "{name}");
+        }
+        let started = std::time::Instant::now();
+        let out = reassemble(segments(&[(1, &many)]));
+        let elapsed = started.elapsed();
+        eprintln!("{count} messages in one segment: {elapsed:?}");
+        assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+        assert_eq!(out.messages.len(), count);
+    }
+
+    #[test]
+    fn an_over_long_message_is_skipped_and_the_next_one_found() {
+        let mut long = b"INVITE sip:b@x SIP/2.0\r\nContent-Length: 70000\r\n\r\n".to_vec();
+        long.resize(long.len() + 70_000, b'v');
+        long.extend_from_slice(OK);
+        let parts: Vec<(u32, &[u8])> = long
+            .chunks(1000)
+            .enumerate()
+            .map(|(i, c)| (1 + (i * 1000) as u32, c))
+            .collect();
+        let out = reassemble(segments(&parts));
+        assert_eq!(bytes(&out), vec![OK]);
+        assert_eq!(out.skipped, 1);
     }
 }

@@ -36,6 +36,12 @@ pub struct RawStore {
     pub queue_bytes: Option<usize>,
     /// Longest a message search may read before it is stopped with an error, e.g. "30s" (default).
     pub search_timeout: Option<String>,
+    /// Largest JSON answer of the SQL query API, bytes (default 64 MiB); longer ones are cut.
+    pub sql_max_answer_bytes: Option<usize>,
+    /// Most rows a transaction, report or export read returns (default 20000).
+    pub transaction_max_rows: Option<usize>,
+    /// Most payload bytes one capture import may give once inflated (default 1 GiB).
+    pub import_max_bytes: Option<usize>,
 }
 
 /// `[[alias]]` as written.
@@ -86,7 +92,15 @@ pub struct StoreConfig {
     /// [`MIN_QUEUE_BYTES`].
     pub queue_bytes: usize,
     /// Longest a message search (`search/call/data`) may read before it is stopped.
+    /// Longest a message search (`search/call/data`), transaction, report or export may read
+    /// before it is stopped.
     pub search_timeout: Duration,
+    /// Largest JSON answer of the SQL query API, bytes.
+    pub sql_max_answer_bytes: usize,
+    /// Most rows a transaction, report or export read returns (then it says the limit was hit).
+    pub transaction_max_rows: usize,
+    /// Most payload bytes (HEP payloads inflated, SIP messages) one capture import may give.
+    pub import_max_bytes: usize,
 }
 
 impl StoreConfig {
@@ -105,6 +119,9 @@ impl StoreConfig {
             queue: 100_000,
             queue_bytes: DEFAULT_QUEUE_BYTES,
             search_timeout: Duration::from_secs(30),
+            sql_max_answer_bytes: crate::store::sql_api::DEFAULT_MAX_ANSWER_BYTES,
+            transaction_max_rows: 20_000,
+            import_max_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -141,6 +158,27 @@ pub(crate) fn store_config(raw: RawStore, data_dir: &Path) -> Result<StoreConfig
     config.search_timeout = duration_setting("store.search_timeout", raw.search_timeout, "30s")?;
     if config.search_timeout.is_zero() {
         return Err(invalid("search_timeout", "must be longer than 0".into()));
+    }
+    if let Some(bytes) = raw.sql_max_answer_bytes {
+        if bytes < 1024 {
+            return Err(invalid(
+                "sql_max_answer_bytes",
+                "must be at least 1024".into(),
+            ));
+        }
+        config.sql_max_answer_bytes = bytes;
+    }
+    if let Some(rows) = raw.transaction_max_rows {
+        if rows == 0 {
+            return Err(invalid("transaction_max_rows", "must be at least 1".into()));
+        }
+        config.transaction_max_rows = rows;
+    }
+    if let Some(bytes) = raw.import_max_bytes {
+        if bytes < 1024 {
+            return Err(invalid("import_max_bytes", "must be at least 1024".into()));
+        }
+        config.import_max_bytes = bytes;
     }
     config.partition = match raw.partition.as_deref() {
         None | Some("day") => PartitionSpan::Day,
@@ -242,8 +280,40 @@ mod tests {
     }
 
     #[test]
+    fn read_caps_have_defaults_and_take_overrides() {
+        let config = store("").unwrap();
+        assert_eq!(config.sql_max_answer_bytes, 64 * 1024 * 1024);
+        assert_eq!(config.transaction_max_rows, 20_000);
+        assert_eq!(config.import_max_bytes, 1024 * 1024 * 1024);
+        let config = store(
+            "sql_max_answer_bytes = 2048\ntransaction_max_rows = 7\nimport_max_bytes = 4096\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                config.sql_max_answer_bytes,
+                config.transaction_max_rows,
+                config.import_max_bytes
+            ),
+            (2048, 7, 4096)
+        );
+    }
+
+    #[test]
     fn queue_bytes_under_a_mib_names_the_key() {
         let err = store("queue_bytes = 1000").unwrap_err();
         assert!(err.to_string().contains("store.queue_bytes"), "{err}");
+    }
+
+    #[test]
+    fn read_caps_refuse_useless_values() {
+        for (text, key) in [
+            ("sql_max_answer_bytes = 10\n", "store.sql_max_answer_bytes"),
+            ("transaction_max_rows = 0\n", "store.transaction_max_rows"),
+            ("import_max_bytes = 0\n", "store.import_max_bytes"),
+        ] {
+            let err = store(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
     }
 }

@@ -201,8 +201,14 @@ mod tests {
         let found = read::search(&conn, Profile::Call, window, &condition, 10).unwrap();
         let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
         assert_eq!(ids, vec![3, 1]);
-        let by_sid =
-            read::rows_by_sid(&conn, &[Profile::Call], window, &["call-2".into()]).unwrap();
+        let by_sid = read::rows_by_sid(
+            &conn,
+            &[Profile::Call],
+            window,
+            &["call-2".into()],
+            usize::MAX,
+        )
+        .unwrap();
         assert_eq!(by_sid.len(), 1);
         let left: i64 = conn
             .query_row(

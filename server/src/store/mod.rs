@@ -29,7 +29,7 @@ pub mod terms;
 mod writer;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
@@ -72,6 +72,9 @@ pub enum StoreError {
     /// A search read for longer than its budget and was stopped.
     #[error("the search read the store for {} s without finishing", .0.as_secs_f64())]
     TimedOut(std::time::Duration),
+    /// A read matched more rows than its cap (`[store] transaction_max_rows`).
+    #[error("limit reached: more than {0} messages match")]
+    RowLimit(usize),
 }
 
 /// Counters and health shared with the writer.
@@ -135,6 +138,8 @@ struct Inner {
     high_water_bytes: usize,
     readers: Mutex<Vec<Connection>>,
     correlation_headers: Vec<String>,
+    /// A capture import holds this ([`Store::begin_import`]).
+    importing: Arc<AtomicBool>,
     /// Dropped with the last handle, which stops the checkpoint thread.
     _checkpoint_stop: SyncSender<()>,
 }
@@ -225,6 +230,7 @@ impl Store {
                 high_water_bytes,
                 readers: Mutex::new(Vec::new()),
                 correlation_headers,
+                importing: Arc::new(AtomicBool::new(false)),
                 _checkpoint_stop: checkpoint_stop,
             }),
         })
@@ -319,7 +325,8 @@ impl Store {
     }
 
     /// Drops the partitions past retention as of `now_us` (the writer also does this every
-    /// minute); returns their suffixes.
+    /// minute); returns their suffixes. The cutoff follows [`partition::retention_cutoff`]: never
+    /// more than a day (or the retention, if shorter) past the newest stored capture time.
     ///
     /// # Errors
     /// [`StoreError::Write`] or [`StoreError::WriterStopped`].
@@ -333,6 +340,15 @@ impl Store {
             .recv()
             .map_err(|_| StoreError::WriterStopped)?
             .map_err(StoreError::Write)
+    }
+
+    /// The right to run the one capture import at a time (an import holds a whole capture in
+    /// memory and one write transaction), or `None` while another runs. Released when dropped.
+    pub fn begin_import(&self) -> Option<ImportSlot> {
+        let flag = &self.inner.importing;
+        flag.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+            .map(|_| ImportSlot(flag.clone()))
     }
 
     /// Ingest counters and health.
@@ -444,6 +460,16 @@ const DROPPED_QUEUE_FULL: &str = "queue_full";
 /// `hepscope_store_dropped_total{reason}` when the writer held `queue_bytes` bytes.
 const DROPPED_QUEUE_BYTES: &str = "queue_bytes";
 
+/// A running import's hold on [`Store::begin_import`].
+#[derive(Debug)]
+pub struct ImportSlot(Arc<AtomicBool>);
+
+impl Drop for ImportSlot {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// The queued-row (or byte) count above which the store reports itself congested: three quarters
 /// of the bound, leaving a quarter for the packets already read when the receivers pause.
 fn high_water(queue: usize) -> usize {
@@ -460,6 +486,18 @@ fn batch_bytes(queue_bytes: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_import_at_a_time() {
+        let dir = std::env::temp_dir().join(format!("hepscope-import-slot-{}", std::process::id()));
+        let store = Store::open(StoreConfig::at(dir.join("s.sqlite")), Vec::new()).unwrap();
+        let first = store.begin_import().unwrap();
+        assert!(store.clone().begin_import().is_none());
+        drop(first);
+        assert!(store.begin_import().is_some());
+        drop(store);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn high_water_is_three_quarters_of_the_queue() {

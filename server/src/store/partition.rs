@@ -46,10 +46,28 @@ impl Partition {
         self.start_us <= to_us && from_us < self.end_us()
     }
 
-    /// True when every row in it is older than `now_us - retention_us`.
-    pub fn expired(&self, now_us: i64, retention_us: i64) -> bool {
-        self.end_us() <= now_us.saturating_sub(retention_us)
+    /// True when every row in it is older than `cutoff_us` ([`retention_cutoff`]).
+    pub fn expired(&self, cutoff_us: i64) -> bool {
+        self.end_us() <= cutoff_us
     }
+}
+
+/// The most the retention clock may run ahead of the newest stored capture time, µs.
+pub const MAX_RETENTION_SLACK_US: i64 = 86_400_000_000;
+
+/// Rows captured before this are past retention.
+///
+/// Retention counts back from the wall clock, but never from more than a slack past the newest
+/// stored capture time (`newest_us`, `None` for an empty store); the slack is one day, or the
+/// retention if shorter. A clock that jumps forward (a VM restored, NTP fixing a wrong clock,
+/// a typo with `date -s`) therefore cannot expire the data at once: with 7 days of retention
+/// it drops at most what is more than 6 days older than the newest row, and the partition
+/// holding the newest row is never dropped. Data captured later moves the cutoff on as usual.
+/// The other side: a store that receives nothing keeps its last rows until traffic resumes.
+pub fn retention_cutoff(now_us: i64, newest_us: Option<i64>, retention_us: i64) -> i64 {
+    let slack = retention_us.clamp(0, MAX_RETENTION_SLACK_US);
+    let clock = newest_us.map_or(now_us, |newest| now_us.min(newest.saturating_add(slack)));
+    clock.saturating_sub(retention_us)
 }
 
 #[cfg(test)]
@@ -85,7 +103,26 @@ mod tests {
         assert!(p.overlaps(T - 10, T));
         assert!(!p.overlaps(T - 10, T - 1));
         assert!(!p.overlaps(p.end_us(), p.end_us() + 5));
-        assert!(p.expired(p.end_us() + 100, 100));
-        assert!(!p.expired(p.end_us() + 99, 100));
+        assert!(p.expired(p.end_us()));
+        assert!(!p.expired(p.end_us() - 1));
+    }
+
+    #[test]
+    fn retention_cutoff_follows_the_clock_but_not_past_the_newest_capture() {
+        let day = 86_400_000_000;
+        let week = 7 * day;
+        // The clock as usual, newest row a minute ago.
+        assert_eq!(retention_cutoff(T, Some(T - 60_000_000), week), T - week);
+        assert_eq!(retention_cutoff(T, None, week), T - week);
+        // A clock a year ahead: one day past the newest row at most.
+        let year = 365 * day;
+        assert_eq!(retention_cutoff(T + year, Some(T), week), T + day - week);
+        // A short retention: the slack is the retention, so the newest row's partition stays.
+        let hour = 3_600_000_000;
+        let cutoff = retention_cutoff(T + year, Some(T), 2 * hour);
+        assert_eq!(cutoff, T);
+        assert!(!Partition::containing(T, PartitionSpan::Hour).expired(cutoff));
+        // A spoofed future row does not push the clock past now.
+        assert_eq!(retention_cutoff(T, Some(T + year), week), T - week);
     }
 }

@@ -319,15 +319,17 @@ fn ids_by_sid(
     Ok(ids)
 }
 
-/// Every row of the given profiles whose `sid` is one of `sids`, in `window`, oldest first.
+/// Every row of the given profiles whose `sid` is one of `sids`, in `window`, oldest first; at
+/// most `limit` rows (more is an error, not a silent partial answer).
 ///
 /// # Errors
-/// SQLite fails.
+/// SQLite fails; [`StoreError::RowLimit`] when more than `limit` rows match.
 pub fn rows_by_sid(
     conn: &Connection,
     profiles: &[Profile],
     window: Window,
     sids: &[String],
+    limit: usize,
 ) -> Result<Vec<StoredRow>, StoreError> {
     let mut out = Vec::new();
     for chunk in sids.chunks(MAX_IDS_PER_QUERY) {
@@ -352,6 +354,9 @@ pub fn rows_by_sid(
                 values.push(Value::Integer(window.from_us));
                 values.push(Value::Integer(window.to_us));
                 out.extend(query_rows(conn, profile, &sql, values)?);
+                if out.len() > limit {
+                    return Err(StoreError::RowLimit(limit));
+                }
             }
         }
     }
@@ -453,7 +458,8 @@ fn query_rows(
     Ok(rows)
 }
 
-fn is_missing_table(error: &rusqlite::Error) -> bool {
+/// True for SQLite's "no such table" (a partition dropped, or a stray catalogue entry).
+pub(super) fn is_missing_table(error: &rusqlite::Error) -> bool {
     error.to_string().contains("no such table")
 }
 
@@ -585,11 +591,22 @@ mod tests {
                 assert_eq!(ids(&by_postings), ids(&by_time), "{user} limit {limit}");
             }
         }
-        let by_sid = rows_by_sid(&conn, &[Profile::Call], window, &["s".into()]).unwrap();
+        let by_sid =
+            rows_by_sid(&conn, &[Profile::Call], window, &["s".into()], usize::MAX).unwrap();
         let in_window = rows
             .iter()
             .filter(|(_, t, _)| (T + 2..=T + 20).contains(t))
             .count();
         assert_eq!(by_sid.len(), in_window);
+        assert!(matches!(
+            rows_by_sid(
+                &conn,
+                &[Profile::Call],
+                window,
+                &["s".into()],
+                in_window - 1
+            ),
+            Err(StoreError::RowLimit(_))
+        ));
     }
 }

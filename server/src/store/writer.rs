@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, CachedStatement, Connection};
 
 use super::index::{PacketRow, Profile, Row};
-use super::partition::Partition;
+use super::partition::{retention_cutoff, Partition};
 use super::postings::{self, SegmentPostings};
 use super::schema::{self, COLUMNS};
 use super::terms::{self, SEGMENT_ROWS, SEGMENT_SPAN_US};
@@ -79,6 +79,8 @@ pub(super) struct Writer {
     link_sql: HashMap<Partition, String>,
     /// The open postings segment of each partition written since the start.
     segments: HashMap<Partition, Segment>,
+    /// The newest capture time stored, for [`retention_cutoff`] (`None` while the store is empty).
+    newest_us: Option<i64>,
     /// The postings thread: each committed batch's postings go there.
     postings: SyncSender<postings::Command>,
     next_id: i64,
@@ -107,6 +109,7 @@ impl Writer {
             .into_iter()
             .map(|(_, p)| p)
             .collect();
+        let newest_us = newest_capture(&conn)?;
         Ok(Writer {
             conn,
             settings,
@@ -115,6 +118,7 @@ impl Writer {
             insert_sql: HashMap::new(),
             link_sql: HashMap::new(),
             segments: HashMap::new(),
+            newest_us,
             postings,
             next_id,
             pending_bytes: 0,
@@ -224,10 +228,12 @@ impl Writer {
         let mut through: HashMap<Partition, i64> = HashMap::new();
         // The batch's INSERT statements, looked up once per batch rather than once per row.
         let mut statements: HashMap<(Partition, Profile), CachedStatement<'_>> = HashMap::new();
+        let cutoff = retention_cutoff(now, self.newest_us, self.settings.retention_us);
+        let mut newest = self.newest_us;
         for PacketRow { row, links } in rows {
             let Some(profile) = row.profile else { continue };
             let partition = Partition::containing(row.time_us, self.settings.span);
-            if partition.expired(now, self.settings.retention_us) {
+            if partition.expired(cutoff) {
                 self.shared.expired.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -280,11 +286,13 @@ impl Writer {
             }
             next_id += 1;
             stored += 1;
+            newest = Some(newest.map_or(row.time_us, |n| n.max(row.time_us)));
         }
         drop(statements);
         // The ids are taken even if the commit fails: a gap is harmless, a reuse is not.
         self.next_id = next_id;
         tx.commit()?;
+        self.newest_us = newest;
         self.known.extend(created);
         self.shared.set_healthy();
         let command = postings::Command::Write(
@@ -304,8 +312,9 @@ impl Writer {
 
     fn apply_retention(&mut self, now: i64) -> rusqlite::Result<Vec<String>> {
         let mut dropped = Vec::new();
+        let cutoff = retention_cutoff(now, self.newest_us, self.settings.retention_us);
         for (suffix, partition) in schema::list_partitions(&self.conn)? {
-            if partition.expired(now, self.settings.retention_us) {
+            if partition.expired(cutoff) {
                 schema::drop_partition(&self.conn, &suffix)?;
                 self.known.remove(&partition);
                 tracing::info!(partition = %suffix, "dropped a store partition past retention");
@@ -447,6 +456,31 @@ fn insert_row(stmt: &mut CachedStatement<'_>, id: i64, row: &Row) -> rusqlite::R
     Ok(())
 }
 
+/// The newest capture time in the store: the largest `time_us` of the newest partition that
+/// holds a row (each table's time index answers at once).
+fn newest_capture(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    for (suffix, _) in schema::list_partitions(conn)?.iter().rev() {
+        let mut newest: Option<i64> = None;
+        for profile in Profile::ALL {
+            let sql = format!(
+                "SELECT MAX(time_us) FROM {}",
+                schema::table_name(profile, suffix)
+            );
+            match conn.query_row(&sql, [], |r| r.get::<_, Option<i64>>(0)) {
+                Ok(Some(t)) => newest = Some(newest.map_or(t, |n| n.max(t))),
+                Ok(None) => {}
+                // A stray catalogue entry whose tables are gone.
+                Err(e) if super::read::is_missing_table(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if newest.is_some() {
+            return Ok(newest);
+        }
+    }
+    Ok(None)
+}
+
 /// The wall clock in µs since the Unix epoch (the writer's "now" for retention).
 pub(super) fn now_us() -> i64 {
     SystemTime::now()
@@ -473,14 +507,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn disk_full_degrades_health_counts_the_loss_and_keeps_going() {
+    /// A writer on an in-memory store with its postings thread.
+    fn writer(retention_us: i64) -> (Writer, Arc<Shared>) {
         let conn = Connection::open_in_memory().unwrap();
         let shared = Arc::new(Shared::default());
         let settings = WriterSettings {
             batch_size: 10,
             span: PartitionSpan::Day,
-            retention_us: i64::MAX / 4,
+            retention_us,
             batch_bytes: usize::MAX,
         };
         schema::create_catalogue(&conn).unwrap();
@@ -488,7 +522,40 @@ mod tests {
         let (postings_tx, postings_rx) = std::sync::mpsc::sync_channel(4);
         let postings_shared = shared.clone();
         std::thread::spawn(move || postings::run(index, postings_rx, postings_shared));
-        let mut writer = Writer::new(conn, settings, shared.clone(), postings_tx).unwrap();
+        let writer = Writer::new(conn, settings, shared.clone(), postings_tx).unwrap();
+        (writer, shared)
+    }
+
+    #[test]
+    fn a_clock_a_year_ahead_neither_expires_new_rows_nor_drops_every_partition() {
+        const T: i64 = 1_783_166_400_000_000; // 2026-07-04T12:00:00Z
+        let day = 86_400_000_000;
+        let (mut writer, shared) = writer(7 * day);
+        // One row a day over the last 8 days: 8 day partitions, all within retention at T.
+        let rows: Vec<PacketRow> = (0..8).map(|k| row(T - k * day, 10)).collect();
+        assert_eq!(writer.write(&rows, T).unwrap(), 8);
+        assert_eq!(writer.apply_retention(T).unwrap(), Vec::<String>::new());
+        // The clock jumps a year ahead; agents keep sending their (right) capture times.
+        let jumped = T + 365 * day;
+        assert_eq!(
+            writer.write(&[row(T + 3_600_000_000, 10)], jumped).unwrap(),
+            1
+        );
+        assert_eq!(shared.expired.load(Ordering::Relaxed), 0);
+        let dropped = writer.apply_retention(jumped).unwrap();
+        // Only what is more than 6 days older than the newest row: the day of T - 7 days.
+        assert_eq!(dropped, vec!["20260627".to_owned()]);
+        assert_eq!(schema::list_partitions(&writer.conn).unwrap().len(), 7);
+        // Reopened, the writer finds the newest capture time again.
+        assert_eq!(
+            newest_capture(&writer.conn).unwrap(),
+            Some(T + 3_600_000_000)
+        );
+    }
+
+    #[test]
+    fn disk_full_degrades_health_counts_the_loss_and_keeps_going() {
+        let (mut writer, shared) = writer(i64::MAX / 4);
         let now = now_us();
         let mut first = vec![row(now, 10)];
         writer.commit_live(&mut first);

@@ -14,7 +14,7 @@ use axum::Json;
 use serde_json::Value;
 
 use super::rows::rfc3339;
-use super::transaction::{selection, transaction_rows};
+use super::transaction::{read_transaction, selection};
 use super::ApiError;
 use crate::pcap::{PcapWriter, Transport};
 use crate::store::read::StoredRow;
@@ -28,9 +28,7 @@ async fn rows(
     if !selection.node_selected {
         return Ok(Vec::new());
     }
-    Ok(store
-        .read(move |conn| transaction_rows(conn, &selection))
-        .await?)
+    Ok(read_transaction(store, selection).await?)
 }
 
 fn attachment(content_type: &'static str, extension: &str, body: Vec<u8>) -> Response {

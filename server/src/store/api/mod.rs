@@ -3,7 +3,10 @@
 //!
 //! [`router`] has routes relative to `/api/v3` and its state applied; the caller mounts it (behind
 //! its session check). Bad request bodies are 400 `{"data":{},"message"}`; store failures are 500
-//! with the same shape and are logged.
+//! with the same shape and are logged. Transaction, report and export reads run within
+//! `[store] search_timeout` (504 past it) and return at most `[store] transaction_max_rows` rows:
+//! beyond that the answer is 422 with a "limit reached" message (the app shows it instead of a
+//! partial ladder or export).
 
 mod export;
 mod filter;
@@ -69,6 +72,13 @@ impl IntoResponse for ApiError {
                     "{e}: narrow the time range, or search for a whole number, Call-ID or \
                      address (a % pattern, or a method or port alone, reads every message in \
                      the range)"
+                ),
+            ),
+            ApiError::Store(e @ StoreError::RowLimit(_)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "{e} ([store] transaction_max_rows): nothing is shown rather than part of \
+                     the call; narrow the time range or the Call-IDs"
                 ),
             ),
             ApiError::Store(e) => {

@@ -110,10 +110,11 @@ fn linked_keys(
 
 /// The rows of a transaction: the requested Call-IDs in `profiles` within the window, the
 /// correlated legs, RTCP and log rows within the widened window; oldest first, whitelisted IPs
-/// left out.
+/// left out; at most `limit` rows ([`StoreError::RowLimit`] beyond).
 pub(super) fn transaction_rows(
     conn: &Connection,
     selection: &Selection,
+    limit: usize,
 ) -> Result<Vec<StoredRow>, StoreError> {
     let wide = selection.window.widened(LOOKUP_BEFORE_US, LOOKUP_AFTER_US);
     let keys = linked_keys(conn, wide, &selection.call_ids)?;
@@ -122,6 +123,7 @@ pub(super) fn transaction_rows(
         &selection.profiles,
         selection.window,
         &selection.call_ids,
+        limit,
     )?;
     let correlated: Vec<String> = keys
         .iter()
@@ -134,6 +136,7 @@ pub(super) fn transaction_rows(
             &selection.profiles,
             wide,
             &correlated,
+            limit,
         )?);
     }
     rows.extend(read::rows_by_sid(
@@ -141,6 +144,7 @@ pub(super) fn transaction_rows(
         &[Profile::Rtcp, Profile::Log],
         wide,
         &keys,
+        limit,
     )?);
     rows.retain(|r| {
         !selection
@@ -150,7 +154,24 @@ pub(super) fn transaction_rows(
     });
     rows.sort_by_key(|r| (r.row.time_us, r.id));
     rows.dedup_by_key(|r| r.id);
+    if rows.len() > limit {
+        return Err(StoreError::RowLimit(limit));
+    }
     Ok(rows)
+}
+
+/// Reads a transaction's rows within the store's search time budget and row cap.
+pub(super) async fn read_transaction(
+    store: &Store,
+    selection: Selection,
+) -> Result<Vec<StoredRow>, StoreError> {
+    let config = store.config();
+    let limit = config.transaction_max_rows;
+    store
+        .read_within(config.search_timeout, move |conn| {
+            transaction_rows(conn, &selection, limit)
+        })
+        .await
 }
 
 pub(super) async fn call_transaction(
@@ -161,9 +182,7 @@ pub(super) async fn call_transaction(
     if !selection.node_selected {
         return Ok((StatusCode::CREATED, Json(empty_transaction())));
     }
-    let rows = store
-        .read(move |conn| transaction_rows(conn, &selection))
-        .await?;
+    let rows = read_transaction(&store, selection).await?;
     if rows.is_empty() {
         return Ok((StatusCode::CREATED, Json(empty_transaction())));
     }
@@ -196,8 +215,12 @@ async fn report_rows(
     if !selection.node_selected {
         return Ok(Vec::new());
     }
+    let config = store.config();
+    let limit = config.transaction_max_rows;
     Ok(store
-        .read(move |conn| read::rows_by_sid(conn, profiles, selection.window, &selection.call_ids))
+        .read_within(config.search_timeout, move |conn| {
+            read::rows_by_sid(conn, profiles, selection.window, &selection.call_ids, limit)
+        })
         .await?)
 }
 
