@@ -74,6 +74,19 @@ pub struct RawConfig {
     /// `[share]`: share links.
     #[serde(default)]
     pub share: crate::share::RawShare,
+    /// `[http]`: the web listener behind a reverse proxy.
+    #[serde(default)]
+    pub http: RawHttp,
+}
+
+/// `[http]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For`/`Forwarded` name the client.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// The URL browsers use, e.g. "https://hepscope.example.net"; the Origin check compares against it.
+    pub public_url: Option<String>,
 }
 
 /// `[auth]` as written.
@@ -163,6 +176,18 @@ pub struct AuthConfig {
     pub admin_password: Option<String>,
 }
 
+/// Validated `[http]` settings.
+#[derive(Clone, Debug, Default)]
+pub struct HttpConfig {
+    /// Peers whose forwarding headers are believed ([`crate::client_addr`]); none by default.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The origin browsers use (`scheme://host[:port]`, no path), when set.
+    pub public_origin: Option<String>,
+}
+
+/// Shortest accepted `jwt_secret`, in bytes: HS256 is only as strong as its key.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
 /// Where HOMER 7 backends come from.
 #[derive(Clone, Debug, Default)]
 pub struct HomerSettings {
@@ -192,6 +217,8 @@ pub struct Config {
     pub live: crate::live::LiveConfig,
     /// Share links.
     pub share: crate::share::ShareConfig,
+    /// The web listener behind a reverse proxy.
+    pub http: HttpConfig,
     /// The file the config came from, if any (for messages).
     pub source: Option<PathBuf>,
 }
@@ -263,6 +290,18 @@ impl Config {
             lockout_window: duration_setting("auth.lockout_window", raw.auth.lockout_window, "1m")?,
             admin_password: env.var("HEPSCOPE_ADMIN_PASSWORD"),
         };
+        if let Some(secret) = &auth.jwt_secret {
+            if secret.len() < MIN_JWT_SECRET_BYTES {
+                return Err(ConfigError::Invalid {
+                    what: "auth.jwt_secret".into(),
+                    message: format!(
+                        "is {} bytes; use at least {MIN_JWT_SECRET_BYTES} random bytes, or leave it out \
+                         to have one generated in the data dir",
+                        secret.len()
+                    ),
+                });
+            }
+        }
         if auth.max_failed_logins == 0 {
             return Err(ConfigError::Invalid {
                 what: "auth.max_failed_logins".into(),
@@ -333,6 +372,7 @@ impl Config {
                 .or_else(|| env.var("HEPSCOPE_STREAM_LISTEN")),
         )?;
         let share = crate::share::ShareConfig::from_raw(raw.share)?;
+        let http = http_config(raw.http)?;
 
         Ok(Config {
             listen,
@@ -346,9 +386,50 @@ impl Config {
             hep,
             live,
             share,
+            http,
             source,
         })
     }
+}
+
+/// Validates `[http] trusted_proxies` and `public_url`.
+fn http_config(raw: RawHttp) -> Result<HttpConfig, ConfigError> {
+    let mut trusted_proxies = Vec::new();
+    for text in raw.trusted_proxies.unwrap_or_default() {
+        let net = text
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| ConfigError::Invalid {
+                what: "http.trusted_proxies".into(),
+                message: format!("{text:?} is not an address or CIDR like 10.0.0.0/8"),
+            })?;
+        trusted_proxies.push(net.trunc());
+    }
+    let public_origin = raw.public_url.map(|url| public_origin(&url)).transpose()?;
+    Ok(HttpConfig {
+        trusted_proxies,
+        public_origin,
+    })
+}
+
+/// `scheme://host[:port]` of `public_url`, lower-cased; a trailing `/` is allowed, any other path is not
+/// (an Origin header never has one).
+fn public_origin(url: &str) -> Result<String, ConfigError> {
+    let invalid = |why: &str| ConfigError::Invalid {
+        what: "http.public_url".into(),
+        message: format!("{url:?} {why}; write it like https://hepscope.example.net"),
+    };
+    let trimmed = url.trim().trim_end_matches('/');
+    let (scheme, authority) = trimmed
+        .split_once("://")
+        .ok_or_else(|| invalid("has no scheme"))?;
+    if !matches!(scheme, "http" | "https") {
+        return Err(invalid("is not http or https"));
+    }
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+        return Err(invalid("must be scheme://host[:port] without a path"));
+    }
+    Ok(format!("{scheme}://{authority}").to_ascii_lowercase())
 }
 
 fn read_file(path: &Path) -> Result<RawConfig, ConfigError> {
@@ -472,6 +553,62 @@ mod tests {
             );
         }
         assert!(toml::from_str::<RawConfig>("[store]\nsize = 1\n").is_err());
+    }
+
+    #[test]
+    fn short_jwt_secret_is_a_start_up_error() {
+        let raw: RawConfig = toml::from_str("[auth]\njwt_secret = \"too-short\"\n").unwrap();
+        let err = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("auth.jwt_secret"), "{text}");
+        assert!(text.contains("32"), "{text}");
+        assert!(
+            !text.contains("too-short"),
+            "the secret is not echoed: {text}"
+        );
+        let raw: RawConfig =
+            toml::from_str(&format!("[auth]\njwt_secret = \"{}\"\n", "k".repeat(32))).unwrap();
+        assert!(Config::from_raw(raw, None, &Overrides::default(), &env(&[])).is_ok());
+    }
+
+    #[test]
+    fn http_section_defaults_to_no_trusted_proxy_and_no_public_url() {
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
+        assert!(config.http.trusted_proxies.is_empty());
+        assert!(config.http.public_origin.is_none());
+        let raw: RawConfig = toml::from_str(
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\", \"::1\"]\n\
+             public_url = \"https://HepScope.example.net/\"\n",
+        )
+        .unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        let nets: Vec<String> = config
+            .http
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert_eq!(
+            config.http.public_origin.as_deref(),
+            Some("https://hepscope.example.net")
+        );
+    }
+
+    #[test]
+    fn http_section_rejects_bad_values() {
+        for text in [
+            "[http]\ntrusted_proxies = [\"10.0.0.0/40\"]\n",
+            "[http]\ntrusted_proxies = [\"proxy.local\"]\n",
+            "[http]\npublic_url = \"hepscope.example.net\"\n",
+            "[http]\npublic_url = \"ftp://hepscope.example.net\"\n",
+            "[http]\npublic_url = \"https://hepscope.example.net/app\"\n",
+        ] {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            let err = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap_err();
+            assert!(err.to_string().contains("http."), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -20,8 +20,13 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("too many failed logins; try again in {} s", .0.as_secs().max(1))]
     TooManyAttempts(Duration),
+    /// A bounded resource (e.g. password hashing) is in use; 503 with `Retry-After`.
+    #[error("{what}; try again in {} s", .retry_after.as_secs().max(1))]
+    Busy { what: String, retry_after: Duration },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -33,6 +38,8 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -45,7 +52,11 @@ impl IntoResponse for AppError {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }
         let mut response = (self.status(), Json(ErrorBody::new(self.to_string()))).into_response();
-        if let AppError::TooManyAttempts(wait) = &self {
+        if let AppError::TooManyAttempts(wait)
+        | AppError::Busy {
+            retry_after: wait, ..
+        } = &self
+        {
             let secs = wait.as_secs().max(1).to_string();
             if let Ok(value) = HeaderValue::from_str(&secs) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod backends;
+pub mod client_addr;
 pub mod config;
 pub mod demo;
 pub mod duration;
@@ -16,6 +17,7 @@ pub mod import;
 pub mod import_http;
 pub mod ingest;
 pub mod live;
+pub mod origin;
 pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
@@ -31,9 +33,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::{FromRef, OriginalUri, Request};
-use axum::http::{header, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{FromRef, OriginalUri};
+use axum::http::{Method, StatusCode};
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -41,11 +43,12 @@ use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::AuthState;
+use crate::auth::{AuthOptions, AuthState, Generations};
+use crate::client_addr::TrustedProxies;
 use crate::config::Config;
 use crate::error::json_error;
 use crate::homer::{BackendRegistry, RegisteredBackend};
-use crate::ratelimit::LoginLimiter;
+use crate::origin::OriginPolicy;
 use crate::store::backend::EmbeddedBackend;
 use crate::store::Store;
 use crate::users::{Bootstrap, Users};
@@ -77,6 +80,12 @@ impl FromRef<AppState> for live::LiveState {
     }
 }
 
+impl FromRef<AppState> for OriginPolicy {
+    fn from_ref(state: &AppState) -> OriginPolicy {
+        OriginPolicy::new(state.config.http.public_origin.clone())
+    }
+}
+
 impl FromRef<AppState> for share::Shares {
     fn from_ref(state: &AppState) -> share::Shares {
         state.shares.clone()
@@ -96,12 +105,13 @@ impl AppState {
             .context("preparing users")?;
         let key = secret::session_key(config.auth.jwt_secret.as_deref(), &config.data_dir)
             .context("preparing the session key")?;
+        let generations = Generations::open(&config.data_dir, &users.names())
+            .context("reading the session generations")?;
         let auth = AuthState::new(
             &key,
             users,
-            config.auth.session_ttl,
-            config.auth.cookie_secure,
-            LoginLimiter::new(config.auth.max_failed_logins, config.auth.lockout_window),
+            generations,
+            AuthOptions::from_config(&config.auth),
         );
         let store = if config.store.enabled {
             let store = Store::open(config.store.clone(), config.aliases.clone())
@@ -139,6 +149,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let mut protected = Router::new()
         .route("/me", get(auth::me))
+        .route("/account/password", post(auth::change_password))
+        .route("/stream-ticket", post(auth::ticket::stream_ticket))
         .merge(share::routes::session_routes())
         .route("/import", post(import_http::import_endpoint));
     if let Some(store) = &state.store {
@@ -159,13 +171,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(protected)
         .fallback(api_not_found)
-        .layer(middleware::from_fn(same_origin_writes));
+        .layer(middleware::from_fn_with_state(
+            OriginPolicy::from_ref(&state),
+            origin::same_origin_writes,
+        ));
     Router::new()
         .nest("/api", api)
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/metrics", get(telemetry::metrics_endpoint))
         .fallback_service(web::router(state.config.dist_dir.clone()))
         .layer(middleware::from_fn(telemetry::track_requests))
+        .layer(middleware::from_fn_with_state(
+            TrustedProxies::new(state.config.http.trusted_proxies.clone()),
+            client_addr::resolve,
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }
@@ -212,30 +231,4 @@ async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Respons
         StatusCode::NOT_FOUND,
         format!("no such API route: {method} {}", uri.path()),
     )
-}
-
-/// Refuses state-changing API requests sent from another origin (a CSRF guard on top of SameSite=Lax):
-/// when a browser sends an `Origin` header, its host must be the `Host` the request was sent to.
-async fn same_origin_writes(request: Request, next: Next) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    if !safe {
-        let headers = request.headers();
-        if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-            let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-            let host = headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if origin != "null" && !origin_host.eq_ignore_ascii_case(host) {
-                return json_error(
-                    StatusCode::FORBIDDEN,
-                    format!("cross-origin request refused (Origin {origin}, Host {host})"),
-                );
-            }
-        }
-    }
-    next.run(request).await
 }

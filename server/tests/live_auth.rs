@@ -1,5 +1,7 @@
-//! `GET /api/v4/stream/hep` on the main router: the auth paths (cookie, bearer, access_token, none, bad
-//! Origin), the stream switch, and the payload policy matrix (client flag × allow_payload × admin).
+//! `GET /api/v4/stream/hep` on the main router: the auth paths (cookie, bearer, a stream ticket as
+//! access_token, none, a session token in the URL, bad Origin or Sec-Fetch-Site), sockets closing when
+//! their session ends, the stream switch, and the payload policy matrix (client flag × allow_payload ×
+//! admin).
 
 mod live_support;
 
@@ -15,7 +17,14 @@ fn state(
     broker: Arc<server::live::Broker>,
     stream: CoordinatorStreamConfig,
 ) -> (AppState, server::auth::AuthState) {
-    let auth = auth_state();
+    state_with(broker, stream, auth_state())
+}
+
+fn state_with(
+    broker: Arc<server::live::Broker>,
+    stream: CoordinatorStreamConfig,
+    auth: server::auth::AuthState,
+) -> (AppState, server::auth::AuthState) {
     let state = AppState {
         config: Arc::new(config()),
         auth: auth.clone(),
@@ -38,6 +47,14 @@ async fn serve(
 }
 
 async fn start(enable: bool, allow_payload: bool) -> (Running, server::auth::AuthState) {
+    start_with(enable, allow_payload, auth_state()).await
+}
+
+async fn start_with(
+    enable: bool,
+    allow_payload: bool,
+    auth: server::auth::AuthState,
+) -> (Running, server::auth::AuthState) {
     let broker = broker(32, 256, 0);
     broker.publish(Arc::new(LiveEvent {
         ts_ms: 42,
@@ -51,23 +68,65 @@ async fn start(enable: bool, allow_payload: bool) -> (Running, server::auth::Aut
         payload: "INVITE sip:x SIP/2.0\r\n".into(),
         origin: Origin::Relayed,
     }));
-    serve(
+    let (state, auth) = state_with(
         broker,
         CoordinatorStreamConfig {
             enable,
             allow_payload,
             ..CoordinatorStreamConfig::default()
         },
-    )
-    .await
+        auth,
+    );
+    let running = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
+    (running, auth)
 }
 
 fn token(auth: &server::auth::AuthState, user: &str, role: Role) -> String {
     auth.issue(user, role).unwrap().0
 }
 
+fn bearer(t: &str) -> [(&'static str, String); 1] {
+    [("authorization", format!("Bearer {t}"))]
+}
+
+/// A stream ticket from `POST /api/stream-ticket`, taken with the session token `t`.
+async fn ticket(app: &Running, t: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/api/stream-ticket", app.addr))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = response.json().await.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let expires_at = body["expires_at"].as_i64().unwrap();
+    assert!(
+        expires_at - now <= 60,
+        "a ticket lives a minute at most: {body}"
+    );
+    body["ticket"].as_str().unwrap().to_string()
+}
+
+/// The close frame's code, waiting up to `wait` and skipping data frames.
+async fn close_code(ws: &mut live_support::Ws, wait: std::time::Duration) -> Option<u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let next = tokio::time::timeout_at(deadline, ws.next()).await.ok()??;
+        if let Ok(Message::Close(frame)) = next {
+            return frame.map(|f| u16::from(f.code));
+        }
+    }
+}
+
 #[tokio::test]
-async fn cookie_bearer_and_access_token_each_open_the_stream() {
+async fn cookie_bearer_and_a_stream_ticket_each_open_the_stream() {
     let (app, auth) = start(true, false).await;
     let t = token(&auth, "viewer", Role::Viewer);
     let url = format!("ws://{}/api/v4/stream/hep?history=1", app.addr);
@@ -86,10 +145,74 @@ async fn cookie_bearer_and_access_token_each_open_the_stream() {
         .await
         .unwrap();
     assert_eq!(next_json(&mut by_bearer).await.unwrap()["ts"], 42);
-    let mut by_query = connect(&format!("{url}&access_token={t}"), &[("origin", origin)])
+    let ticket = ticket(&app, &t).await;
+    let mut by_query = connect(
+        &format!("{url}&access_token={ticket}"),
+        &[("origin", origin)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut by_query).await.unwrap()["ts"], 42);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_token_in_the_url_is_refused() {
+    let (app, auth) = start(true, false).await;
+    let t = token(&auth, "viewer", Role::Viewer);
+    let url = format!("ws://{}/api/v4/stream/hep?access_token={t}", app.addr);
+    assert_eq!(refused_status(connect(&url, &[]).await), 401);
+    // And a ticket is no session: it opens no API route.
+    let ticket = ticket(&app, &t).await;
+    let me = reqwest::Client::new()
+        .get(format!("http://{}/api/me", app.addr))
+        .bearer_auth(&ticket)
+        .send()
         .await
         .unwrap();
-    assert_eq!(next_json(&mut by_query).await.unwrap()["ts"], 42);
+    assert_eq!(me.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_open_stream_closes_when_its_user_logs_out() {
+    let (app, auth) = start(true, false).await;
+    let t = token(&auth, "viewer", Role::Viewer);
+    let url = format!("ws://{}/api/v4/stream/hep", app.addr);
+    let cookie = format!("hepscope_session={t}");
+    let mut by_cookie = connect(&url, &[("cookie", cookie.clone())]).await.unwrap();
+    let ticket = ticket(&app, &t).await;
+    let mut by_ticket = connect(&format!("{url}?access_token={ticket}"), &[])
+        .await
+        .unwrap();
+    let logout = reqwest::Client::new()
+        .post(format!("http://{}/api/logout", app.addr))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    let wait = std::time::Duration::from_secs(3);
+    assert_eq!(close_code(&mut by_cookie, wait).await, Some(1008));
+    assert_eq!(close_code(&mut by_ticket, wait).await, Some(1008));
+    // The revoked token opens nothing any more.
+    assert_eq!(refused_status(connect(&url, &bearer(&t)).await), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_open_stream_closes_when_its_session_expires() {
+    let auth = live_support::auth_state_with_ttl(std::time::Duration::from_secs(2));
+    let (app, auth) = start_with(true, false, auth).await;
+    let t = token(&auth, "viewer", Role::Viewer);
+    let url = format!("ws://{}/api/v4/stream/hep", app.addr);
+    let mut ws = connect(&url, &bearer(&t)).await.unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        close_code(&mut ws, std::time::Duration::from_secs(5)).await,
+        Some(1008)
+    );
+    assert!(started.elapsed() <= std::time::Duration::from_secs(4));
     app.stop().await;
 }
 
@@ -123,6 +246,14 @@ async fn foreign_origin_gets_403_even_with_a_valid_cookie() {
     )
     .await;
     assert_eq!(refused_status(result), 403);
+    for headers in [
+        [("origin", "null".to_string())],
+        [("sec-fetch-site", "cross-site".to_string())],
+    ] {
+        let mut with_cookie = vec![("cookie", format!("hepscope_session={t}"))];
+        with_cookie.extend(headers);
+        assert_eq!(refused_status(connect(&url, &with_cookie).await), 403);
+    }
     app.stop().await;
 }
 
@@ -130,8 +261,8 @@ async fn foreign_origin_gets_403_even_with_a_valid_cookie() {
 async fn stream_switched_off_gets_503() {
     let (app, auth) = start(false, false).await;
     let t = token(&auth, "admin", Role::Admin);
-    let url = format!("ws://{}/api/v4/stream/hep?access_token={t}", app.addr);
-    assert_eq!(refused_status(connect(&url, &[]).await), 503);
+    let url = format!("ws://{}/api/v4/stream/hep", app.addr);
+    assert_eq!(refused_status(connect(&url, &bearer(&t)).await), 503);
     app.stop().await;
 }
 
@@ -143,11 +274,8 @@ async fn payload_is_sent_only_when_asked_allowed_and_admin() {
             for asks in [false, true] {
                 let t = token(&auth, user, role);
                 let flag = if asks { "&include_payload=1" } else { "" };
-                let url = format!(
-                    "ws://{}/api/v4/stream/hep?history=1&access_token={t}{flag}",
-                    app.addr
-                );
-                let mut ws = connect(&url, &[]).await.unwrap();
+                let url = format!("ws://{}/api/v4/stream/hep?history=1{flag}", app.addr);
+                let mut ws = connect(&url, &bearer(&t)).await.unwrap();
                 let frame = next_json(&mut ws).await.unwrap();
                 let expected = asks && allow && role == Role::Admin;
                 assert_eq!(
@@ -191,11 +319,8 @@ async fn history_is_capped_by_history_limit() {
     )
     .await;
     let t = token(&auth, "viewer", Role::Viewer);
-    let url = format!(
-        "ws://{}/api/v4/stream/hep?history=50&access_token={t}",
-        app.addr
-    );
-    let mut ws = connect(&url, &[]).await.unwrap();
+    let url = format!("ws://{}/api/v4/stream/hep?history=50", app.addr);
+    let mut ws = connect(&url, &bearer(&t)).await.unwrap();
     let mut got = Vec::new();
     while let Some(f) =
         live_support::next_json_within(&mut ws, std::time::Duration::from_millis(300)).await
@@ -223,12 +348,9 @@ async fn main_server_stops_promptly_with_a_stream_open() {
         let _ = stopped.await;
     }));
     let t = token(&auth, "viewer", Role::Viewer);
-    let _ws = connect(
-        &format!("ws://{addr}/api/v4/stream/hep?access_token={t}"),
-        &[],
-    )
-    .await
-    .unwrap();
+    let _ws = connect(&format!("ws://{addr}/api/v4/stream/hep"), &bearer(&t))
+        .await
+        .unwrap();
     assert!(
         live_support::eventually(std::time::Duration::from_secs(5), || async {
             broker.stats().subscribers == 1

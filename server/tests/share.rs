@@ -441,3 +441,39 @@ async fn many_invalid_tokens_from_one_address_get_429() {
     let (status, _) = server.get(&format!("/api/shared/{token}"), None).await;
     assert_eq!(status, 429);
 }
+
+#[tokio::test]
+async fn the_share_link_brake_counts_the_forwarded_client_behind_a_trusted_proxy() {
+    let calls = Calls::new();
+    let server = Server::start(
+        &temp_dir("share-proxy"),
+        "[http]\ntrusted_proxies = [\"127.0.0.1\"]\n",
+        &[&calls.a],
+    )
+    .await;
+    for n in 0..server::share::MAX_INVALID_PER_WINDOW {
+        assert_eq!(guess(&server, n, "203.0.113.1").await, 403);
+    }
+    assert_eq!(
+        guess(&server, 999, "203.0.113.1").await,
+        429,
+        "the guessing client waits"
+    );
+    assert_eq!(
+        guess(&server, 999, "203.0.113.2").await,
+        403,
+        "another client behind the proxy does not"
+    );
+}
+
+/// GETs an invalid share link as if the proxy at 127.0.0.1 forwarded it for `forwarded_for`; the status.
+async fn guess(server: &Server, n: u32, forwarded_for: &str) -> u16 {
+    client()
+        .get(server.url(&format!("/api/shared/guess-{n}")))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}

@@ -11,6 +11,28 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// `POST /api/account/password` body: the current password and the new one. Its `Debug` hides both.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange { .. }")
+    }
+}
+
+/// `POST /api/stream-ticket` answer: a short-lived token for `?access_token=` on
+/// `GET /api/v4/stream/hep`, good for that stream only and never as a session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamTicket {
+    pub ticket: String,
+    /// Seconds since the Unix epoch; open the stream before then.
+    pub expires_at: i64,
+}
+
 /// A user's role. Admins may import captures, run SQL and create share links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -40,6 +62,13 @@ pub struct Me {
     /// May create share links (admins, and users with `share = true` in the config).
     #[serde(default)]
     pub may_share: bool,
+}
+
+impl Me {
+    /// Admins may import, run SQL, share and check backends.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
 }
 
 /// Every error hepscope itself answers: `{"error": "...", ...}`.
@@ -141,6 +170,24 @@ pub struct CheckStep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_admin_role_is_admin_and_password_changes_hide_their_passwords() {
+        let me = |role| Me {
+            username: "u".into(),
+            role,
+            expires_at: 0,
+            may_share: true,
+        };
+        assert!(me(Role::Admin).is_admin());
+        assert!(!me(Role::Viewer).is_admin());
+        let change = PasswordChange {
+            current: "old-secret".into(),
+            new: "new-secret".into(),
+        };
+        let shown = format!("{change:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
 
     #[test]
     fn error_messages_of_hepscope_and_of_homer_answers() {

@@ -1,7 +1,8 @@
 //! The browser-facing HOMER routes, meant to be nested under `/api` behind the session check.
 //!
 //! - `GET /backends`: every backend's name, kind, URL, default flag and last status.
-//! - `GET /backends/{name}/check`: the diagnostic of [`super::check`].
+//! - `GET /backends/{name}/check`: the diagnostic of [`super::check`]; admins only, since it logs in to
+//!   the backend and repeated checks by anyone could lock HOMER's service account.
 //! - `ANY /v3/{*path}`: the default backend; `ANY /b/{name}/v3/{*path}`: a named one.
 //!
 //! Only allowlisted read routes pass ([`super::allowlist`]); others get a 403 JSON naming the
@@ -15,12 +16,14 @@ use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use axum::Extension;
 use axum::{Json, Router};
 
 use super::allowlist::is_allowed;
 use super::check::CheckReport;
 use super::client::V3Request;
 use super::registry::BackendRegistry;
+use crate::auth::Session;
 
 /// Largest request body forwarded to Homer (search bodies are a few kB).
 pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
@@ -39,10 +42,25 @@ async fn backends_list(State(registry): State<Arc<BackendRegistry>>) -> Json<Vec
     Json(registry.infos())
 }
 
+/// Runs the check for an admin. The session comes from the session middleware's extension; without one
+/// (a router not behind it) the check is refused too.
 async fn backend_check(
     State(registry): State<Arc<BackendRegistry>>,
+    session: Option<Extension<Session>>,
     Path(name): Path<String>,
 ) -> Result<Json<CheckReport>, Response> {
+    if !session.is_some_and(|Extension(s)| s.is_admin()) {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            ErrorBody {
+                error: "only admins may run a backend check".to_owned(),
+                backend: Some(name),
+                detail: Some(
+                    "the check logs in to the backend with its service account".to_owned(),
+                ),
+            },
+        ));
+    }
     let backend = registry.get(&name).ok_or_else(|| unknown_backend(&name))?;
     let report = backend.check().await;
     registry.record_status(&name, if report.ok { "ok" } else { "check failed" });

@@ -1,14 +1,18 @@
 //! The two WebSocket endpoints: the node's unauthenticated `GET /stream` ([`node_router`]) and the main
-//! port's `GET /api/v4/stream/hep` ([`coordinator_stream`]), which checks the session, the `Origin` and the
-//! payload policy. Both refuse with plain HTTP before upgrading (see the module doc of `live`).
+//! port's `GET /api/v4/stream/hep` ([`coordinator_stream`]), which checks the session, the `Origin` (with
+//! the same [`OriginPolicy`] as every state-changing request) and the payload policy. Both refuse with
+//! plain HTTP before upgrading (see the module doc of `live`). A coordinator stream closes when the
+//! session that opened it expires or is revoked.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -17,8 +21,9 @@ use super::broker::{Broker, SubscribeError};
 use super::filter::StreamRequest;
 use super::socket::{pump, PumpOptions, READ_LIMIT};
 use super::{payload_allowed, LiveState};
-use crate::auth::{token_from_headers, AuthState};
+use crate::auth::{token_from_headers, AuthState, Claims, Session};
 use crate::error::json_error;
+use crate::origin::OriginPolicy;
 
 /// Cap on `history` at the node endpoint (homer-core's `streamMaxHistory`).
 pub const NODE_MAX_HISTORY: usize = 2000;
@@ -59,6 +64,7 @@ async fn node_stream(State(node): State<NodeState>, query: Pairs, upgrade: Upgra
         history,
         payload,
         "broker closed",
+        None,
         upgrade,
     )
 }
@@ -67,7 +73,9 @@ async fn node_stream(State(node): State<NodeState>, query: Pairs, upgrade: Upgra
 pub async fn coordinator_stream(
     State(live): State<LiveState>,
     State(auth): State<AuthState>,
+    State(origins): State<OriginPolicy>,
     headers: HeaderMap,
+    uri: Uri,
     query: Pairs,
     upgrade: Upgrade,
 ) -> Response {
@@ -77,24 +85,16 @@ pub async fn coordinator_stream(
             "the live stream is off; set [coordinator.hep_stream] enable = true",
         );
     }
-    if let Some(refusal) = cross_origin(&headers) {
-        return refusal;
+    if let Err(reason) = origins.check(&headers, &uri) {
+        return json_error(StatusCode::FORBIDDEN, format!("stream refused: {reason}"));
     }
     let pairs = match query {
         Ok(Query(pairs)) => pairs,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.body_text()),
     };
-    let query_token = pairs
-        .iter()
-        .find(|(k, v)| k == "access_token" && !v.is_empty())
-        .map(|(_, v)| v.clone());
-    let session = bearer(&headers)
-        .into_iter()
-        .chain(token_from_headers(&headers))
-        .chain(query_token)
-        .find_map(|token| auth.verify(&token));
-    let Some(session) = session else {
-        return json_error(StatusCode::UNAUTHORIZED, "not logged in");
+    let (session, claims) = match stream_session(&auth, &headers, &pairs) {
+        Ok(found) => found,
+        Err(why) => return json_error(StatusCode::UNAUTHORIZED, why),
     };
     let Some(broker) = live.broker() else {
         return json_error(
@@ -116,9 +116,46 @@ pub async fn coordinator_stream(
         history,
         payload,
         "upstream closed",
+        Some(Box::pin(auth.session_end(claims))),
         upgrade,
     )
 }
+
+/// The session opening a coordinator stream: a session token as bearer header or cookie, or a stream
+/// ticket ([`crate::auth::ticket`]) as `?access_token=`. A session token in the URL is refused, so none
+/// lands in proxy logs. `Err` is why the request gets a 401.
+fn stream_session(
+    auth: &AuthState,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<(Session, Claims), &'static str> {
+    let from_headers = bearer(headers)
+        .into_iter()
+        .chain(token_from_headers(headers))
+        .find_map(|token| auth.verify_claims(&token));
+    if let Some(found) = from_headers {
+        return Ok(found);
+    }
+    let query_token = pairs
+        .iter()
+        .find(|(k, v)| k == "access_token" && !v.is_empty())
+        .map(|(_, v)| v.as_str());
+    let Some(token) = query_token else {
+        return Err("not logged in");
+    };
+    if let Some(found) = auth.verify_ticket(token) {
+        return Ok(found);
+    }
+    if auth.verify(token).is_some() {
+        return Err(
+            "access_token takes a stream ticket from POST /api/stream-ticket, not a session token",
+        );
+    }
+    Err("not logged in (or the stream ticket expired)")
+}
+
+/// Resolves when a stream must close because its session ended.
+type SessionEnd = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 fn start(
     broker: &Arc<Broker>,
@@ -126,6 +163,7 @@ fn start(
     history: usize,
     payload: bool,
     close_reason: &'static str,
+    session_end: Option<SessionEnd>,
     upgrade: Upgrade,
 ) -> Response {
     let upgrade = match upgrade {
@@ -146,6 +184,7 @@ fn start(
         payload,
         stats: request.stats,
         close_reason,
+        session_end,
     };
     upgrade
         .max_message_size(READ_LIMIT)
@@ -159,47 +198,10 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     (!token.is_empty()).then(|| token.to_string())
 }
 
-/// 403 when the request carries an `Origin` whose host is not the `Host` it was sent to: a page on another
-/// site must not open a stream with the user's cookie.
-fn cross_origin(headers: &HeaderMap) -> Option<Response> {
-    let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("?");
-    let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
-        return None;
-    }
-    Some(json_error(
-        StatusCode::FORBIDDEN,
-        format!("cross-origin stream refused (Origin {origin}, Host {host})"),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
-
-    fn headers(origin: Option<&'static str>, host: &'static str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static(host));
-        if let Some(o) = origin {
-            h.insert(header::ORIGIN, HeaderValue::from_static(o));
-        }
-        h
-    }
-
-    #[test]
-    fn origin_must_match_host_when_present() {
-        assert!(cross_origin(&headers(None, "h:1")).is_none());
-        assert!(cross_origin(&headers(Some("http://h:1"), "h:1")).is_none());
-        assert!(cross_origin(&headers(Some("https://H:1"), "h:1")).is_none());
-        assert!(cross_origin(&headers(Some("http://evil.example"), "h:1")).is_some());
-        assert!(cross_origin(&headers(Some("null"), "h:1")).is_some());
-        assert!(cross_origin(&headers(Some("http://h:2"), "h:1")).is_some());
-    }
 
     #[test]
     fn bearer_is_read_alone() {

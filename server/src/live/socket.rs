@@ -20,6 +20,8 @@ pub(super) const READ_LIMIT: usize = 4096;
 const BATCH: usize = 64;
 /// WebSocket close code "going away" (RFC 6455 §7.4.1).
 const CLOSE_GOING_AWAY: u16 = 1001;
+/// WebSocket close code "policy violation" (RFC 6455 §7.4.1): the session ended.
+pub(super) const CLOSE_SESSION_ENDED: u16 = 1008;
 
 /// Per-connection choices made by the endpoint.
 pub(super) struct PumpOptions {
@@ -29,17 +31,24 @@ pub(super) struct PumpOptions {
     pub stats: bool,
     /// Close reason when the broker stops.
     pub close_reason: &'static str,
+    /// Resolves when the session that opened the stream expires or is revoked (coordinator streams).
+    pub session_end: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
 }
 
 enum End {
     Peer,
     Stuck,
     BrokerClosed,
+    SessionEnded,
 }
 
 /// Runs one subscriber's socket until either side goes away.
-pub(super) async fn pump(socket: WebSocket, mut sub: Subscription, options: PumpOptions) {
+pub(super) async fn pump(socket: WebSocket, mut sub: Subscription, mut options: PumpOptions) {
     let (mut tx, mut rx) = socket.split();
+    let mut session_end = options
+        .session_end
+        .take()
+        .unwrap_or_else(|| Box::pin(std::future::pending()));
     let history = sub.take_history();
     let end = 'run: {
         for chunk in history.chunks(BATCH) {
@@ -71,6 +80,7 @@ pub(super) async fn pump(socket: WebSocket, mut sub: Subscription, options: Pump
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break 'run End::Peer,
                     Some(Ok(_)) => {}
                 },
+                () = &mut session_end => break 'run End::SessionEnded,
                 _ = ping.tick() => {
                     if !send_one(&mut tx, Message::Ping(Default::default())).await {
                         break 'run End::Stuck;
@@ -94,6 +104,13 @@ pub(super) async fn pump(socket: WebSocket, mut sub: Subscription, options: Pump
             let close = Message::Close(Some(CloseFrame {
                 code: CLOSE_GOING_AWAY,
                 reason: Utf8Bytes::from_static(options.close_reason),
+            }));
+            let _ = send_one(&mut tx, close).await;
+        }
+        End::SessionEnded => {
+            let close = Message::Close(Some(CloseFrame {
+                code: CLOSE_SESSION_ENDED,
+                reason: Utf8Bytes::from_static("session expired or revoked"),
             }));
             let _ = send_one(&mut tx, close).await;
         }

@@ -12,13 +12,12 @@
 //! link answers `{"error": "expired"|"revoked"}` with 410, or `{"error": "invalid"}` with 403; after
 //! [`super::MAX_INVALID_PER_WINDOW`] invalid tokens a client address gets 429 for the rest of the window.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use app::domain::api::ErrorBody;
 use app::domain::homer::{ProfileKey, TimeWindow, TransactionRequest};
 use app::domain::share::{Share, ShareCreated, ShareInfo, ShareRefusal, ShareRequest};
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -27,6 +26,7 @@ use bytes::Bytes;
 
 use super::{unix_now, ShareRecord, Shares};
 use crate::auth::Session;
+use crate::client_addr::ClientAddr;
 use crate::error::{json_error, AppError};
 use crate::homer::V3Request;
 
@@ -187,8 +187,8 @@ async fn share_revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The client address of a public request.
-type Peer = ConnectInfo<SocketAddr>;
+/// The client address of a public request (behind a trusted proxy, the forwarded one).
+type Peer = ClientAddr;
 
 /// Why a public request gets no share.
 enum Refused {
@@ -218,8 +218,8 @@ impl IntoResponse for Refused {
 }
 
 /// The active share a token names, or why it is refused. Invalid tokens count against the address.
-fn resolve(shares: &Shares, peer: SocketAddr, token: &str) -> Result<ShareRecord, Refused> {
-    let key = [format!("share-ip:{}", peer.ip())];
+fn resolve(shares: &Shares, peer: ClientAddr, token: &str) -> Result<ShareRecord, Refused> {
+    let key = [format!("share-ip:{peer}")];
     let now = Instant::now();
     shares.invalid.check(&key, now).map_err(Refused::TooMany)?;
     let record = shares
@@ -250,7 +250,7 @@ fn no_store(mut response: Response) -> Response {
 
 async fn shared_info(
     State(shares): State<Shares>,
-    ConnectInfo(peer): Peer,
+    peer: Peer,
     Path(token): Path<String>,
 ) -> Response {
     match resolve(&shares, peer, &token) {
@@ -261,7 +261,7 @@ async fn shared_info(
 
 async fn shared_forward(
     State(shares): State<Shares>,
-    ConnectInfo(peer): Peer,
+    peer: Peer,
     Path(token): Path<String>,
     route: &'static str,
 ) -> Response {
@@ -286,7 +286,7 @@ async fn shared_forward(
 
 async fn shared_alias(
     State(shares): State<Shares>,
-    ConnectInfo(peer): Peer,
+    peer: Peer,
     Path(token): Path<String>,
 ) -> Response {
     match resolve(&shares, peer, &token) {

@@ -11,11 +11,10 @@ use std::time::Duration;
 use app::domain::api::Role;
 use futures_util::StreamExt;
 use serde_json::Value;
-use server::auth::AuthState;
+use server::auth::{AuthOptions, AuthState, Generations};
 use server::config::{Config, Overrides, RawConfig};
 use server::hep::{encode, HepPacket, ProtoType};
 use server::live::{Broker, BrokerConfig, SipSummary};
-use server::ratelimit::LoginLimiter;
 use server::users::{User, Users};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -147,8 +146,13 @@ pub fn shares() -> server::share::Shares {
     .unwrap()
 }
 
-/// Two users: `admin` (admin) and `viewer` (viewer).
+/// Two users: `admin` (admin) and `viewer` (viewer), with hour-long sessions.
 pub fn auth_state() -> AuthState {
+    auth_state_with_ttl(Duration::from_secs(3600))
+}
+
+/// [`auth_state`] with sessions lasting `session_ttl`.
+pub fn auth_state_with_ttl(session_ttl: Duration) -> AuthState {
     let users = Users::from_list(vec![
         User {
             username: "admin".into(),
@@ -166,9 +170,11 @@ pub fn auth_state() -> AuthState {
     AuthState::new(
         b"0123456789abcdef0123456789abcdef",
         users,
-        Duration::from_secs(3600),
-        false,
-        LoginLimiter::new(5, Duration::from_secs(60)),
+        Generations::in_memory(),
+        AuthOptions {
+            session_ttl,
+            ..AuthOptions::default()
+        },
     )
 }
 

@@ -11,6 +11,7 @@ use crate::domain::api::{BackendInfo, BackendKind, CheckReport};
 use crate::domain::hosts_view::CHECK_KEY;
 use crate::ui::client::{self, ClientError};
 use crate::ui::session::encode_component;
+use crate::ui::session::SessionCtx;
 
 fn kind_label(kind: BackendKind) -> &'static str {
     match kind {
@@ -28,12 +29,17 @@ async fn run_check(name: String) -> Result<CheckReport, ClientError> {
 pub fn BackendsPage() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
+    // The check logs in to the backend with its service account, so the server lets only admins run
+    // it; viewers see the list without the button (the shell sets the session before any page).
+    let may_check = expect_context::<SessionCtx>()
+        .me
+        .with_untracked(|me| me.as_ref().is_some_and(|me| me.is_admin()));
     let checked = Memo::new(move |_| query.with(|q| q.get(CHECK_KEY).unwrap_or_default()));
     let backends = LocalResource::new(|| client::get_json::<Vec<BackendInfo>>("/api/backends"));
     let report = LocalResource::new(move || {
         let name = checked.get();
         async move {
-            if name.is_empty() {
+            if name.is_empty() || !may_check {
                 None
             } else {
                 Some(run_check(name).await)
@@ -61,7 +67,7 @@ pub fn BackendsPage() -> impl IntoView {
             "The data sources this server searches: HOMER 7 instances (their credentials stay on the server) "
             "and the embedded HEP store. “Check” runs each step of a connection and stops at the first "
             "failure, like dex's discover: DNS, TCP, login and mapping for a HOMER 7; the writer's state "
-            "and the mapping for the embedded store."
+            "and the mapping for the embedded store. Only admins may run it."
         </p>
         {move || match backends.get() {
             None => view! { <p class="notice">"Loading…"</p> }.into_any(),
@@ -95,8 +101,14 @@ pub fn BackendsPage() -> impl IntoView {
                                         <td>{if b.default { "yes" } else { "" }}</td>
                                         <td class=status_class>{b.status.clone()}</td>
                                         <td>
-                                            <button type="button" aria-label=format!("Check {}", b.name)
-                                                on:click=move |_| check(name.clone())>"Check"</button>
+                                            {if may_check {
+                                                view! {
+                                                    <button type="button" aria-label=format!("Check {}", b.name)
+                                                        on:click=move |_| check(name.clone())>"Check"</button>
+                                                }.into_any()
+                                            } else {
+                                                view! { <span class="muted">"admins only"</span> }.into_any()
+                                            }}
                                         </td>
                                     </tr>
                                 }
@@ -106,7 +118,12 @@ pub fn BackendsPage() -> impl IntoView {
                 }.into_any()
             }
         }}
-        {move || (!checked.get().is_empty()).then(|| view! {
+        {move || (!checked.get().is_empty() && !may_check).then(|| view! {
+            <div class="banner warn" role="status" data-testid="check-report">
+                "Only admins may run a backend check."
+            </div>
+        })}
+        {move || (!checked.get().is_empty() && may_check).then(|| view! {
             <section class="panel check-report" aria-label="Check report" data-testid="check-report">
                 {move || match report.get().flatten() {
                     None => view! { <p class="notice">{format!("Checking {}…", checked.get())}</p> }.into_any(),
