@@ -12,8 +12,8 @@ use crate::duration::parse_duration;
 /// Default HEP address, UDP and TCP (HEP's registered port 9060).
 pub const DEFAULT_HEP_LISTEN: &str = "127.0.0.1:9060";
 
-/// `[hep]` as written.
-#[derive(Debug, Default, Deserialize)]
+/// `[hep]` as written. `Debug` hides the capture password.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHep {
     /// Run the receiver (default true; `--no-hep` turns it off).
@@ -28,8 +28,8 @@ pub struct RawHep {
     pub tcp_idle_timeout: Option<String>,
 }
 
-/// `[hep]`, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `[hep]`, validated. `Debug` hides the capture password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HepConfig {
     /// Run the receiver.
     pub enable: bool,
@@ -86,6 +86,33 @@ impl HepConfig {
                 idle_timeout,
             },
         })
+    }
+}
+
+impl std::fmt::Debug for RawHep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawHep")
+            .field("enable", &self.enable)
+            .field("listen", &self.listen)
+            .field(
+                "capture_password",
+                &format_args!("{}", crate::config::redacted(&self.capture_password)),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for HepConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HepConfig")
+            .field("enable", &self.enable)
+            .field("listen", &self.listen)
+            .field(
+                "capture_password",
+                &format_args!("{}", crate::config::redacted(&self.capture_password)),
+            )
+            .field("tcp", &self.tcp)
+            .finish_non_exhaustive()
     }
 }
 
