@@ -258,6 +258,9 @@ async fn data_dir_and_files_are_private() {
     for expected in [
         "session.key",
         "share.key",
+        "admin.json",
+        "shares.json",
+        "hepscope.index.sqlite",
         "hepscope.sqlite",
         "hepscope.sqlite-wal",
     ] {
