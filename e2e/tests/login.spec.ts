@@ -39,6 +39,25 @@ test('no console errors on any page', async ({ page }) => {
   expect(errors).toEqual([]);
 });
 
+test('the app runs under its security headers and Content-Security-Policy', async ({ page, request }) => {
+  const errors = collectErrors(page);
+  const response = await page.goto('/login');
+  const headers = response!.headers();
+  const csp = headers['content-security-policy'];
+  expect(csp).toContain("frame-ancestors 'none'");
+  // Trunk's inline bootstrap and the theme script run by hash, never by 'unsafe-inline'.
+  expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval' 'sha256-[^']+' 'sha256-/);
+  expect(csp).not.toContain("script-src 'self' 'unsafe-inline'");
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  expect(headers['referrer-policy']).toBe('no-referrer');
+  const api = await request.get('/api/me');
+  expect(api.headers()['content-security-policy']).toContain("default-src 'self'");
+  expect(api.headers()['referrer-policy']).toBe('no-referrer');
+  await submitLogin(page, 'admin', ADMIN_PASSWORD);
+  await expect(page.getByTestId('current-user')).toHaveText('admin (admin)');
+  expect(errors).toEqual([]);
+});
+
 test('the theme toggle persists across reloads', async ({ page }) => {
   await loginAsAdmin(page, '/settings');
   const html = page.locator('html');

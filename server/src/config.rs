@@ -74,7 +74,7 @@ pub struct RawConfig {
     /// `[share]`: share links.
     #[serde(default)]
     pub share: crate::share::RawShare,
-    /// `[http]`: the web listener behind a reverse proxy.
+    /// `[http]`: the web listener (behind a reverse proxy, its limits).
     #[serde(default)]
     pub http: RawHttp,
 }
@@ -87,10 +87,14 @@ pub struct RawHttp {
     pub trusted_proxies: Option<Vec<String>>,
     /// The URL browsers use, e.g. "https://hepscope.example.net"; the Origin check compares against it.
     pub public_url: Option<String>,
+    /// Time a client has to send a request's headers, e.g. "10s".
+    pub header_read_timeout: Option<String>,
+    /// Connections served at once (default 1024).
+    pub max_connections: Option<usize>,
 }
 
-/// `[auth]` as written.
-#[derive(Debug, Default, Deserialize)]
+/// `[auth]` as written. `Debug` hides the secret.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAuth {
     /// HS256 secret for session tokens; generated once and kept in the data dir when absent.
@@ -105,8 +109,8 @@ pub struct RawAuth {
     pub lockout_window: Option<String>,
 }
 
-/// `[[users]]` as written.
-#[derive(Debug, Deserialize)]
+/// `[[users]]` as written. `Debug` hides the hash.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawUser {
     pub username: String,
@@ -154,8 +158,8 @@ impl Env for BTreeMap<String, String> {
     }
 }
 
-/// A user from the config file.
-#[derive(Clone, Debug)]
+/// A user from the config file. `Debug` hides the hash.
+#[derive(Clone)]
 pub struct ConfiguredUser {
     pub username: String,
     pub password_hash: String,
@@ -164,8 +168,8 @@ pub struct ConfiguredUser {
     pub share: bool,
 }
 
-/// Session and login settings.
-#[derive(Clone, Debug)]
+/// Session and login settings. `Debug` hides the secrets.
+#[derive(Clone)]
 pub struct AuthConfig {
     pub jwt_secret: Option<String>,
     pub session_ttl: Duration,
@@ -183,10 +187,77 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The origin browsers use (`scheme://host[:port]`, no path), when set.
     pub public_origin: Option<String>,
+    /// Header-read timeout and connection cap of the listener.
+    pub limits: crate::http_listener::HttpLimits,
 }
 
 /// Shortest accepted `jwt_secret`, in bytes: HS256 is only as strong as its key.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// What `Debug` prints for a secret: whether it is set, never its value.
+pub(crate) fn redacted<T>(value: &Option<T>) -> &'static str {
+    if value.is_some() {
+        "Some(***)"
+    } else {
+        "None"
+    }
+}
+
+impl std::fmt::Debug for RawAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawAuth")
+            .field(
+                "jwt_secret",
+                &format_args!("{}", redacted(&self.jwt_secret)),
+            )
+            .field("session_ttl", &self.session_ttl)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("max_failed_logins", &self.max_failed_logins)
+            .field("lockout_window", &self.lockout_window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RawUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawUser")
+            .field("username", &self.username)
+            .field("password_hash", &format_args!("***"))
+            .field("role", &self.role)
+            .field("share", &self.share)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ConfiguredUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfiguredUser")
+            .field("username", &self.username)
+            .field("password_hash", &format_args!("***"))
+            .field("role", &self.role)
+            .field("share", &self.share)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field(
+                "jwt_secret",
+                &format_args!("{}", redacted(&self.jwt_secret)),
+            )
+            .field("session_ttl", &self.session_ttl)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("max_failed_logins", &self.max_failed_logins)
+            .field("lockout_window", &self.lockout_window)
+            .field(
+                "admin_password",
+                &format_args!("{}", redacted(&self.admin_password)),
+            )
+            .finish_non_exhaustive()
+    }
+}
 
 /// Where HOMER 7 backends come from.
 #[derive(Clone, Debug, Default)]
@@ -394,6 +465,7 @@ impl Config {
 
 /// Validates `[http] trusted_proxies` and `public_url`.
 fn http_config(raw: RawHttp) -> Result<HttpConfig, ConfigError> {
+    let limits = http_limits(raw.header_read_timeout, raw.max_connections)?;
     let mut trusted_proxies = Vec::new();
     for text in raw.trusted_proxies.unwrap_or_default() {
         let net = text
@@ -409,6 +481,7 @@ fn http_config(raw: RawHttp) -> Result<HttpConfig, ConfigError> {
     Ok(HttpConfig {
         trusted_proxies,
         public_origin,
+        limits,
     })
 }
 
@@ -439,7 +512,79 @@ fn read_file(path: &Path) -> Result<RawConfig, ConfigError> {
     })?;
     toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
-        message: e.to_string().trim().replace('\n', " "),
+        message: parse_error_message(&text, &e),
+    })
+}
+
+/// A TOML error as `line L, column C: message`, without the source line toml quotes (it may hold a
+/// password) and without the rejected value (`invalid type: string "…"`).
+fn parse_error_message(text: &str, error: &toml::de::Error) -> String {
+    let message = redact_values(error.message().trim()).replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// serde's `invalid type: string "x", expected …` and `invalid value: …` name the value; keep the kind.
+fn redact_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = ["invalid type: ", "invalid value: "]
+        .iter()
+        .filter_map(|p| rest.find(p).map(|i| (i, p.len())))
+        .min()
+    {
+        let (start, prefix) = at;
+        let after = start + prefix;
+        out.push_str(rest.get(..after).unwrap_or(""));
+        let tail = rest.get(after..).unwrap_or("");
+        // The value runs to ", expected"; the kind is its first word.
+        let end = tail.find(", expected").unwrap_or(tail.len());
+        let kind = tail
+            .get(..end)
+            .unwrap_or("")
+            .split([' ', '`', '"'])
+            .next()
+            .unwrap_or("");
+        out.push_str(kind);
+        if end > kind.len() {
+            out.push_str(" (value hidden)");
+        }
+        rest = tail.get(end..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+fn http_limits(
+    header_read_timeout: Option<String>,
+    max_connections: Option<usize>,
+) -> Result<crate::http_listener::HttpLimits, ConfigError> {
+    use crate::http_listener::DEFAULT_MAX_CONNECTIONS;
+    let header_read_timeout =
+        duration_setting("http.header_read_timeout", header_read_timeout, "10s")?;
+    if header_read_timeout.is_zero() {
+        return Err(ConfigError::Invalid {
+            what: "http.header_read_timeout".into(),
+            message: "must be more than 0s".into(),
+        });
+    }
+    let max_connections = max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if max_connections == 0 {
+        return Err(ConfigError::Invalid {
+            what: "http.max_connections".into(),
+            message: "must be at least 1".into(),
+        });
+    }
+    Ok(crate::http_listener::HttpLimits {
+        header_read_timeout,
+        max_connections,
     })
 }
 
@@ -553,6 +698,106 @@ mod tests {
             );
         }
         assert!(toml::from_str::<RawConfig>("[store]\nsize = 1\n").is_err());
+    }
+
+    /// Writes `text` to a fresh file and loads it.
+    fn load_text(name: &str, text: &str) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("hepscope-cfg-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hepscope.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(Some(&path), &Overrides::default(), &env(&[]))
+    }
+
+    #[test]
+    fn parse_errors_never_quote_a_secret() {
+        let cases = [
+            // A mistyped key in the line holding the password.
+            (
+                "typo",
+                "[[homer]]\nname = \"h\"\nurl = \"http://h:9080\"\npasswrd = \"hunter2-typo\"\n",
+                "passwrd",
+            ),
+            // A syntax error in the line holding the secret.
+            (
+                "syntax",
+                "[auth]\njwt_secret = \"hunter2-syntax\" x\n",
+                "line 2",
+            ),
+            // A wrong type: serde names the value.
+            (
+                "type",
+                "[hep]\ncapture_password = [\"hunter2-type\"]\n",
+                "line 2, column 20: invalid type: sequence",
+            ),
+            ("int", "[auth]\njwt_secret = 424242424242\n", "invalid type"),
+        ];
+        for (name, text, expected) in cases {
+            let err = load_text(name, text).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(!err.contains("424242"), "{err}");
+            assert!(err.contains(expected), "{expected}: {err}");
+            assert!(err.contains("line "), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_output_hides_every_secret() {
+        let text = "[auth]\njwt_secret = \"jwt-secret-0123456789-0123456789-x\"\n\
+                    [hep]\ncapture_password = \"capture-secret\"\n\
+                    [[homer]]\nname = \"h\"\nurl = \"http://h:9080\"\npassword = \"homer-secret\"\n\
+                    [[users]]\nusername = \"bob\"\npassword_hash = \"$argon2id$hash-secret\"\n";
+        let raw: RawConfig = toml::from_str(text).unwrap();
+        let raw_debug = format!("{raw:?}");
+        let e = env(&[("HEPSCOPE_ADMIN_PASSWORD", "admin-secret")]);
+        let config = Config::from_raw(raw, None, &Overrides::default(), &e).unwrap();
+        let debug = format!("{config:?}");
+        for secret in [
+            "jwt-secret",
+            "capture-secret",
+            "homer-secret",
+            "hash-secret",
+            "admin-secret",
+        ] {
+            assert!(!raw_debug.contains(secret), "{secret} in {raw_debug}");
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("jwt_secret: Some(***)"), "{debug}");
+        assert!(debug.contains("capture_password: Some(***)"), "{debug}");
+    }
+
+    #[test]
+    fn http_limits_default_and_validate() {
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(
+            config.http.limits.header_read_timeout,
+            Duration::from_secs(10)
+        );
+        assert_eq!(config.http.limits.max_connections, 1024);
+        let raw: RawConfig =
+            toml::from_str("[http]\nheader_read_timeout = \"3s\"\nmax_connections = 7\n").unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(
+            config.http.limits.header_read_timeout,
+            Duration::from_secs(3)
+        );
+        assert_eq!(config.http.limits.max_connections, 7);
+        for (text, key) in [
+            ("[http]\nmax_connections = 0\n", "http.max_connections"),
+            (
+                "[http]\nheader_read_timeout = \"0s\"\n",
+                "http.header_read_timeout",
+            ),
+            (
+                "[http]\nheader_read_timeout = \"soon\"\n",
+                "http.header_read_timeout",
+            ),
+        ] {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            let err = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap_err();
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 
     #[test]

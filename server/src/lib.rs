@@ -13,14 +13,17 @@ pub mod duration;
 pub mod error;
 pub mod hep;
 pub mod homer;
+pub mod http_listener;
 pub mod import;
 pub mod import_http;
 pub mod ingest;
 pub mod live;
 pub mod origin;
 pub mod pcap;
+pub mod private_fs;
 pub mod ratelimit;
 pub mod secret;
+pub mod security_headers;
 pub mod share;
 pub mod shutdown;
 pub mod store;
@@ -29,7 +32,6 @@ pub mod users;
 pub mod web;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -101,6 +103,8 @@ impl AppState {
         config: Config,
         homer_backends: Vec<RegisteredBackend>,
     ) -> anyhow::Result<(AppState, Bootstrap)> {
+        // Owner-only modes for the data dir and the store, including files older versions left open.
+        private_fs::tighten(&config.data_dir).context("securing the data directory")?;
         let (users, bootstrap) = Users::prepare(&config.users, &config.auth, &config.data_dir)
             .context("preparing users")?;
         let key = secret::session_key(config.auth.jwt_secret.as_deref(), &config.data_dir)
@@ -175,7 +179,7 @@ pub fn router(state: AppState) -> Router {
             OriginPolicy::from_ref(&state),
             origin::same_origin_writes,
         ));
-    Router::new()
+    let app = Router::new()
         .nest("/api", api)
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/metrics", get(telemetry::metrics_endpoint))
@@ -186,10 +190,12 @@ pub fn router(state: AppState) -> Router {
             client_addr::resolve,
         ))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    security_headers::layer(app)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight requests, with the
+/// default [`http_listener::HttpLimits`].
 ///
 /// # Errors
 /// The listener fails.
@@ -198,13 +204,28 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(
+    serve_with(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        shutdown,
+        http_listener::HttpLimits::default(),
     )
-    .with_graceful_shutdown(shutdown)
     .await
-    .context("serving HTTP")
+}
+
+/// [`serve`] with explicit limits (`[http] header_read_timeout`, `max_connections`).
+///
+/// # Errors
+/// The listener fails.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: http_listener::HttpLimits,
+) -> anyhow::Result<()> {
+    http_listener::run(listener, app, shutdown, limits)
+        .await
+        .context("serving HTTP")
 }
 
 /// `GET /healthz`: `{"status":"ok"}`, or `"degraded"` with the reason while the store cannot

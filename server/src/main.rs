@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use server::config::{Config, Overrides, ProcessEnv};
 use server::ingest::{Fanout, HepReceiver, Intake};
 use server::live::LiveRuntime;
-use server::{router, serve, shutdown, telemetry, AppState};
+use server::{router, serve_with, shutdown, telemetry, AppState};
 
 /// SIP call tracing for support staff, in the browser.
 #[derive(Parser, Debug)]
@@ -166,7 +166,8 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         shutdown::signal().await;
         let _ = stop_tx.send(true);
     };
-    let served = serve(listener, router(state), shutdown).await;
+    let limits = state.config.http.limits;
+    let served = serve_with(listener, router(state), shutdown, limits).await;
     if let Some(receiver) = receiver {
         receiver.stop().await;
     }

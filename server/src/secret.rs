@@ -4,6 +4,9 @@ use std::path::Path;
 
 use crate::users::{write_private, UsersError};
 
+/// A secret string that prints as `***` (defined with the HOMER client, which needed it first).
+pub use crate::homer::secret::Secret;
+
 /// File in the data dir holding the generated session signing key.
 const JWT_SECRET_FILE: &str = "session.key";
 /// File in the data dir holding the share links' signing key (separate from the session key, so a

@@ -309,30 +309,12 @@ fn read_admin(path: &Path) -> Result<Option<User>, UsersError> {
     }
 }
 
-/// Writes a file readable only by its owner, creating the parent directory.
+/// Writes a file readable only by its owner, creating the parent directory (see [`crate::private_fs`]).
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), UsersError> {
-    let err = |source| UsersError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(err)?;
-    }
-    let tmp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp).map_err(err)?;
-        file.write_all(contents).map_err(err)?;
-        file.sync_all().map_err(err)?;
-    }
-    std::fs::rename(&tmp, path).map_err(err)
+    crate::private_fs::write_file(path, contents).map_err(|e| UsersError::Write {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 #[cfg(test)]

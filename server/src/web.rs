@@ -32,7 +32,8 @@ pub fn router(dist_dir: PathBuf) -> Router {
 async fn serve(serve_dir: ServeDir, index: PathBuf, request: Request) -> Response {
     let path = request.uri().path().to_string();
     let last_segment = path.rsplit('/').next().unwrap_or("");
-    let is_asset = is_asset_path(&path, last_segment);
+    // `/index.html` is the page itself: it needs its script hashes like any client route.
+    let is_asset = is_asset_path(&path, last_segment) && path != "/index.html";
     if is_asset {
         let response = match serve_dir.oneshot(request).await {
             Ok(r) => r.map(Body::new),
@@ -44,10 +45,7 @@ async fn serve(serve_dir: ServeDir, index: PathBuf, request: Request) -> Respons
         return with_cache(response, cache_policy(last_segment));
     }
     match tokio::fs::read(&index).await {
-        Ok(bytes) => with_cache(
-            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], bytes).into_response(),
-            "no-cache",
-        ),
+        Ok(bytes) => index_page(bytes),
         Err(e) => {
             tracing::warn!(path = %index.display(), error = %e, "front end not found");
             (
@@ -62,6 +60,26 @@ async fn serve(serve_dir: ServeDir, index: PathBuf, request: Request) -> Respons
                 .into_response()
         }
     }
+}
+
+/// `index.html` with its own Content-Security-Policy, which allows the inline scripts of this very file
+/// (Trunk's module bootstrap) by hash.
+pub fn index_page(bytes: Vec<u8>) -> Response {
+    let csp = crate::security_headers::page_csp(&bytes);
+    with_cache(
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (header::CONTENT_SECURITY_POLICY, csp),
+            ],
+            bytes,
+        )
+            .into_response(),
+        "no-cache",
+    )
 }
 
 /// Extensions of files Trunk builds or copies; anything else is a client route.

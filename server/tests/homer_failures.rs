@@ -123,3 +123,70 @@ async fn no_backend_answers_503_json() {
     let body = error_json(response).await;
     assert_eq!(body["error"], "no backend is configured");
 }
+
+/// A client for the fake whose answers may be at most `limit` bytes.
+fn capped_client(url: &str, limit: u64) -> server::homer::HomerClient {
+    use server::homer::client::{HomerClient, HomerClientOptions};
+    HomerClient::new(
+        "main",
+        server::homer::config::BaseUrl::parse("main", url).unwrap(),
+        server::homer::dex::Credentials {
+            username: common::fake_homer::USERNAME.to_owned(),
+            password: server::homer::Secret::new(common::fake_homer::PASSWORD),
+        },
+        HomerClientOptions {
+            max_answer_bytes: limit,
+            ..HomerClientOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn answer_over_the_cap_is_a_502_json_and_is_not_buffered() {
+    let fake = common::fake_homer::FakeHomer::start().await;
+    let (api, _) = proxy(vec![capped_client(&fake.url(), 1024 * 1024)]).await;
+    // Under the cap: passed on.
+    assert_eq!(search(&api).await.status(), StatusCode::CREATED);
+    fake.state.set_mode(Mode::HugeJson(512 * 1024));
+    assert_eq!(search(&api).await.status(), StatusCode::CREATED);
+    // Over it, chunked without a length: 502 with a clear message.
+    fake.state.set_mode(Mode::HugeJson(64 * 1024 * 1024));
+    let started = Instant::now();
+    let response = search(&api).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let body = error_json(response).await;
+    assert_eq!(body["error"], "homer answer too large");
+    assert_eq!(body["backend"], "main");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("1048576 bytes"), "{detail}");
+    assert!(detail.contains("max_answer_bytes"), "{detail}");
+    println!(
+        "64 MiB answer refused at a 1 MiB cap in {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn streamed_export_over_the_cap_is_cut() {
+    let fake = common::fake_homer::FakeHomer::start().await;
+    // The PCAP export is 3 MiB, chunked: the download is cut at the cap, never passed on whole.
+    let (api, _) = proxy(vec![capped_client(&fake.url(), 1024 * 1024)]).await;
+    let response = post_search(&api, "v3/export/call/messages/pcap").await;
+    match response.bytes().await {
+        Err(_) => {}
+        Ok(bytes) => assert!(
+            bytes.len() <= 1024 * 1024,
+            "{} bytes passed a 1 MiB cap",
+            bytes.len()
+        ),
+    }
+    // With a cap above it, it streams through whole.
+    let (api, _) = proxy(vec![capped_client(&fake.url(), 4 * 1024 * 1024)]).await;
+    let response = post_search(&api, "v3/export/call/messages/pcap").await;
+    assert!(response.status().is_success());
+    assert_eq!(
+        response.bytes().await.unwrap().len(),
+        common::fake_homer::PCAP_LEN
+    );
+}

@@ -143,3 +143,146 @@ fn hash_password_prints_an_argon2_hash() {
     assert!(hash.trim().starts_with("$argon2id$"), "{hash}");
     assert!(server::users::verify_password(hash.trim(), "s3cret"));
 }
+
+/// Every response carries the security headers; `index.html`'s policy allows its own inline scripts by
+/// hash and nothing else inline.
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let server = TestServer::start("").await;
+    let inline =
+        "import init from '/app-0123456789abcdef.js';init('/app-0123456789abcdef_bg.wasm');";
+    std::fs::write(
+        server.dist.join("index.html"),
+        format!(
+            "<!doctype html><title>hepscope</title><script type=\"module\">{inline}</script>\
+             <script src=\"/other.js\"></script>"
+        ),
+    )
+    .unwrap();
+    let login = common::app::login(&server, "admin", common::app::ADMIN_PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    check_security_headers(&login, "POST /api/login");
+    for path in [
+        "/",
+        "/call/abc@host",
+        "/index.html",
+        "/app-0123456789abcdef_bg.wasm",
+        "/missing.js",
+        "/api/nope",
+        "/api/me",
+        "/healthz",
+        "/metrics",
+    ] {
+        let response = get_with(&server, path, None).await;
+        check_security_headers(&response, path);
+    }
+    let page = get_with(&server, "/s/some.share.token", None).await;
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    let hash = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(inline.as_bytes()))
+    };
+    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    let api = get_with(&server, "/api/nope", None).await;
+    let api_csp = api.headers()["content-security-policy"].to_str().unwrap();
+    assert!(!api_csp.contains("sha256"), "{api_csp}");
+}
+
+fn check_security_headers(response: &reqwest::Response, what: &str) {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .unwrap_or_else(|| panic!("{what}: no {name}"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let csp = header("content-security-policy");
+    assert!(csp.starts_with("default-src 'self'"), "{what}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{what}: {csp}");
+    assert!(
+        !csp.contains("script-src 'self' 'unsafe-inline'"),
+        "{what}: {csp}"
+    );
+    assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header("referrer-policy"), "no-referrer", "{what}");
+}
+
+/// The data dir and every file hepscope writes there are owner-only, including modes left open before.
+#[cfg(unix)]
+#[tokio::test]
+async fn data_dir_and_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let server = TestServer::start("").await;
+    let data = server.data.clone();
+    // A share record makes `shares.json`; a HEP-less store still has its SQLite files.
+    let login = common::app::login(&server, "admin", common::app::ADMIN_PASSWORD).await;
+    let cookie = common::app::session_cookie(&login);
+    let _ = common::app::post_with(
+        &server,
+        "/api/shares",
+        Some(&cookie),
+        &serde_json::json!({"call_ids": ["c@x"], "backend": "embedded", "from": 0, "to": 1}),
+    )
+    .await;
+    server.shutdown().await.unwrap();
+    assert_eq!(mode(&data), 0o700, "data dir");
+    let mut files = Vec::new();
+    let mut dirs = vec![data.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+                dirs.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                files.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    for expected in [
+        "session.key",
+        "share.key",
+        "admin.json",
+        "shares.json",
+        "hepscope.index.sqlite",
+        "hepscope.sqlite",
+        "hepscope.sqlite-wal",
+    ] {
+        assert!(
+            files.iter().any(|f| f == expected),
+            "{expected} not in {files:?}"
+        );
+    }
+
+    // Modes an older version left open are fixed at the next start.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let key = data.join("session.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let raw: server::config::RawConfig = toml::from_str("").unwrap();
+    let overrides = server::config::Overrides {
+        data_dir: Some(data.clone()),
+        dist_dir: Some(data.join("dist")),
+        ..server::config::Overrides::default()
+    };
+    let env = std::collections::BTreeMap::new();
+    let config = server::config::Config::from_raw(raw, None, &overrides, &env).unwrap();
+    let _state = server::AppState::from_config(config, Vec::new()).unwrap();
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&key), 0o600);
+}

@@ -362,3 +362,48 @@ async fn main_server_stops_promptly_with_a_stream_open() {
     assert!(result.is_ok(), "serve waited for the open stream");
     broker.close();
 }
+
+/// Clients of the node endpoint and logged-in users have places of their own: filling one side never
+/// refuses the other.
+#[tokio::test]
+async fn node_clients_never_take_logged_in_users_places() {
+    let raw: server::config::RawConfig = toml::from_str(
+        "[ingest.hep_stream]\nenable = true\nlisten = \"127.0.0.1:0\"\nmax_subscribers = 1\n\
+         node_max_subscribers = 1\n[coordinator.hep_stream]\nenable = true\n",
+    )
+    .unwrap();
+    let config = server::config::Config::from_raw(
+        raw,
+        None,
+        &server::config::Overrides::default(),
+        &std::collections::BTreeMap::<String, String>::new(),
+    )
+    .unwrap();
+    let runtime = server::live::LiveRuntime::start(&config.live)
+        .await
+        .unwrap();
+    let node_url = format!("ws://{}/stream", runtime.node_addr().unwrap());
+    let auth = auth_state();
+    let state = AppState {
+        config: Arc::new(live_support::config()),
+        auth: auth.clone(),
+        backends: server::backends::registry(Vec::new()).unwrap(),
+        store: None,
+        shares: live_support::shares(),
+        live: runtime.state(),
+    };
+    let app = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
+    let t = token(&auth, "viewer", Role::Viewer);
+    let user_url = format!("ws://{}/api/v4/stream/hep", app.addr);
+    let bearer = || [("authorization", format!("Bearer {t}"))];
+
+    let _node = connect(&node_url, &[]).await.unwrap();
+    assert_eq!(refused_status(connect(&node_url, &[]).await), 503);
+    let _user = connect(&user_url, &bearer())
+        .await
+        .expect("a full node endpoint leaves the user's place");
+    assert_eq!(refused_status(connect(&user_url, &bearer()).await), 503);
+    assert_eq!(refused_status(connect(&node_url, &[]).await), 503);
+    app.stop().await;
+    runtime.stop().await;
+}

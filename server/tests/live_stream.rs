@@ -10,8 +10,9 @@ use live_support::{
     broker, connect, next_json, next_json_within, refused_status, sip_hep, test_summarizer, Running,
 };
 use server::ingest::{HepReceiver, Intake};
-use server::live::endpoints::node_router;
+use server::live::endpoints::{node_router, node_router_with, NodeOptions};
 use server::live::{Broker, BrokerSink, LiveEvent, Origin, SipSummary};
+use server::secret::Secret;
 use tokio::net::UdpSocket;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -271,5 +272,98 @@ async fn closing_the_broker_closes_sockets_with_1001() {
     }
     assert_eq!(code, Some((1001, "broker closed".to_string())));
     let _ = ws.close(None).await;
+    node.stop().await;
+}
+
+async fn node_with(broker: &Arc<Broker>, options: NodeOptions) -> Running {
+    Running::start(
+        "127.0.0.1:0".parse().unwrap(),
+        node_router_with(Arc::clone(broker), options),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn node_stream_refuses_browsers_by_their_origin_header() {
+    let broker = broker(32, 256, 0);
+    let node = node(&broker, false).await;
+    let url = format!("ws://{}/stream", node.addr);
+    for origin in [
+        format!("http://{}", node.addr),
+        "https://evil.example".to_string(),
+        "null".to_string(),
+    ] {
+        assert_eq!(
+            refused_status(connect(&url, &[("origin", origin.clone())]).await),
+            403,
+            "{origin}"
+        );
+    }
+    assert!(
+        connect(&url, &[]).await.is_ok(),
+        "a tool without Origin is served"
+    );
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn node_stream_token_is_required_when_set() {
+    let broker = broker(32, 256, 0);
+    let node = node_with(
+        &broker,
+        NodeOptions {
+            allow_payload: false,
+            token: Some(Secret::new("node-s3cret")),
+            max_subscribers: 8,
+        },
+    )
+    .await;
+    let url = format!("ws://{}/stream", node.addr);
+    assert_eq!(refused_status(connect(&url, &[]).await), 401);
+    assert_eq!(
+        refused_status(connect(&format!("{url}?token=wrong"), &[]).await),
+        401
+    );
+    assert_eq!(
+        refused_status(connect(&url, &[("authorization", "Bearer node-s3cre".to_string())]).await),
+        401
+    );
+    assert!(connect(&format!("{url}?token=node-s3cret"), &[])
+        .await
+        .is_ok());
+    assert!(
+        connect(&url, &[("authorization", "Bearer node-s3cret".to_string())])
+            .await
+            .is_ok()
+    );
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn node_stream_has_its_own_subscriber_cap() {
+    let broker = broker(32, 256, 0);
+    let node = node_with(
+        &broker,
+        NodeOptions {
+            allow_payload: false,
+            token: None,
+            max_subscribers: 2,
+        },
+    )
+    .await;
+    let url = format!("ws://{}/stream", node.addr);
+    let a = connect(&url, &[]).await.unwrap();
+    let _b = connect(&url, &[]).await.unwrap();
+    subscribers(&broker, 2).await;
+    assert_eq!(refused_status(connect(&url, &[]).await), 503);
+    drop(a);
+    subscribers(&broker, 1).await;
+    assert!(
+        live_support::eventually(Duration::from_secs(5), || async {
+            connect(&url, &[]).await.is_ok()
+        })
+        .await,
+        "a freed place can be taken"
+    );
     node.stop().await;
 }

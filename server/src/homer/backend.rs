@@ -115,7 +115,7 @@ impl V3Backend for HomerBackend {
 pub fn into_response(homer: HomerResponse) -> Response {
     let body = match homer.body {
         HomerBody::Full(bytes) => Body::from(bytes),
-        HomerBody::Stream(response) => Body::from_stream(response.bytes_stream()),
+        HomerBody::Stream(stream) => Body::from_stream(stream),
     };
     let mut response = Response::new(body);
     *response.status_mut() = homer.status;

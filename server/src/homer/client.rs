@@ -13,7 +13,12 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use bytes::Bytes;
 
-use super::config::{BaseUrl, ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
+use futures_util::stream::{BoxStream, StreamExt};
+
+use super::config::{
+    BaseUrl, ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+};
 use super::dex::Credentials;
 use super::error::{truncate, UpstreamError};
 use super::token::{token_from_login_body, Token};
@@ -43,6 +48,9 @@ pub struct HomerClientOptions {
     pub renew_before: Duration,
     /// Extra CA certificates (PEM) trusted besides the platform roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// Largest answer body taken from Homer (default 256 MiB): a bigger buffered answer is a 502, a
+    /// bigger stream is cut there. Bounds what one upstream answer can cost in memory.
+    pub max_answer_bytes: u64,
 }
 
 impl Default for HomerClientOptions {
@@ -52,6 +60,7 @@ impl Default for HomerClientOptions {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             renew_before: Duration::from_secs(60),
             ca_pem: None,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         }
     }
 }
@@ -88,8 +97,8 @@ pub struct HomerResponse {
 pub enum HomerBody {
     /// The whole body (JSON answers, so a broken one becomes a 502 rather than a cut-off 2xx).
     Full(Bytes),
-    /// A streamed body (exports); a break shows as an aborted response.
-    Stream(reqwest::Response),
+    /// A streamed body (exports); a break, or passing `max_answer_bytes`, shows as an aborted response.
+    Stream(BoxStream<'static, Result<Bytes, std::io::Error>>),
 }
 
 /// A client for one HOMER 7. Cheap to clone.
@@ -105,6 +114,7 @@ struct Inner {
     credentials: Credentials,
     request_timeout: Duration,
     renew_before: Duration,
+    max_answer_bytes: u64,
     /// The token and the outcome of the last login. A Tokio mutex because it is held across the
     /// login request: that is what keeps exactly one login in flight.
     session: tokio::sync::Mutex<Session>,
@@ -176,6 +186,7 @@ impl HomerClient {
                 credentials,
                 request_timeout: options.request_timeout,
                 renew_before: options.renew_before,
+                max_answer_bytes: options.max_answer_bytes,
                 session: tokio::sync::Mutex::new(Session::default()),
                 attempts: AtomicU64::new(0),
             }),
@@ -285,11 +296,12 @@ impl HomerClient {
             .json(&body)
             .send();
         let timeout = self.inner.request_timeout;
+        let limit = self.inner.max_answer_bytes;
         let read = async {
-            let response = send.await?;
+            let mut response = send.await?;
             let status = response.status();
-            let bytes = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, bytes))
+            let bytes = read_capped(&mut response, limit).await?;
+            Ok::<_, Exchange>((status, bytes))
         };
         let (status, bytes) = match tokio::time::timeout(timeout, read).await {
             Err(_) => {
@@ -298,7 +310,15 @@ impl HomerClient {
                     after: timeout,
                 })
             }
-            Ok(Err(e)) => return Err(UpstreamError::from_reqwest(name, timeout, &e)),
+            Ok(Err(Exchange::TooLarge)) => {
+                return Err(UpstreamError::TooLarge {
+                    backend: name.clone(),
+                    limit,
+                })
+            }
+            Ok(Err(Exchange::Http(e))) => {
+                return Err(UpstreamError::from_reqwest(name, timeout, &e))
+            }
             Ok(Ok(answer)) => answer,
         };
         if !status.is_success() {
@@ -333,21 +353,28 @@ impl HomerClient {
                 .body(request.body.clone());
         }
         let timeout = self.inner.request_timeout;
+        let limit = self.inner.max_answer_bytes;
         let started = Instant::now();
         let exchange = async {
-            let response = builder.send().await?;
+            let mut response = builder.send().await?;
             let status = response.status();
             let headers = response.headers();
             let content_type = headers.get(header::CONTENT_TYPE).cloned();
             let content_disposition = headers.get(header::CONTENT_DISPOSITION).cloned();
+            if response
+                .content_length()
+                .is_some_and(|length| length > limit)
+            {
+                return Err(Exchange::TooLarge);
+            }
             let stream =
                 !status.is_client_error() && content_type.as_ref().is_some_and(|ct| !is_json(ct));
             let body = if stream {
-                HomerBody::Stream(response)
+                HomerBody::Stream(capped_stream(response, limit, name.clone()))
             } else {
-                HomerBody::Full(response.bytes().await?)
+                HomerBody::Full(read_capped(&mut response, limit).await?)
             };
-            Ok::<_, reqwest::Error>(HomerResponse {
+            Ok::<_, Exchange>(HomerResponse {
                 status,
                 content_type,
                 content_disposition,
@@ -362,7 +389,14 @@ impl HomerClient {
                     after: timeout,
                 });
             }
-            Ok(Err(e)) => {
+            Ok(Err(Exchange::TooLarge)) => {
+                tracing::warn!(backend = %name, path = %request.path, limit, "Homer's answer is over the cap");
+                return Err(UpstreamError::TooLarge {
+                    backend: name.clone(),
+                    limit,
+                });
+            }
+            Ok(Err(Exchange::Http(e))) => {
                 let error = UpstreamError::from_reqwest(name, timeout, &e);
                 tracing::warn!(backend = %name, path = %request.path, error = %error, "Homer request failed");
                 return Err(error);
@@ -388,6 +422,54 @@ impl HomerClient {
 enum Attempt {
     Done(HomerResponse),
     TokenRejected(HomerResponse),
+}
+
+/// Why one exchange with Homer gave no answer.
+enum Exchange {
+    Http(reqwest::Error),
+    TooLarge,
+}
+
+impl From<reqwest::Error> for Exchange {
+    fn from(error: reqwest::Error) -> Self {
+        Exchange::Http(error)
+    }
+}
+
+/// The whole body, or [`Exchange::TooLarge`] as soon as it passes `limit` bytes (read chunk by chunk, so
+/// an answer without `Content-Length` is not buffered past the cap either).
+async fn read_capped(response: &mut reqwest::Response, limit: u64) -> Result<Bytes, Exchange> {
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(Exchange::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The body as a stream that fails once it passes `limit` bytes (the client sees an aborted download).
+fn capped_stream(
+    response: reqwest::Response,
+    limit: u64,
+    backend: String,
+) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
+    let mut seen: u64 = 0;
+    response
+        .bytes_stream()
+        .map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            seen = seen.saturating_add(chunk.len() as u64);
+            if seen > limit {
+                tracing::warn!(backend = %backend, limit, "Homer's streamed answer passed the cap; cut");
+                return Err(std::io::Error::other(format!(
+                    "Homer {backend:?} answered more than {limit} bytes"
+                )));
+            }
+            Ok(chunk)
+        })
+        .boxed()
 }
 
 fn is_json(content_type: &HeaderValue) -> bool {

@@ -18,6 +18,8 @@ use super::secret::Secret;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Whole-request timeout (until response headers) when a backend sets none.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest answer taken from a backend when it sets no `max_answer_bytes` (256 MiB).
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 256 * 1024 * 1024;
 
 /// One `[[homer]]` entry, as written in the config file.
 #[derive(Clone, Debug, Deserialize)]
@@ -51,6 +53,9 @@ pub struct HomerBackendConfig {
     /// A PEM file of extra CA certificates to trust besides the platform roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Largest answer (bytes) taken from this Homer; a bigger one is a 502. Default 256 MiB.
+    #[serde(default)]
+    pub max_answer_bytes: Option<u64>,
 }
 
 /// A timeout written as `"5s"`, `"250ms"`, `"2m"` or a plain number of seconds.
@@ -130,6 +135,8 @@ pub enum ConfigError {
         path: PathBuf,
         reason: String,
     },
+    #[error("homer backend {backend:?}: max_answer_bytes must be at least 1")]
+    ZeroAnswerCap { backend: String },
     #[error("homer backend {backend:?}: building the HTTP client: {source}")]
     Client {
         backend: String,
@@ -235,6 +242,20 @@ impl HomerBackendConfig {
             .map_or(DEFAULT_REQUEST_TIMEOUT, |t| t.0)
     }
 
+    /// The answer cap, defaulting to [`DEFAULT_MAX_ANSWER_BYTES`].
+    ///
+    /// # Errors
+    /// [`ConfigError::ZeroAnswerCap`] for 0.
+    pub fn max_answer_bytes(&self) -> Result<u64, ConfigError> {
+        match self.max_answer_bytes {
+            Some(0) => Err(ConfigError::ZeroAnswerCap {
+                backend: self.name.clone(),
+            }),
+            Some(limit) => Ok(limit),
+            None => Ok(DEFAULT_MAX_ANSWER_BYTES),
+        }
+    }
+
     /// The password this entry configures itself, from whichever one source it names.
     ///
     /// # Errors
@@ -307,6 +328,17 @@ mod tests {
         let cfg = entry("name='a'\nurl='http://h'");
         assert_eq!(cfg.connect_timeout(), Duration::from_secs(5));
         assert_eq!(cfg.request_timeout(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn answer_cap_defaults_to_256_mib_and_refuses_zero() {
+        let cfg = entry("name='a'\nurl='http://h:9080'");
+        assert_eq!(cfg.max_answer_bytes().unwrap(), 256 * 1024 * 1024);
+        let cfg = entry("name='a'\nurl='http://h:9080'\nmax_answer_bytes=1024");
+        assert_eq!(cfg.max_answer_bytes().unwrap(), 1024);
+        let cfg = entry("name='a'\nurl='http://h:9080'\nmax_answer_bytes=0");
+        let err = cfg.max_answer_bytes().unwrap_err().to_string();
+        assert!(err.contains("max_answer_bytes"), "{err}");
     }
 
     #[test]

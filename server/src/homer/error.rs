@@ -25,6 +25,9 @@ pub enum UpstreamError {
     /// Homer refused hepscope's own login (wrong server-held credentials or a bad answer).
     #[error("login to Homer {backend:?} failed: {detail}")]
     Login { backend: String, detail: String },
+    /// The answer is larger than the backend's `max_answer_bytes`: not buffered nor passed on.
+    #[error("Homer {backend:?} answered more than {limit} bytes")]
+    TooLarge { backend: String, limit: u64 },
 }
 
 impl UpstreamError {
@@ -34,7 +37,8 @@ impl UpstreamError {
             Self::Timeout { backend, .. }
             | Self::Connect { backend, .. }
             | Self::Broken { backend, .. }
-            | Self::Login { backend, .. } => backend,
+            | Self::Login { backend, .. }
+            | Self::TooLarge { backend, .. } => backend,
         }
     }
 
@@ -53,6 +57,7 @@ impl UpstreamError {
             Self::Connect { .. } => "homer unreachable",
             Self::Broken { .. } => "homer answer broken",
             Self::Login { .. } => "homer login failed",
+            Self::TooLarge { .. } => "homer answer too large",
         }
     }
 
@@ -60,6 +65,10 @@ impl UpstreamError {
     pub fn detail(&self) -> String {
         match self {
             Self::Timeout { after, .. } => format!("no answer within {after:?}"),
+            Self::TooLarge { limit, .. } => format!(
+                "the answer is larger than {limit} bytes, the backend's max_answer_bytes; \
+                 narrow the search (time range, filters) or raise the cap"
+            ),
             Self::Connect { detail, .. }
             | Self::Broken { detail, .. }
             | Self::Login { detail, .. } => detail.clone(),

@@ -99,6 +99,7 @@ fn configured_backend(
         request_timeout: config.request_timeout(),
         renew_before: Duration::from_secs(60),
         ca_pem: None,
+        max_answer_bytes: config.max_answer_bytes()?,
     };
     if let Some(path) = &config.ca_file {
         options = options.with_ca_file(&config.name, path)?;

@@ -15,8 +15,8 @@ use crate::duration::parse_duration;
 /// Default HEP address, UDP and TCP (HEP's registered port 9060).
 pub const DEFAULT_HEP_LISTEN: &str = "127.0.0.1:9060";
 
-/// `[hep]` as written.
-#[derive(Debug, Default, Deserialize)]
+/// `[hep]` as written. `Debug` hides the capture password.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHep {
     /// Run the receiver (default true; `--no-hep` turns it off).
@@ -37,8 +37,8 @@ pub struct RawHep {
     pub tcp_packet_timeout: Option<String>,
 }
 
-/// `[hep]`, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `[hep]`, validated. `Debug` hides the capture password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HepConfig {
     /// Run the receiver.
     pub enable: bool,
@@ -130,6 +130,33 @@ fn timeout(
                 what: what.into(),
                 message: format!("{text:?} is not a non-zero duration like 30s or 5m"),
             }),
+    }
+}
+
+impl std::fmt::Debug for RawHep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawHep")
+            .field("enable", &self.enable)
+            .field("listen", &self.listen)
+            .field(
+                "capture_password",
+                &format_args!("{}", crate::config::redacted(&self.capture_password)),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for HepConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HepConfig")
+            .field("enable", &self.enable)
+            .field("listen", &self.listen)
+            .field(
+                "capture_password",
+                &format_args!("{}", crate::config::redacted(&self.capture_password)),
+            )
+            .field("tcp", &self.tcp)
+            .finish_non_exhaustive()
     }
 }
 

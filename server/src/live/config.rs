@@ -8,9 +8,12 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::ConfigError;
+use crate::secret::Secret;
 
 /// Default address of the node endpoint `GET /stream`.
 pub const DEFAULT_STREAM_LISTEN: &str = "127.0.0.1:8083";
+/// Default of `[ingest.hep_stream] node_max_subscribers`.
+pub const DEFAULT_NODE_MAX_SUBSCRIBERS: usize = 8;
 
 /// Default `[ingest.hep_stream] buffer_bytes`: 32 MiB, room for the 10,000 events of the default
 /// `buffer_size` at over 3 KiB each (a SIP message is typically 0.5 to 2 KiB).
@@ -43,8 +46,12 @@ pub struct RawIngestStream {
     pub per_sub_queue_len: Option<usize>,
     /// Events per second per subscriber (default 500; 0 = unlimited).
     pub rate_per_sub_pps: Option<u32>,
-    /// Address of the unauthenticated node endpoint `GET /stream`.
+    /// Address of the node endpoint `GET /stream`.
     pub listen: Option<String>,
+    /// When set, `GET /stream` needs it as `Authorization: Bearer <token>` or `?token=<token>`.
+    pub token: Option<Secret>,
+    /// Subscribers at once on `GET /stream`, on top of and apart from `max_subscribers` (default 8).
+    pub node_max_subscribers: Option<usize>,
 }
 
 /// `[coordinator]` as written.
@@ -110,6 +117,10 @@ pub struct IngestStreamConfig {
     pub listen: SocketAddr,
     /// Ring and subscriber limits.
     pub broker: BrokerConfig,
+    /// The token `GET /stream` requires, if any.
+    pub token: Option<Secret>,
+    /// Subscribers at once on `GET /stream`; the logged-in users' `max_subscribers` are not shared.
+    pub node_max_subscribers: usize,
 }
 
 /// `[coordinator.hep_stream]`, validated.
@@ -192,6 +203,22 @@ impl LiveConfig {
                 "must be at least 1".into(),
             ));
         }
+        let node_max_subscribers = raw
+            .node_max_subscribers
+            .unwrap_or(DEFAULT_NODE_MAX_SUBSCRIBERS);
+        if node_max_subscribers == 0 {
+            return Err(invalid(
+                "ingest.hep_stream.node_max_subscribers",
+                "must be at least 1".into(),
+            ));
+        }
+        let token = raw.token;
+        if token.as_ref().is_some_and(|t| t.expose().trim().is_empty()) {
+            return Err(invalid(
+                "ingest.hep_stream.token",
+                "is empty; remove it or set a long random value".into(),
+            ));
+        }
         if broker.per_sub_queue_len == 0 {
             return Err(invalid(
                 "ingest.hep_stream.per_sub_queue_len",
@@ -224,6 +251,8 @@ impl LiveConfig {
                 enable: ingest_enable,
                 listen,
                 broker,
+                token,
+                node_max_subscribers,
             },
             coordinator,
         })
@@ -263,6 +292,27 @@ mod tests {
         assert_eq!(c.ingest.listen.to_string(), DEFAULT_STREAM_LISTEN);
         assert_eq!(c.coordinator.history_limit, 200);
         assert_eq!(c.coordinator.fan_out_timeout, Duration::from_millis(2000));
+        assert!(c.ingest.token.is_none());
+        assert_eq!(c.ingest.node_max_subscribers, DEFAULT_NODE_MAX_SUBSCRIBERS);
+    }
+
+    #[test]
+    fn node_token_and_cap_are_read_and_checked() {
+        let c = load(
+            "[ingest.hep_stream]\ntoken = \"node-token-123\"\nnode_max_subscribers = 3\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.ingest.token.as_ref().map(Secret::expose),
+            Some("node-token-123")
+        );
+        assert_eq!(c.ingest.node_max_subscribers, 3);
+        assert!(!format!("{c:?}").contains("node-token-123"));
+        let err = load("[ingest.hep_stream]\nnode_max_subscribers = 0\n", None).unwrap_err();
+        assert!(err.to_string().contains("node_max_subscribers"), "{err}");
+        let err = load("[ingest.hep_stream]\ntoken = \" \"\n", None).unwrap_err();
+        assert!(err.to_string().contains("token"), "{err}");
     }
 
     #[test]

@@ -1,12 +1,21 @@
-//! The two WebSocket endpoints: the node's unauthenticated `GET /stream` ([`node_router`]) and the main
-//! port's `GET /api/v4/stream/hep` ([`coordinator_stream`]), which checks the session, the `Origin` (with
-//! the same [`OriginPolicy`] as every state-changing request) and the payload policy. Both refuse with
-//! plain HTTP before upgrading (see the module doc of `live`). A coordinator stream closes when the
-//! session that opened it expires or is revoked.
+//! The two WebSocket endpoints: the node's `GET /stream` ([`node_router`]) and the main port's
+//! `GET /api/v4/stream/hep` ([`coordinator_stream`]), which checks the session, the `Origin` (with the
+//! same [`OriginPolicy`] as every state-changing request) and the payload policy. Both refuse with plain
+//! HTTP before upgrading (see the module doc of `live`). A coordinator stream closes when the session
+//! that opened it expires or is revoked.
+//!
+//! The node endpoint is for coordinators and ops tools, never browsers: a handshake with an `Origin`
+//! header (which browsers always send) is refused, so a web page cannot read the stream through a
+//! visitor's network position. It takes an optional token (`[ingest.hep_stream] token`, compared in
+//! constant time) and has its own subscriber cap (`node_max_subscribers`), so its clients never take
+//! the places of logged-in users.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+use subtle::ConstantTimeEq;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -24,35 +33,108 @@ use super::{payload_allowed, LiveState};
 use crate::auth::{token_from_headers, AuthState, Claims, Session};
 use crate::error::json_error;
 use crate::origin::OriginPolicy;
+use crate::secret::Secret;
 
 /// Cap on `history` at the node endpoint (homer-core's `streamMaxHistory`).
 pub const NODE_MAX_HISTORY: usize = 2000;
+
+/// How the node endpoint admits clients.
+#[derive(Clone, Debug)]
+pub struct NodeOptions {
+    /// Clients that ask get payloads: the listener is meant for trusted coordinators.
+    pub allow_payload: bool,
+    /// Required as `Authorization: Bearer …` or `?token=…` when set.
+    pub token: Option<Secret>,
+    /// Subscribers at once on this endpoint.
+    pub max_subscribers: usize,
+}
+
+impl NodeOptions {
+    /// No token, [`super::config::DEFAULT_NODE_MAX_SUBSCRIBERS`] subscribers.
+    pub fn open(allow_payload: bool) -> Self {
+        NodeOptions {
+            allow_payload,
+            token: None,
+            max_subscribers: super::config::DEFAULT_NODE_MAX_SUBSCRIBERS,
+        }
+    }
+}
 
 /// State of the node endpoint.
 #[derive(Clone)]
 struct NodeState {
     broker: Arc<Broker>,
     allow_payload: bool,
+    token: Option<Secret>,
+    slots: Arc<Semaphore>,
+    max_subscribers: usize,
 }
 
-/// The node listener's app: `GET /stream` only. `allow_payload` lets clients that ask get payloads: the
-/// listener is meant for trusted coordinators.
+/// The node listener's app with no token and the default subscriber cap (see [`node_router_with`]).
 pub fn node_router(broker: Arc<Broker>, allow_payload: bool) -> Router {
+    node_router_with(broker, NodeOptions::open(allow_payload))
+}
+
+/// The node listener's app: `GET /stream` only.
+pub fn node_router_with(broker: Arc<Broker>, options: NodeOptions) -> Router {
+    let max_subscribers = options.max_subscribers.max(1);
     Router::new()
         .route("/stream", get(node_stream))
         .with_state(NodeState {
             broker,
-            allow_payload,
+            allow_payload: options.allow_payload,
+            token: options.token,
+            slots: Arc::new(Semaphore::new(max_subscribers)),
+            max_subscribers,
         })
 }
 
 type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
 type Upgrade = Result<WebSocketUpgrade, WebSocketUpgradeRejection>;
 
-async fn node_stream(State(node): State<NodeState>, query: Pairs, upgrade: Upgrade) -> Response {
+async fn node_stream(
+    State(node): State<NodeState>,
+    headers: HeaderMap,
+    query: Pairs,
+    upgrade: Upgrade,
+) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("?");
+        return json_error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the node stream is not for browsers (Origin {origin}); \
+                 log in and use /api/v4/stream/hep on the web port"
+            ),
+        );
+    }
     let pairs = match query {
         Ok(Query(pairs)) => pairs,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    if let Some(expected) = &node.token {
+        let query_token = pairs
+            .iter()
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.clone());
+        let presented = bearer(&headers).or(query_token).unwrap_or_default();
+        if !token_matches(expected, &presented) {
+            return json_error(
+                StatusCode::UNAUTHORIZED,
+                "the node stream needs its token ([ingest.hep_stream] token) as \
+                 Authorization: Bearer or ?token=",
+            );
+        }
+    }
+    let Ok(slot) = Arc::clone(&node.slots).try_acquire_owned() else {
+        metrics::counter!("hepscope_live_refused_total").increment(1);
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the node stream has its {} subscribers ([ingest.hep_stream] node_max_subscribers)",
+                node.max_subscribers
+            ),
+        );
     };
     let mut request = StreamRequest::from_pairs(&pairs);
     request.filter.local_only = true;
@@ -66,7 +148,13 @@ async fn node_stream(State(node): State<NodeState>, query: Pairs, upgrade: Upgra
         "broker closed",
         None,
         upgrade,
+        Some(slot),
     )
+}
+
+/// Constant-time comparison, so response timing does not reveal how much of a guess was right.
+fn token_matches(expected: &Secret, presented: &str) -> bool {
+    bool::from(expected.expose().as_bytes().ct_eq(presented.as_bytes()))
 }
 
 /// `GET /api/v4/stream/hep`: the live stream for logged-in users.
@@ -110,6 +198,10 @@ pub async fn coordinator_stream(
         session.is_admin(),
     );
     let history = request.history.min(coordinator.history_limit);
+    let slot = match live.user_slot() {
+        Ok(slot) => slot,
+        Err(full) => return full.into_response(),
+    };
     start(
         broker,
         request,
@@ -118,6 +210,7 @@ pub async fn coordinator_stream(
         "upstream closed",
         Some(Box::pin(auth.session_end(claims))),
         upgrade,
+        slot,
     )
 }
 
@@ -165,6 +258,7 @@ fn start(
     close_reason: &'static str,
     session_end: Option<SessionEnd>,
     upgrade: Upgrade,
+    slot: Option<OwnedSemaphorePermit>,
 ) -> Response {
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
@@ -188,7 +282,11 @@ fn start(
     };
     upgrade
         .max_message_size(READ_LIMIT)
-        .on_upgrade(move |socket| pump(socket, subscription, options))
+        .on_upgrade(move |socket| async move {
+            pump(socket, subscription, options).await;
+            // The endpoint's place is free once the socket is done.
+            drop(slot);
+        })
 }
 
 /// The bearer token alone (tried before the cookie, as homer-core does).
@@ -202,6 +300,15 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn node_token_must_match_exactly() {
+        let expected = Secret::new("s3cret-token");
+        assert!(token_matches(&expected, "s3cret-token"));
+        assert!(!token_matches(&expected, "s3cret-toke"));
+        assert!(!token_matches(&expected, "s3cret-token2"));
+        assert!(!token_matches(&expected, ""));
+    }
 
     #[test]
     fn bearer_is_read_alone() {

@@ -101,11 +101,28 @@ impl PacketSink for BrokerSink {
     }
 }
 
+/// Every logged-in user's place on the live stream is taken: a 503.
+#[derive(Debug, thiserror::Error)]
+#[error("too many live stream subscribers ([ingest.hep_stream] max_subscribers)")]
+pub struct StreamFull;
+
+impl axum::response::IntoResponse for StreamFull {
+    fn into_response(self) -> axum::response::Response {
+        metrics::counter!("hepscope_live_refused_total").increment(1);
+        crate::error::json_error(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            self.to_string(),
+        )
+    }
+}
+
 /// What the main router's stream endpoint needs; part of `AppState`.
 #[derive(Clone)]
 pub struct LiveState {
     broker: Option<Arc<Broker>>,
     coordinator: Arc<CoordinatorStreamConfig>,
+    /// Logged-in users' places when the broker also serves the node endpoint (see [`Self::with_user_cap`]).
+    user_slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl LiveState {
@@ -114,6 +131,7 @@ impl LiveState {
         LiveState {
             broker: None,
             coordinator: Arc::new(CoordinatorStreamConfig::default()),
+            user_slots: None,
         }
     }
 
@@ -122,7 +140,29 @@ impl LiveState {
         LiveState {
             broker,
             coordinator: Arc::new(coordinator),
+            user_slots: None,
         }
+    }
+
+    /// Caps logged-in users' streams at `max` on their own, for a broker whose capacity also holds the
+    /// node endpoint's subscribers: neither side can take the other's places.
+    pub fn with_user_cap(mut self, max: usize) -> Self {
+        self.user_slots = Some(Arc::new(tokio::sync::Semaphore::new(max.max(1))));
+        self
+    }
+
+    /// A logged-in user's place, held for the life of the socket.
+    ///
+    /// # Errors
+    /// [`StreamFull`] when all are taken.
+    pub fn user_slot(&self) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, StreamFull> {
+        let Some(slots) = &self.user_slots else {
+            return Ok(None);
+        };
+        Arc::clone(slots)
+            .try_acquire_owned()
+            .map(Some)
+            .map_err(|_| StreamFull)
     }
 
     /// The broker, when the stream runs.

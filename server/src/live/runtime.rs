@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::broker::Broker;
 use super::config::LiveConfig;
-use super::endpoints::node_router;
+use super::endpoints::{node_router_with, NodeOptions};
 use super::event::Summarizer;
 use super::fanin::{spawn_relays, RelayOptions};
 use super::{BrokerSink, LiveState};
@@ -40,8 +40,14 @@ impl LiveRuntime {
     pub async fn start(config: &LiveConfig) -> anyhow::Result<LiveRuntime> {
         let (stop, stopped) = watch::channel(false);
         let relaying = config.coordinator.enable && !config.coordinator.nodes.is_empty();
-        let broker =
-            (config.ingest.enable || relaying).then(|| Broker::new(config.ingest.broker.clone()));
+        // The node endpoint's subscribers get places of their own on top of the users' `max_subscribers`.
+        let mut broker_config = config.ingest.broker.clone();
+        if config.ingest.enable {
+            broker_config.max_subscribers = broker_config
+                .max_subscribers
+                .saturating_add(config.ingest.node_max_subscribers);
+        }
+        let broker = (config.ingest.enable || relaying).then(|| Broker::new(broker_config));
         let mut tasks = Vec::new();
         let mut node_addr = None;
         if let Some(broker) = &broker {
@@ -55,7 +61,14 @@ impl LiveRuntime {
                     .context("reading the stream listener address")?;
                 tracing::info!(%addr, "live stream node endpoint: ws://{addr}/stream");
                 node_addr = Some(addr);
-                let app = node_router(Arc::clone(broker), config.coordinator.allow_payload);
+                let app = node_router_with(
+                    Arc::clone(broker),
+                    NodeOptions {
+                        allow_payload: config.coordinator.allow_payload,
+                        token: config.ingest.token.clone(),
+                        max_subscribers: config.ingest.node_max_subscribers,
+                    },
+                );
                 let mut until = stopped.clone();
                 tasks.push(tokio::spawn(async move {
                     let shutdown = async move {
@@ -92,7 +105,8 @@ impl LiveRuntime {
             }));
         }
         Ok(LiveRuntime {
-            state: LiveState::new(broker, config.coordinator.clone()),
+            state: LiveState::new(broker, config.coordinator.clone())
+                .with_user_cap(config.ingest.broker.max_subscribers),
             ingest: config.ingest.enable,
             node_addr,
             stop,

@@ -164,8 +164,12 @@ impl Store {
             path: config.path.clone(),
             source,
         };
+        // Owner-only files; SQLite gives `-wal`/`-shm` the mode of their database file.
+        crate::private_fs::create_file(&config.path).map_err(|e| open_err(Box::new(e)))?;
+        crate::private_fs::create_file(&postings::index_path(&config.path))
+            .map_err(|e| open_err(Box::new(e)))?;
         if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_err(Box::new(e)))?;
+            crate::private_fs::tighten(dir).map_err(|e| open_err(Box::new(e)))?;
         }
         let conn = Connection::open(&config.path).map_err(|e| open_err(Box::new(e)))?;
         schema::configure(&conn).map_err(|e| open_err(Box::new(e)))?;

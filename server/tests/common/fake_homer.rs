@@ -39,6 +39,8 @@ pub enum Mode {
     EmptyBody,
     /// Send part of the body, then break the connection.
     DropMidResponse,
+    /// A JSON answer of about this many bytes, chunked (no `Content-Length`).
+    HugeJson(usize),
 }
 
 /// One request as the fake received it.
@@ -313,7 +315,39 @@ async fn moded(state: &FakeState, status: StatusCode, body: Value) -> Response {
             (status, [(header::CONTENT_TYPE, "application/json")], "").into_response()
         }
         Mode::DropMidResponse => broken_body("application/json", b"{\"data\":[{\"id\":1,"),
+        Mode::HugeJson(len) => huge_json(len),
     }
+}
+
+/// `{"data":"xxx…"}` of about `len` bytes, sent in 64 KiB chunks without a `Content-Length`.
+fn huge_json(len: usize) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let filler = len.saturating_sub(12);
+    let chunks = futures_util::stream::unfold(0usize, move |sent| async move {
+        if sent > filler {
+            return None;
+        }
+        let piece = if sent == 0 {
+            Bytes::from_static(b"{\"data\":\"")
+        } else if sent == filler {
+            Bytes::from_static(b"\"}")
+        } else {
+            Bytes::from(vec![b'x'; CHUNK.min(filler - sent)])
+        };
+        let next = if sent == 0 {
+            1
+        } else if sent == filler {
+            filler + 1
+        } else {
+            (sent + CHUNK).min(filler)
+        };
+        Some((Ok::<_, std::io::Error>(piece), next))
+    });
+    Response::builder()
+        .status(StatusCode::CREATED)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(chunks))
+        .unwrap()
 }
 
 /// A response whose body stops with an error: the connection is cut mid-response.
