@@ -10,8 +10,6 @@
 //! constant time) and has its own subscriber cap (`node_max_subscribers`), so its clients never take
 //! the places of logged-in users.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use subtle::ConstantTimeEq;
@@ -140,16 +138,13 @@ async fn node_stream(
     request.filter.local_only = true;
     let payload = payload_allowed(request.include_payload, node.allow_payload, true);
     let history = request.history.min(NODE_MAX_HISTORY);
-    start(
-        &node.broker,
-        request,
-        history,
+    let options = PumpOptions {
         payload,
-        "broker closed",
-        None,
-        upgrade,
-        Some(slot),
-    )
+        stats: request.stats,
+        close_reason: "broker closed",
+        session_end: None,
+    };
+    start(&node.broker, request, history, options, upgrade, Some(slot))
 }
 
 /// Constant-time comparison, so response timing does not reveal how much of a guess was right.
@@ -202,16 +197,13 @@ pub async fn coordinator_stream(
         Ok(slot) => slot,
         Err(full) => return full.into_response(),
     };
-    start(
-        broker,
-        request,
-        history,
+    let options = PumpOptions {
         payload,
-        "upstream closed",
-        Some(Box::pin(auth.session_end(claims))),
-        upgrade,
-        slot,
-    )
+        stats: request.stats,
+        close_reason: "upstream closed",
+        session_end: Some(Box::pin(auth.session_end(claims))),
+    };
+    start(broker, request, history, options, upgrade, slot)
 }
 
 /// The session opening a coordinator stream: a session token as bearer header or cookie, or a stream
@@ -247,16 +239,13 @@ fn stream_session(
     Err("not logged in (or the stream ticket expired)")
 }
 
-/// Resolves when a stream must close because its session ended.
-type SessionEnd = Pin<Box<dyn Future<Output = ()> + Send>>;
-
+/// Subscribes `request` to `broker` and pumps it into the upgraded socket with `options`; `slot` is the
+/// endpoint's subscriber place, held until the socket is done.
 fn start(
     broker: &Arc<Broker>,
     request: StreamRequest,
     history: usize,
-    payload: bool,
-    close_reason: &'static str,
-    session_end: Option<SessionEnd>,
+    options: PumpOptions,
     upgrade: Upgrade,
     slot: Option<OwnedSemaphorePermit>,
 ) -> Response {
@@ -273,12 +262,6 @@ fn start(
         Err(e @ SubscribeError::Closed) => {
             return json_error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
         }
-    };
-    let options = PumpOptions {
-        payload,
-        stats: request.stats,
-        close_reason,
-        session_end,
     };
     upgrade
         .max_message_size(READ_LIMIT)

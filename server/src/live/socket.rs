@@ -23,6 +23,9 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 /// WebSocket close code "policy violation" (RFC 6455 §7.4.1): the session ended.
 pub(super) const CLOSE_SESSION_ENDED: u16 = 1008;
 
+/// Resolves when a stream must close because the session that opened it ended.
+pub(super) type SessionEnd = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Per-connection choices made by the endpoint.
 pub(super) struct PumpOptions {
     /// Include payloads (the payload policy already applied).
@@ -32,7 +35,7 @@ pub(super) struct PumpOptions {
     /// Close reason when the broker stops.
     pub close_reason: &'static str,
     /// Resolves when the session that opened the stream expires or is revoked (coordinator streams).
-    pub session_end: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    pub session_end: Option<SessionEnd>,
 }
 
 enum End {
