@@ -10,13 +10,11 @@ pub mod config;
 pub mod demo;
 pub mod duration;
 pub mod error;
-pub mod hep;
 pub mod homer;
 pub mod import;
 pub mod import_http;
 pub mod ingest;
 pub mod live;
-pub mod pcap;
 pub mod ratelimit;
 pub mod secret;
 pub mod share;
@@ -25,6 +23,9 @@ pub mod store;
 pub mod telemetry;
 pub mod users;
 pub mod web;
+
+// The codecs live in `crates/hep`; re-exported so `crate::hep::…` and `crate::pcap::…` paths stay valid.
+pub use hepscope_hep::{hep, pcap};
 
 use std::future::Future;
 use std::net::SocketAddr;
