@@ -1,6 +1,7 @@
 //! The pure core shared by the browser app and the server: no I/O, no clock reads, no browser.
 //!
 //! - [`alias`]: the one alias resolver (longest prefix, then exact port), for the ladder and the server.
+//! - [`duration`]: the one duration grammar (jiff) of settings, flags and the query's relative times.
 //! - [`api`]: hepscope's own HTTP bodies (login, errors, backends).
 //! - [`homer`]: HOMER 7 `/api/v3` request and response types, lenient where Homer's shapes vary.
 //! - [`query`]: dex-style filters and the query language, compiled to HOMER 7 search requests.
@@ -22,6 +23,7 @@ pub mod analyze_view;
 pub mod api;
 pub mod call_view;
 pub mod calls;
+pub mod duration;
 pub mod fixture;
 pub mod homer;
 pub mod hosts_view;
