@@ -2,6 +2,7 @@
 //!
 //! - [`alias`]: the one alias resolver (longest prefix, then exact port), for the ladder and the server.
 //! - [`duration`]: the one duration grammar (jiff) of settings, flags and the query's relative times.
+//! - [`percent`]: the one percent-encoder of URL components, for the domain's URLs and the UI's.
 //! - [`api`]: hepscope's own HTTP bodies (login, errors, backends).
 //! - [`homer`]: HOMER 7 `/api/v3` request and response types, lenient where Homer's shapes vary.
 //! - [`query`]: dex-style filters and the query language, compiled to HOMER 7 search requests.
@@ -30,6 +31,7 @@ pub mod hosts_view;
 pub mod ladder;
 pub mod legs;
 pub mod live;
+pub mod percent;
 pub mod qos;
 pub mod query;
 pub mod results;
