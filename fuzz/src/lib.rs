@@ -1,5 +1,4 @@
-//! The fuzz targets' view of the server's HEP codec: `server/src/hep` compiled from its own source, so
-//! a fuzz build does not pull in the whole server (axum, rusqlite, TLS) under the sanitizers.
+//! The fuzz targets' view of the HEP codec: the `hepscope-hep` crate, a normal dependency, so a fuzz
+//! build does not pull in the server (axum, rusqlite, TLS) under the sanitizers.
 
-#[path = "../../server/src/hep/mod.rs"]
-pub mod hep;
+pub use hepscope_hep::hep;

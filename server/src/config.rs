@@ -621,6 +621,16 @@ mod tests {
     }
 
     #[test]
+    fn session_ttl_reads_the_same_durations_as_homer_timeouts() {
+        for (text, secs) in [("1m30s", 90), ("PT1M30S", 90), ("1.5h", 5400), ("90", 90)] {
+            let raw: RawConfig =
+                toml::from_str(&format!("[auth]\nsession_ttl = {text:?}")).unwrap();
+            let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+            assert_eq!(config.auth.session_ttl, Duration::from_secs(secs), "{text}");
+        }
+    }
+
+    #[test]
     fn flags_beat_env_and_env_beats_file() {
         let raw: RawConfig = toml::from_str("listen = \"127.0.0.1:1000\"").unwrap();
         let e = env(&[("HEPSCOPE_LISTEN", "127.0.0.1:2000")]);

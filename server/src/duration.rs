@@ -1,39 +1,15 @@
-//! Durations as written in config files and flags: `90`, `250ms`, `30s`, `5m`, `12h`, `7d`, `1h30m`.
+//! Durations as written in config files, flags and API parameters: the domain's one grammar
+//! ([`app::domain::duration`]: `90`, `1.5s`, `250ms`, `1m30s`, `12h`, `7d`, `PT1M30S`), shared with
+//! the query language, so every setting accepts the same texts.
 
 use std::time::Duration;
 
-/// Parses `90`, `250ms`, `30s`, `5m`, `12h`, `7d`, `1h30m` (a plain number is seconds).
+pub use app::domain::duration::DurationError;
+
+/// Parses a setting's duration; `None` when it is not one (callers word their own error). Use
+/// [`app::domain::duration::parse_duration`] for the reason.
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let mut total_ms: u64 = 0;
-    let mut rest = text;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let value: u64 = rest.get(..digits)?.parse().ok()?;
-        rest = rest.get(digits..)?;
-        let letters = rest
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len());
-        let unit_ms: u64 = match rest.get(..letters)? {
-            "ms" => 1,
-            "s" => 1000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            _ => return None,
-        };
-        rest = rest.get(letters..)?;
-        total_ms = total_ms.checked_add(value.checked_mul(unit_ms)?)?;
-    }
-    Some(Duration::from_millis(total_ms))
+    app::domain::duration::parse_duration(text).ok()
 }
 
 #[cfg(test)]
@@ -48,6 +24,9 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
         assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("PT1M30S"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_duration("5x"), None);
         assert_eq!(parse_duration("h"), None);
         assert_eq!(parse_duration("12"), Some(Duration::from_secs(12)));

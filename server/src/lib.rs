@@ -11,7 +11,6 @@ pub mod config;
 pub mod demo;
 pub mod duration;
 pub mod error;
-pub mod hep;
 pub mod homer;
 pub mod http_listener;
 pub mod import;
@@ -19,7 +18,6 @@ pub mod import_http;
 pub mod ingest;
 pub mod live;
 pub mod origin;
-pub mod pcap;
 pub mod private_fs;
 pub mod ratelimit;
 pub mod secret;
@@ -30,6 +28,9 @@ pub mod store;
 pub mod telemetry;
 pub mod users;
 pub mod web;
+
+// The codecs live in `crates/hep`; re-exported so `crate::hep::…` and `crate::pcap::…` paths stay valid.
+pub use hepscope_hep::{hep, pcap};
 
 use std::future::Future;
 use std::sync::Arc;

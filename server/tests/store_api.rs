@@ -677,3 +677,63 @@ async fn reference_endpoints_answer_homer_shapes() {
     let nodes: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(nodes["data"][0]["value"], "localnode");
 }
+
+/// The one alias rule across the boundary: a `/32` alias for any port beats a `/24` alias for the
+/// host's exact port, both in the store's `aliasSrc` and in the ladder's table read from `GET /alias`.
+#[tokio::test]
+async fn alias_src_prefers_the_host_alias_over_a_network_alias_for_the_port() {
+    let start = now_us() - 600_000_000;
+    let packets = single_call(21, start, Outcome::Busy);
+    let first = &packets[0];
+    let src = first.src;
+    let network = match src.ip() {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            std::net::IpAddr::from([a, b, c, 0])
+        }
+        std::net::IpAddr::V6(_) => panic!("the fixture sends over IPv4"),
+    };
+    let aliases = vec![
+        AliasConfig {
+            ip: network,
+            prefix: 24,
+            port: src.port(),
+            name: "NET-SIP".into(),
+        },
+        AliasConfig {
+            ip: src.ip(),
+            prefix: 32,
+            port: 0,
+            name: "HOST".into(),
+        },
+    ];
+    let (store, _) = open_store("alias-rule", aliases, |_| {});
+    assert!(store_all(&store, &packets) > 0);
+    let app = api::router(store);
+    let (status, answer) = post_json(
+        &app,
+        "/search/call/data",
+        json!({
+            "timestamp": {"from": start / 1000 - 60_000, "to": now_us() / 1000},
+            "param": {"search": {"1_call": [{"name": "sid", "value": first.call_id, "type": "string", "hepid": 1}]},
+                      "location": {"node": ["localnode"]}, "orlogic": false, "limit": 200, "transaction": {}}
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let row = rows(&answer)
+        .iter()
+        .find(|r| r["srcIp"] == src.ip().to_string() && r["srcPort"] == src.port())
+        .expect("a row sent from the aliased host");
+    assert_eq!(row["aliasSrc"], "HOST");
+
+    let (status, _, bytes) = send(&app, "GET", "/alias", None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let list: app::domain::homer::AliasList = serde_json::from_slice(&bytes).unwrap();
+    let table = app::domain::ladder::AliasTable::from_list(&list);
+    let host = app::domain::calls::HostPort {
+        ip: src.ip().to_string(),
+        port: Some(src.port()),
+    };
+    assert_eq!(table.resolve(&host), Some("HOST"));
+}

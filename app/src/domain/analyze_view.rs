@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use crate::domain::homer::HomerRow;
 use crate::domain::legs::{AnalyzeOptions, LegCandidate, LegRow, LegsError, Seed, NUMBER_DIGITS};
-use crate::domain::search_form::{percent_decode, percent_encode, FormError, SearchForm};
+use crate::domain::percent::{percent_decode, percent_encode};
+use crate::domain::search_form::{FormError, SearchForm};
 
 /// How far back the seed is looked for when the link gives no time (dex's default).
 pub const DEFAULT_SEED_SINCE: &str = "10d";

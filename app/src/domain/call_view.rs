@@ -4,7 +4,7 @@
 //! Defaults are left out of the URL, so a plain link `/call/<id>` opens the recommended view.
 
 use crate::domain::ladder::{LadderFilter, LaneMode, TimeMode};
-use crate::domain::search_form::{percent_decode, percent_encode};
+use crate::domain::percent::{percent_decode, percent_encode};
 
 /// Which panel of the call view is shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

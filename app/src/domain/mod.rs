@@ -1,5 +1,8 @@
 //! The pure core shared by the browser app and the server: no I/O, no clock reads, no browser.
 //!
+//! - [`alias`]: the one alias resolver (longest prefix, then exact port), for the ladder and the server.
+//! - [`duration`]: the one duration grammar (jiff) of settings, flags and the query's relative times.
+//! - [`percent`]: the one percent-encoder of URL components, for the domain's URLs and the UI's.
 //! - [`api`]: hepscope's own HTTP bodies (login, errors, backends).
 //! - [`homer`]: HOMER 7 `/api/v3` request and response types, lenient where Homer's shapes vary.
 //! - [`query`]: dex-style filters and the query language, compiled to HOMER 7 search requests.
@@ -16,16 +19,19 @@
 //! - [`share`]: share links ("Share outside"): request checks, status, refusals.
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
+pub mod alias;
 pub mod analyze_view;
 pub mod api;
 pub mod call_view;
 pub mod calls;
+pub mod duration;
 pub mod fixture;
 pub mod homer;
 pub mod hosts_view;
 pub mod ladder;
 pub mod legs;
 pub mod live;
+pub mod percent;
 pub mod qos;
 pub mod query;
 pub mod results;

@@ -16,8 +16,9 @@ use super::pages::live::LivePage;
 use super::pages::qos::QosPage;
 use super::pages::share::SharedCallPage;
 use super::pages::{login::LoginPage, search::SearchPage, settings::SettingsPage};
-use super::session::{encode_component, SessionCtx};
+use super::session::SessionCtx;
 use super::topbar::TopBar;
+use crate::domain::percent::percent_encode;
 use crate::domain::query::ResultView;
 
 /// The whole app.
@@ -71,7 +72,7 @@ fn Shell() -> impl IntoView {
                 format!("{}?{}", location.pathname.get_untracked(), search)
             };
             navigate(
-                &format!("/login?next={}", encode_component(&here)),
+                &format!("/login?next={}", percent_encode(&here)),
                 Default::default(),
             );
         }

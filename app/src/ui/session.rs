@@ -27,8 +27,3 @@ pub fn safe_next(next: Option<String>) -> String {
         _ => "/search".to_string(),
     }
 }
-
-/// Percent-encodes a path and query for use as a query value.
-pub fn encode_component(text: &str) -> String {
-    String::from(js_sys::encode_uri_component(text))
-}

@@ -58,7 +58,7 @@ pub struct HomerBackendConfig {
     pub max_answer_bytes: Option<u64>,
 }
 
-/// A timeout written as `"5s"`, `"250ms"`, `"2m"` or a plain number of seconds.
+/// A timeout written as a duration (`"5s"`, `"250ms"`, `"1m30s"`; see [`parse_duration`]) or a plain number of seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeout(pub Duration);
 
@@ -83,30 +83,13 @@ fn seconds(secs: f64) -> Result<Duration, String> {
         .map_err(|_| format!("invalid timeout {secs}: want seconds >= 0"))
 }
 
-/// Parses `"5s"`, `"250ms"`, `"2m"` or `"30"` (seconds).
+/// Parses a timeout in the one duration grammar of every setting (`"5s"`, `"250ms"`, `"1m30s"`, `"1.5"`
+/// seconds, `"PT30S"`; [`app::domain::duration`]).
 ///
 /// # Errors
-/// A text naming the input when it has no number or an unknown unit.
+/// A text naming the input when it is not a duration.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}: write e.g. \"5s\" or \"500ms\""))?;
-    let secs = match unit.trim() {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        other => {
-            return Err(format!(
-                "invalid duration {text:?}: unknown unit {other:?} (use ms, s or m)"
-            ))
-        }
-    };
-    seconds(secs)
+    app::domain::duration::parse_duration(text).map_err(|e| format!("invalid timeout: {e}"))
 }
 
 /// Why a backend's configuration cannot be used. Never carries a password.
@@ -324,6 +307,14 @@ mod tests {
     }
 
     #[test]
+    fn config_reads_the_same_durations_as_every_other_setting() {
+        let cfg =
+            entry("name='a'\nurl='http://h'\nconnect_timeout='PT2S'\nrequest_timeout='1m30s'");
+        assert_eq!(cfg.connect_timeout(), Duration::from_secs(2));
+        assert_eq!(cfg.request_timeout(), Duration::from_secs(90));
+    }
+
+    #[test]
     fn config_defaults_timeouts_to_5s_and_30s() {
         let cfg = entry("name='a'\nurl='http://h'");
         assert_eq!(cfg.connect_timeout(), Duration::from_secs(5));
@@ -351,7 +342,8 @@ mod tests {
     fn parse_duration_accepts_units_and_rejects_others() {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("soon").is_err());
     }
 

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use app::domain::alias::{host_network, IpNet};
 use serde::Deserialize;
 
 use crate::config::{duration_setting, ConfigError};
@@ -236,24 +237,20 @@ pub(crate) fn alias_config(raw: RawAlias) -> Result<AliasConfig, ConfigError> {
     if raw.name.trim().is_empty() {
         return Err(invalid("the name is empty".into()));
     }
-    let (ip_text, prefix_text) = match raw.ip.split_once('/') {
-        Some((ip, prefix)) => (ip, Some(prefix)),
-        None => (raw.ip.as_str(), None),
+    // One CIDR type for config and resolution: `ip/prefix` through `ipnet`, a bare address is a host.
+    let text = raw.ip.trim();
+    let net = if text.contains('/') {
+        text.parse::<IpNet>().ok()
+    } else {
+        text.parse::<std::net::IpAddr>().ok().map(host_network)
     };
-    let ip: std::net::IpAddr = ip_text
-        .trim()
-        .parse()
-        .map_err(|_| invalid(format!("{:?} is not an IP address or ip/prefix", raw.ip)))?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let prefix = match prefix_text {
-        None => max,
-        Some(text) => text
-            .trim()
-            .parse::<u8>()
-            .ok()
-            .filter(|p| *p <= max)
-            .ok_or_else(|| invalid(format!("prefix {text:?} is not 0 to {max}")))?,
-    };
+    let net = net.ok_or_else(|| {
+        invalid(format!(
+            "{:?} is not an IP address or ip/prefix (prefix 0 to 32, or to 128 for IPv6)",
+            raw.ip
+        ))
+    })?;
+    let (ip, prefix) = (net.addr(), net.prefix_len());
     Ok(AliasConfig {
         ip,
         prefix,

@@ -1,7 +1,7 @@
 //! `GET /api/v3/alias`: IP aliases (`homer7-api.md` §8.1).
 //!
 //! Search answers' `aliasSrc`/`aliasDst` are wrong for IPv4, so clients resolve aliases from this
-//! list. Matching (longest prefix, then port, then port 0) lives with the code that needs it.
+//! list. Matching (longest prefix, then exact port, then port 0) is [`crate::domain::alias::resolve`].
 
 use serde::{Deserialize, Serialize};
 

@@ -1,10 +1,11 @@
 //! Ladder columns ("lanes"): one per `ip:port`, per IP, or per alias name, and the alias table that
-//! names hosts. Aliases match like homer-app's: longest network prefix first, then an exact port
-//! over port 0 ("any"). Pure: no I/O.
+//! names hosts, resolved by [`crate::domain::alias`] (the server's `aliasSrc` uses the same rule).
+//! Pure: no I/O.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
+use crate::domain::alias::{self, host_network, AliasRule, IpNet};
 use crate::domain::calls::HostPort;
 use crate::domain::homer::AliasList;
 
@@ -50,13 +51,24 @@ pub struct Lane {
     pub sublabel: String,
 }
 
-/// One alias: a network (`ip/mask`), a port (`None` = any) and a name.
+/// One alias: a network, a port (`None` = any) and a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct AliasEntry {
-    network: IpAddr,
-    mask: u8,
+    network: IpNet,
     port: Option<u16>,
     name: String,
+}
+
+impl AliasRule for AliasEntry {
+    fn network(&self) -> IpNet {
+        self.network
+    }
+    fn port(&self) -> Option<u16> {
+        self.port
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// Host names for lanes, from HOMER's alias list or a transaction answer's `alias` map.
@@ -73,16 +85,15 @@ impl AliasTable {
             .active()
             .filter(|a| !a.alias.trim().is_empty())
             .filter_map(|a| {
-                let network: IpAddr = a.ip.trim().parse().ok()?;
-                let max = if network.is_ipv4() { 32 } else { 128 };
-                let mask = u8::try_from(a.mask)
+                let ip: IpAddr = a.ip.trim().parse().ok()?;
+                let network = u8::try_from(a.mask)
                     .ok()
-                    .filter(|m| (1..=max).contains(m))
-                    .unwrap_or(max);
+                    .filter(|m| *m >= 1)
+                    .and_then(|m| IpNet::new(ip, m).ok())
+                    .unwrap_or_else(|| host_network(ip));
                 let port = u16::try_from(a.port).ok().filter(|p| *p != 0);
                 Some(AliasEntry {
                     network,
-                    mask,
                     port,
                     name: a.alias.trim().to_owned(),
                 })
@@ -99,10 +110,9 @@ impl AliasTable {
             .filter(|(addr, name)| !name.trim().is_empty() && addr != name)
             .filter_map(|(addr, name)| {
                 let (ip, port) = split_host_port(addr)?;
-                let network: IpAddr = ip.parse().ok()?;
+                let ip: IpAddr = ip.parse().ok()?;
                 Some(AliasEntry {
-                    mask: if network.is_ipv4() { 32 } else { 128 },
-                    network,
+                    network: host_network(ip),
                     port: port.filter(|p| *p != 0),
                     name: name.trim().to_owned(),
                 })
@@ -114,23 +124,18 @@ impl AliasTable {
     /// Adds an alias for one address (`port` `None` = any port), ahead of equally specific ones.
     pub fn insert(&mut self, ip: IpAddr, port: Option<u16>, name: impl Into<String>) {
         let entry = AliasEntry {
-            network: ip,
-            mask: if ip.is_ipv4() { 32 } else { 128 },
+            network: host_network(ip),
             port,
             name: name.into(),
         };
         self.entries.insert(0, entry);
     }
 
-    /// The alias name of a host: the longest matching prefix, an exact port before "any port".
+    /// The alias name of a host by [`alias::resolve`]'s rule: the longest matching prefix, then an
+    /// exact port before "any port".
     pub fn resolve(&self, host: &HostPort) -> Option<&str> {
         let ip: IpAddr = host.ip.trim().parse().ok()?;
-        self.entries
-            .iter()
-            .filter(|e| in_network(ip, e.network, e.mask))
-            .filter(|e| e.port.is_none() || e.port == host.port)
-            .max_by_key(|e| (e.mask, e.port.is_some()))
-            .map(|e| e.name.as_str())
+        alias::resolve(&self.entries, ip, host.port).map(|e| e.name.as_str())
     }
 
     /// True when no alias is known.
@@ -151,23 +156,6 @@ fn split_host_port(text: &str) -> Option<(&str, Option<u16>)> {
         Some((ip, port)) if !ip.contains(':') => Some((ip, port.parse().ok())),
         _ => Some((text, None)),
     }
-}
-
-/// True when `ip` lies in `network/mask` (same address family only).
-fn in_network(ip: IpAddr, network: IpAddr, mask: u8) -> bool {
-    match (ip, network) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            prefix_eq(u128::from(a.to_bits()), u128::from(n.to_bits()), 32, mask)
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => prefix_eq(a.to_bits(), n.to_bits(), 128, mask),
-        _ => false,
-    }
-}
-
-fn prefix_eq(a: u128, b: u128, bits: u32, mask: u8) -> bool {
-    let mask = u32::from(mask).min(bits);
-    let shift = bits - mask;
-    a.checked_shr(shift).unwrap_or(0) == b.checked_shr(shift).unwrap_or(0)
 }
 
 /// Assigns lanes to hosts in order of first use, caching each host's lane.
@@ -290,6 +278,21 @@ mod tests {
         ] {
             assert_eq!(table.resolve(&host(ip, port)), want, "{ip}:{port}");
         }
+    }
+
+    #[test]
+    fn host_alias_for_any_port_beats_network_alias_for_the_port() {
+        // The server's `aliasSrc` names this host the same way (server/tests/store_api.rs).
+        let list = AliasList {
+            data: vec![
+                alias("lan-sip", "10.0.0.0", 24, 5060),
+                alias("sbc", "10.0.0.5", 32, 0),
+            ],
+        };
+        let table = AliasTable::from_list(&list);
+        assert_eq!(table.resolve(&host("10.0.0.5", 5060)), Some("sbc"));
+        assert_eq!(table.resolve(&host("10.0.0.6", 5060)), Some("lan-sip"));
+        assert_eq!(table.resolve(&host("10.0.0.6", 5080)), None);
     }
 
     #[test]

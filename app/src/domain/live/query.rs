@@ -2,7 +2,7 @@
 //! and the stream request it makes. Defaults are left out of the URL; unknown keys and bad values are
 //! ignored, so a hand-edited link still opens.
 
-use crate::domain::search_form::{percent_decode, percent_encode};
+use crate::domain::percent::{percent_decode, percent_encode};
 
 /// The server's cap on `history` (`[coordinator.hep_stream] history_limit`).
 pub const MAX_HISTORY: u32 = 200;

@@ -12,7 +12,7 @@ use super::series::{DelaySource, LossSource, QosPoint, Summary};
 use super::settings::QosSettings;
 use super::stream::StreamQos;
 use crate::domain::homer::{HomerError, HomerRow};
-use crate::domain::search_form::{percent_decode, percent_encode};
+use crate::domain::percent::{percent_decode, percent_encode};
 use crate::domain::sip::scan;
 
 /// HEP payload type of RTCP rows.

@@ -7,9 +7,10 @@
 
 use jiff::civil;
 use jiff::tz::TimeZone;
-use jiff::{Span, Timestamp, Zoned};
+use jiff::{Timestamp, Zoned};
 
 use super::error::{Input, QueryError, QueryErrorKind};
+use crate::domain::duration::parse_span;
 
 /// Range searched when neither `since` nor `at` is given, ms.
 pub const DEFAULT_RANGE_MS: i64 = 24 * 60 * 60 * 1000;
@@ -132,7 +133,8 @@ pub fn parse_instant(
             .map(|z| z.timestamp().as_millisecond())
             .map_err(|_| invalid());
     }
-    let span = trimmed.parse::<Span>().map_err(|_| invalid())?;
+    // The one duration grammar of settings and queries (units required here).
+    let span = parse_span(trimmed).map_err(|_| invalid())?;
     // "1h ago" parses as a negative span; both spellings mean "back from now".
     let back = span.abs();
     let now_zoned: Zoned = now.to_zoned(tz.clone());
@@ -179,6 +181,9 @@ mod tests {
             ("1d", n - 24 * HOUR),
             ("7d", n - 7 * 24 * HOUR),
             ("PT2H", n - 2 * HOUR),
+            ("1m30s", n - 90_000),
+            ("PT1M30S", n - 90_000),
+            ("1.5h", n - 90 * MIN),
             ("1h ago", n - HOUR),
             ("2026-02-04 17:13", ms("2026-02-04T16:13:00Z")),
             ("2026-02-04T17:13:05", ms("2026-02-04T16:13:05Z")),

@@ -9,10 +9,10 @@ use leptos_router::NavigateOptions;
 
 use crate::domain::homer::AliasList;
 use crate::domain::hosts_view::{alias_rows, lookup_alias, FILTER_KEY, LOOKUP_KEY};
+use crate::domain::percent::percent_encode;
 use crate::ui::client::{self, ClientError};
 use crate::ui::components::download::save_text;
 use crate::ui::homer::v3_url;
-use crate::ui::session::encode_component;
 
 async fn load(backend: String) -> Result<AliasList, ClientError> {
     client::get_json(&v3_url(&backend, "alias")).await
@@ -43,7 +43,7 @@ pub fn AliasesPage() -> impl IntoView {
         ] {
             let value = value.trim().to_owned();
             if !value.is_empty() {
-                parts.push(format!("{key}={}", encode_component(&value)));
+                parts.push(format!("{key}={}", percent_encode(&value)));
             }
         }
         let search = if parts.is_empty() {

@@ -14,8 +14,8 @@ use crate::domain::analyze_view::{AnalyzeQuery, Origin, ShownAnalysis, Step};
 use crate::domain::homer::HomerRow;
 use crate::domain::ladder::AliasTable;
 use crate::domain::legs::{Analysis, LegRow, Seed};
+use crate::domain::percent::percent_encode;
 use crate::domain::results::format_us;
-use crate::domain::search_form::percent_encode;
 use crate::ui::components::download::save_text;
 use crate::ui::homer::DebugCtx;
 

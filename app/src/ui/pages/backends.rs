@@ -9,8 +9,8 @@ use leptos_router::NavigateOptions;
 
 use crate::domain::api::{BackendInfo, BackendKind, CheckReport};
 use crate::domain::hosts_view::CHECK_KEY;
+use crate::domain::percent::percent_encode;
 use crate::ui::client::{self, ClientError};
-use crate::ui::session::encode_component;
 use crate::ui::session::SessionCtx;
 
 fn kind_label(kind: BackendKind) -> &'static str {
@@ -21,7 +21,7 @@ fn kind_label(kind: BackendKind) -> &'static str {
 }
 
 async fn run_check(name: String) -> Result<CheckReport, ClientError> {
-    client::get_json(&format!("/api/backends/{}/check", encode_component(&name))).await
+    client::get_json(&format!("/api/backends/{}/check", percent_encode(&name))).await
 }
 
 /// The backends view.
@@ -47,7 +47,7 @@ pub fn BackendsPage() -> impl IntoView {
         }
     });
     let check = move |name: String| {
-        let url = format!("/backends?{CHECK_KEY}={}", encode_component(&name));
+        let url = format!("/backends?{CHECK_KEY}={}", percent_encode(&name));
         if checked.get_untracked() == name {
             report.refetch();
         } else {

@@ -51,7 +51,7 @@ fn read_url(search: &str) -> (Result<SearchForm, String>, Option<ColumnSort>) {
         .trim_start_matches('?')
         .split('&')
         .find_map(|p| p.strip_prefix("order="))
-        .and_then(|v| ColumnSort::parse(&crate::domain::search_form::percent_decode(v)));
+        .and_then(|v| ColumnSort::parse(&crate::domain::percent::percent_decode(v)));
     (form, order)
 }
 
@@ -63,9 +63,7 @@ fn write_url(form: &SearchForm, order: Option<&ColumnSort>) -> String {
             qs.push('&');
         }
         qs.push_str("order=");
-        qs.push_str(&crate::domain::search_form::percent_encode(
-            &order.to_param(),
-        ));
+        qs.push_str(&crate::domain::percent::percent_encode(&order.to_param()));
     }
     if qs.is_empty() {
         // An explicit default, so the URL says a search was asked for.

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::domain::call_view::CallQuery;
-use crate::domain::search_form::percent_encode;
+use crate::domain::percent::percent_encode;
 use crate::domain::share::{ShareInfo, ShareStatus};
 use crate::ui::client;
 use crate::ui::session::SessionCtx;

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use app::domain::alias::{self, AliasRule, IpNet};
 use serde_json::{json, Value};
 
 use crate::config::AliasConfig;
@@ -44,43 +45,24 @@ pub fn host_key(ip: &str, port: u16) -> String {
     }
 }
 
-/// The alias of `ip` and `port`: the longest matching prefix with this port, else with port 0
-/// (homer-app's `AliasMap.Find`).
+/// The alias of `ip` and `port` by the domain's one rule ([`alias::resolve`]): the longest matching
+/// prefix, then this port over port 0 ("any"), so the ladder names the host the same way.
 pub fn resolve<'a>(aliases: &'a [AliasConfig], ip: &str, port: u16) -> Option<&'a str> {
     let addr: IpAddr = ip.parse().ok()?;
-    let best = |wanted: u16| {
-        aliases
-            .iter()
-            .filter(|a| a.port == wanted && contains(a, addr))
-            .max_by_key(|a| a.prefix)
-    };
-    best(port)
-        .or_else(|| best(0))
-        .map(|alias| alias.name.as_str())
+    alias::resolve(aliases, addr, Some(port)).map(|a| a.name.as_str())
 }
 
-fn contains(alias: &AliasConfig, addr: IpAddr) -> bool {
-    match (alias.ip, addr) {
-        (IpAddr::V4(net), IpAddr::V4(a)) => prefix_eq(
-            u128::from(u32::from(net)),
-            u128::from(u32::from(a)),
-            32,
-            alias.prefix,
-        ),
-        (IpAddr::V6(net), IpAddr::V6(a)) => {
-            prefix_eq(u128::from(net), u128::from(a), 128, alias.prefix)
-        }
-        _ => false,
+impl AliasRule for AliasConfig {
+    fn network(&self) -> IpNet {
+        // The config check keeps `prefix` within the family's length; a host route otherwise.
+        IpNet::new(self.ip, self.prefix).unwrap_or_else(|_| alias::host_network(self.ip))
     }
-}
-
-fn prefix_eq(net: u128, addr: u128, bits: u32, prefix: u8) -> bool {
-    let prefix = u32::from(prefix).min(bits);
-    if prefix == 0 {
-        return true;
+    fn port(&self) -> Option<u16> {
+        Some(self.port).filter(|p| *p != 0)
     }
-    let shift = bits - prefix;
-    net.checked_shr(shift) == addr.checked_shr(shift)
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +92,17 @@ mod tests {
         assert_eq!(resolve(&aliases, "192.0.2.1", 5060), None);
         assert_eq!(resolve(&aliases, "2001:db8::7", 5060), Some("v6-net"));
         assert_eq!(resolve(&aliases, "not-an-ip", 1), None);
+    }
+
+    #[test]
+    fn host_alias_for_any_port_beats_network_alias_for_the_port() {
+        let aliases = vec![
+            alias("10.0.0.0", 24, 5060, "lan-sip"),
+            alias("10.0.0.5", 32, 0, "sbc"),
+        ];
+        assert_eq!(resolve(&aliases, "10.0.0.5", 5060), Some("sbc"));
+        assert_eq!(resolve(&aliases, "10.0.0.6", 5060), Some("lan-sip"));
+        assert_eq!(resolve(&aliases, "10.0.0.0", 0), None);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use write::{PcapWriteError, PcapWriter, MAX_SEGMENT_PAYLOAD};
 pub enum Transport {
     /// UDP: one datagram per packet.
     Udp,
-    /// TCP: one segment per packet; the importer reassembles the streams (`crate::import`).
+    /// TCP: one segment per packet; the server's importer reassembles the streams.
     Tcp,
 }
 
