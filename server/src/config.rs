@@ -74,6 +74,67 @@ pub struct RawConfig {
     /// `[share]`: share links.
     #[serde(default)]
     pub share: crate::share::RawShare,
+    /// `[log]`: log output.
+    #[serde(default)]
+    pub log: RawLog,
+    /// `[http]`: the web listener.
+    #[serde(default)]
+    pub http: RawHttp,
+}
+
+/// `[http]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// PEM certificate chain: with `tls_key`, hepscope serves HTTPS itself (reloaded on SIGHUP).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+}
+
+fn tls_files(raw: &RawHttp) -> Result<Option<crate::tls::TlsFiles>, ConfigError> {
+    match (&raw.tls_cert, &raw.tls_key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(crate::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        })),
+        _ => Err(ConfigError::Invalid {
+            what: "http.tls_cert".into(),
+            message: "tls_cert and tls_key go together: set both or neither".into(),
+        }),
+    }
+}
+
+/// `[log]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    /// `text` (default) or `json` (one JSON object per line, for log pipelines).
+    pub format: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (tracing-subscriber's JSON, fields flattened).
+    Json,
+}
+
+impl LogFormat {
+    fn from_raw(raw: RawLog) -> Result<LogFormat, ConfigError> {
+        match raw.format.as_deref() {
+            None | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(ConfigError::Invalid {
+                what: "log.format".into(),
+                message: format!("{other:?} is not \"text\" or \"json\""),
+            }),
+        }
+    }
 }
 
 /// `[auth]` as written.
@@ -177,8 +238,9 @@ pub struct HomerSettings {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
-    /// Trunk's output: index.html and the hashed assets.
-    pub dist_dir: PathBuf,
+    /// Trunk's output (index.html and the hashed assets) to serve instead of the front end embedded
+    /// in the binary; `None` serves the embedded one.
+    pub dist_dir: Option<PathBuf>,
     pub auth: AuthConfig,
     pub users: Vec<ConfiguredUser>,
     pub homer: HomerSettings,
@@ -192,6 +254,10 @@ pub struct Config {
     pub live: crate::live::LiveConfig,
     /// Share links.
     pub share: crate::share::ShareConfig,
+    /// `[log] format`.
+    pub log_format: LogFormat,
+    /// `[http] tls_cert` / `tls_key`: serve HTTPS (and HEP over TLS when `[hep] tls_listen` is set).
+    pub tls: Option<crate::tls::TlsFiles>,
     /// The file the config came from, if any (for messages).
     pub source: Option<PathBuf>,
 }
@@ -252,13 +318,14 @@ impl Config {
             .dist_dir
             .clone()
             .or_else(|| env.var("HEPSCOPE_DIST_DIR").map(PathBuf::from))
-            .or(raw.dist_dir)
-            .unwrap_or_else(|| PathBuf::from("./dist"));
+            .or(raw.dist_dir);
 
+        let tls = tls_files(&raw.http)?;
         let auth = AuthConfig {
             jwt_secret: raw.auth.jwt_secret,
             session_ttl: duration_setting("auth.session_ttl", raw.auth.session_ttl, "12h")?,
-            cookie_secure: raw.auth.cookie_secure.unwrap_or(false),
+            // Over HTTPS served by hepscope itself the cookie is Secure unless the file says otherwise.
+            cookie_secure: raw.auth.cookie_secure.unwrap_or(tls.is_some()),
             max_failed_logins: raw.auth.max_failed_logins.unwrap_or(5),
             lockout_window: duration_setting("auth.lockout_window", raw.auth.lockout_window, "1m")?,
             admin_password: env.var("HEPSCOPE_ADMIN_PASSWORD"),
@@ -333,6 +400,15 @@ impl Config {
                 .or_else(|| env.var("HEPSCOPE_STREAM_LISTEN")),
         )?;
         let share = crate::share::ShareConfig::from_raw(raw.share)?;
+        let log_format = LogFormat::from_raw(raw.log)?;
+        if let (Some(addr), None) = (hep.tls_listen, &tls) {
+            return Err(ConfigError::Invalid {
+                what: "hep.tls_listen".into(),
+                message: format!(
+                    "HEP over TLS on {addr} needs the certificate of [http] tls_cert and tls_key"
+                ),
+            });
+        }
 
         Ok(Config {
             listen,
@@ -346,6 +422,8 @@ impl Config {
             hep,
             live,
             share,
+            log_format,
+            tls,
             source,
         })
     }
@@ -472,6 +550,54 @@ mod tests {
             );
         }
         assert!(toml::from_str::<RawConfig>("[store]\nsize = 1\n").is_err());
+    }
+
+    #[test]
+    fn log_format_defaults_to_text_and_refuses_others() {
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(
+            config.dist_dir, None,
+            "the embedded front end is the default"
+        );
+        let raw: RawConfig = toml::from_str("[log]\nformat = \"json\"\n").unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        let raw: RawConfig = toml::from_str("[log]\nformat = \"xml\"\n").unwrap();
+        let err = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("log.format"), "{err}");
+    }
+
+    #[test]
+    fn tls_needs_cert_and_key_and_makes_the_cookie_secure() {
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
+        assert!(config.tls.is_none());
+        assert!(!config.auth.cookie_secure);
+        let raw: RawConfig =
+            toml::from_str("[http]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n").unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(config.tls.unwrap().cert, PathBuf::from("c.pem"));
+        assert!(config.auth.cookie_secure);
+        let raw: RawConfig = toml::from_str(
+            "[http]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n[auth]\ncookie_secure = false\n",
+        )
+        .unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        assert!(!config.auth.cookie_secure, "the file may still turn it off");
+        for text in [
+            "[http]\ntls_cert = \"c.pem\"\n",
+            "[http]\ntls_key = \"k.pem\"\n",
+            "[hep]\ntls_listen = \"127.0.0.1:9061\"\n",
+            "[hep]\ntls_listen = \"nowhere\"\n[http]\ntls_cert = \"c\"\ntls_key = \"k\"\n",
+        ] {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            assert!(
+                Config::from_raw(raw, None, &Overrides::default(), &env(&[])).is_err(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

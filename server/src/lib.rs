@@ -17,12 +17,14 @@ pub mod import_http;
 pub mod ingest;
 pub mod live;
 pub mod pcap;
+pub mod probes;
 pub mod ratelimit;
 pub mod secret;
 pub mod share;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod users;
 pub mod web;
 
@@ -39,7 +41,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::auth::AuthState;
 use crate::config::Config;
@@ -168,11 +169,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/healthz", get(healthz).with_state(state.clone()))
-        .route("/metrics", get(telemetry::metrics_endpoint))
+        .route(
+            "/readyz",
+            get(probes::readyz).with_state(probes::Readiness::new(state.clone())),
+        )
+        .route("/metrics", get(probes::metrics).with_state(state.clone()))
         .fallback_service(web::router(state.config.dist_dir.clone()))
         .layer(middleware::from_fn(telemetry::track_requests))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight requests.
@@ -191,6 +195,26 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await
     .context("serving HTTP")
+}
+
+/// [`serve`] over TLS: `listener` hands out handshaken connections (see [`tls::TlsListener`]).
+///
+/// # Errors
+/// The listener fails.
+pub async fn serve_tls(
+    listener: tls::TlsListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
+    // tap_io makes the peer address available as ConnectInfo<SocketAddr>, as on plain TCP.
+    axum::serve(
+        listener.tap_io(|_| {}),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTPS")
 }
 
 /// `GET /healthz`: `{"status":"ok"}`, or `"degraded"` with the reason while the store cannot

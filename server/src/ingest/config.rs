@@ -26,6 +26,8 @@ pub struct RawHep {
     pub tcp_max_connections: Option<usize>,
     /// A TCP connection silent this long is closed (default `5m`).
     pub tcp_idle_timeout: Option<String>,
+    /// Address of a HEP-over-TLS listener (TCP), with `[http]`'s certificate; none by default.
+    pub tls_listen: Option<String>,
 }
 
 /// `[hep]`, validated.
@@ -39,6 +41,8 @@ pub struct HepConfig {
     pub capture_password: Option<String>,
     /// TCP connection cap and idle timeout.
     pub tcp: TcpLimits,
+    /// HEP over TLS (same limits as TCP), if configured.
+    pub tls_listen: Option<SocketAddr>,
 }
 
 impl HepConfig {
@@ -77,7 +81,15 @@ impl HepConfig {
                     message: format!("{text:?} is not a non-zero duration like 30s or 5m"),
                 })?,
         };
+        let tls_listen = match raw.tls_listen {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|e| ConfigError::Invalid {
+                what: "hep.tls_listen".into(),
+                message: format!("{text:?} is not an address like 0.0.0.0:9061 ({e})"),
+            })?),
+        };
         Ok(HepConfig {
+            tls_listen,
             enable: !disabled && raw.enable.unwrap_or(true),
             listen,
             capture_password: raw.capture_password.filter(|p| !p.is_empty()),

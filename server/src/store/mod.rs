@@ -18,6 +18,7 @@ pub mod api;
 pub mod backend;
 mod checkpoint;
 pub mod config;
+pub mod disk;
 pub mod index;
 mod migrate;
 pub mod partition;
@@ -119,6 +120,14 @@ pub struct StoreStats {
     pub write_errors: u64,
     /// Why the store is degraded (the last write error), if it is.
     pub degraded: Option<String>,
+}
+
+/// The partitions' count and age, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartitionStats {
+    pub count: usize,
+    /// Start of the oldest partition, µs since the epoch.
+    pub oldest_start_us: Option<i64>,
 }
 
 struct Inner {
@@ -317,6 +326,31 @@ impl Store {
             write_errors: s.write_errors.load(Ordering::Relaxed),
             degraded: s.degraded.lock().ok().and_then(|d| d.clone()),
         }
+    }
+
+    /// Live rows waiting in the writer's queue.
+    pub fn queued_rows(&self) -> usize {
+        self.inner.shared.queued.load(Ordering::Relaxed)
+    }
+
+    /// The size of the store's files on disk.
+    pub fn disk_usage(&self) -> disk::DiskUsage {
+        disk::DiskUsage::of(&self.inner.config.path)
+    }
+
+    /// How many partitions there are and when the oldest starts.
+    ///
+    /// # Errors
+    /// As [`Store::read`].
+    pub async fn partition_span_stats(&self) -> Result<PartitionStats, StoreError> {
+        self.read(|conn| {
+            let partitions = schema::list_partitions(conn)?;
+            Ok(PartitionStats {
+                count: partitions.len(),
+                oldest_start_us: partitions.iter().map(|(_, p)| p.start_us).min(),
+            })
+        })
+        .await
     }
 
     /// Runs `f` on a pooled read-only connection, on a blocking thread.

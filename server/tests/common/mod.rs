@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod fake_homer;
+pub mod process;
 pub mod store;
 
 use std::io::Write;
