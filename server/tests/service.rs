@@ -481,3 +481,119 @@ async fn sigterm_stores_every_acknowledged_packet() {
         .unwrap();
     assert_eq!(stored, PACKETS as i64);
 }
+
+/// A self-signed certificate for 127.0.0.1 written as PEM files in `dir`; returns its PEM.
+fn write_cert(dir: &std::path::Path) -> String {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap();
+    let pem = cert.cert.pem();
+    std::fs::write(dir.join("cert.pem"), &pem).unwrap();
+    std::fs::write(dir.join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+    pem
+}
+
+/// An HTTPS client that trusts only `pem`.
+fn trusting(pem: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()])
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+const TLS_CONFIG: &str =
+    "[http]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n[hep]\ntls_listen = \"127.0.0.1:0\"\n";
+
+#[tokio::test]
+async fn https_with_a_secure_cookie_and_the_certificate_reloaded_on_sighup() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let dir = empty_dir("https");
+    let first = write_cert(&dir);
+    std::fs::write(dir.join("hepscope.toml"), TLS_CONFIG).unwrap();
+    let hepscope = Hepscope::start(&dir, &[]);
+    assert_eq!(hepscope.scheme, "https");
+    let client = trusting(&first);
+    let login = client
+        .post(hepscope.url("/api/login"))
+        .json(&serde_json::json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    // Plain HTTP on the TLS port is refused.
+    assert!(raw_client()
+        .get(format!("http://{}/healthz", hepscope.http))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true));
+
+    let second = write_cert(&dir);
+    hepscope.signal("HUP");
+    for _ in 0..100 {
+        if hepscope.logs().contains("TLS certificate reloaded") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fresh = trusting(&second)
+        .get(hepscope.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh.status(),
+        200,
+        "new connections get the new certificate"
+    );
+    assert!(
+        trusting(&first)
+            .get(hepscope.url("/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "the old certificate is no longer served"
+    );
+}
+
+#[tokio::test]
+async fn hep_over_tls_is_received_and_stored() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let dir = empty_dir("hep-tls");
+    let pem = write_cert(&dir);
+    std::fs::write(dir.join("hepscope.toml"), TLS_CONFIG).unwrap();
+    let hepscope = Hepscope::start(&dir, &[]);
+    let addr = hepscope
+        .hep_tls
+        .expect("the HEP over TLS address is printed");
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls::pki_types::pem::PemObject;
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    for n in 0..20 {
+        tls.write_all(&sip_packet("INVITE", "INVITE", &format!("tls-{n}")))
+            .await
+            .unwrap();
+    }
+    tls.flush().await.unwrap();
+    wait_for_metric(&hepscope, "hepscope_store_rows_total", 20.0).await;
+    // A client that does not speak TLS gets nothing stored.
+    let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+    plain
+        .write_all(&sip_packet("INVITE", "INVITE", "plain"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(hepscope.metric("hepscope_store_rows_total").await, 20.0);
+}
