@@ -515,13 +515,14 @@ mod tests {
         assert_eq!(config.store.retention, Duration::from_secs(7 * 86_400));
         assert_eq!(config.store.partition, PartitionSpan::Day);
         assert_eq!(config.store.search_timeout, Duration::from_secs(30));
+        assert_eq!(config.store.max_disk, None, "no disk limit by default");
         assert_eq!(
             config.store.path,
             PathBuf::from("./data/store/hepscope.sqlite")
         );
         let raw: RawConfig = toml::from_str(
             "[store]\nretention = \"2h\"\npartition = \"hour\"\ncorrelation_headers = [\"X-Acme\"]\n\
-             search_timeout = \"5s\"\n\
+             search_timeout = \"5s\"\nmax_disk = \"80%\"\n\
              [[alias]]\nip = \"10.0.0.0/24\"\nname = \"core\"\n",
         )
         .unwrap();
@@ -529,6 +530,10 @@ mod tests {
         assert_eq!(config.store.partition, PartitionSpan::Hour);
         assert_eq!(config.store.correlation_headers, vec!["X-Acme"]);
         assert_eq!(config.store.search_timeout, Duration::from_secs(5));
+        assert_eq!(
+            config.store.max_disk,
+            Some(crate::store::disk::MaxDisk::Percent(80))
+        );
         assert_eq!(config.aliases[0].prefix, 24);
         assert_eq!(config.aliases[0].port, 0);
     }
@@ -540,6 +545,8 @@ mod tests {
             "[store]\nretention = \"soon\"\n",
             "[store]\nbatch_size = 0\n",
             "[store]\nsearch_timeout = \"0s\"\n",
+            "[store]\nmax_disk = \"lots\"\n",
+            "[store]\nmax_disk = \"0%\"\n",
             "[[alias]]\nip = \"nonsense\"\nname = \"x\"\n",
             "[[alias]]\nip = \"10.0.0.1/40\"\nname = \"x\"\n",
         ] {

@@ -22,11 +22,10 @@ fn raw_client() -> reqwest::Client {
     common::app::client()
 }
 
-/// A SIP request or response as HEP3 bytes.
-fn sip_packet(start: &str, cseq_method: &str, call_id: &str) -> Vec<u8> {
+/// A SIP request or response as a HEP packet.
+fn sip_hep(start: &str, cseq_method: &str, call_id: &str) -> HepPacket {
     let builder = if let Some(code) = start.strip_prefix("SIP/2.0 ") {
-        let code: u16 = code.parse().unwrap();
-        SipBuilder::response(code)
+        SipBuilder::response(code.parse().unwrap())
     } else {
         SipBuilder::request(&Method::parse(start), "sip:bob@example.com")
     };
@@ -37,13 +36,17 @@ fn sip_packet(start: &str, cseq_method: &str, call_id: &str) -> Vec<u8> {
         .header("Call-ID", call_id)
         .header("CSeq", format!("1 {cseq_method}"))
         .build();
-    let packet = HepPacket::new(
+    HepPacket::new(
         "192.0.2.1:5060".parse().unwrap(),
         "192.0.2.2:5060".parse().unwrap(),
         ProtoType::Sip,
         payload,
-    );
-    encode(&packet, false).unwrap()
+    )
+}
+
+/// [`sip_hep`] as HEP3 bytes.
+fn sip_packet(start: &str, cseq_method: &str, call_id: &str) -> Vec<u8> {
+    encode(&sip_hep(start, cseq_method, call_id), false).unwrap()
 }
 
 async fn send_tcp(to: SocketAddr, packets: &[Vec<u8>]) {
@@ -596,4 +599,39 @@ async fn hep_over_tls_is_received_and_stored() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(hepscope.metric("hepscope_store_rows_total").await, 20.0);
+}
+
+/// Stores 50 INVITEs in each of the last three days' partitions of a store with `max_disk`, runs
+/// the retention pass, and returns (dropped suffixes, partitions left).
+fn guard_store(name: &str, max_disk: &str) -> (Vec<String>, usize) {
+    let max = server::store::disk::MaxDisk::parse(max_disk).unwrap();
+    let (store, _) = common::store::open_store(name, Vec::new(), |c| c.max_disk = Some(max));
+    let now = common::store::now_us();
+    let day = 86_400_000_000;
+    for ts in [now - 2 * day, now - day, now] {
+        let batch = (0..50)
+            .map(|n| {
+                let mut packet = sip_hep("INVITE", "INVITE", &format!("{name}-{ts}-{n}"));
+                packet.ts_us = Some(ts);
+                (packet, ts)
+            })
+            .collect();
+        assert_eq!(store.ingest_batch(batch).unwrap(), 50);
+    }
+    let dropped = store.apply_retention(now).unwrap();
+    let left = store
+        .read_blocking(|conn| Ok(schema::list_partitions(conn)?.len()))
+        .unwrap();
+    (dropped, left)
+}
+
+#[test]
+fn the_disk_guard_drops_the_oldest_partitions_past_max_disk() {
+    let (dropped, left) = guard_store("max-disk-small", "1KB");
+    assert_eq!(dropped.len(), 2, "{dropped:?}");
+    assert!(dropped[0] < dropped[1], "oldest first: {dropped:?}");
+    assert_eq!(left, 1, "the newest partition is kept");
+    let (dropped, left) = guard_store("max-disk-large", "1TB");
+    assert!(dropped.is_empty(), "{dropped:?}");
+    assert_eq!(left, 3);
 }

@@ -28,6 +28,9 @@ pub struct RawStore {
     pub queue: Option<usize>,
     /// Longest a message search may read before it is stopped with an error, e.g. "30s" (default).
     pub search_timeout: Option<String>,
+    /// Most disk the store may use, e.g. "50GB" or "80%" of its volume (default: no limit); past
+    /// it the oldest partitions are dropped before their retention.
+    pub max_disk: Option<String>,
 }
 
 /// `[[alias]]` as written.
@@ -76,6 +79,8 @@ pub struct StoreConfig {
     pub queue: usize,
     /// Longest a message search (`search/call/data`) may read before it is stopped.
     pub search_timeout: Duration,
+    /// The disk guard's limit, if any.
+    pub max_disk: Option<super::disk::MaxDisk>,
 }
 
 impl StoreConfig {
@@ -93,6 +98,7 @@ impl StoreConfig {
             batch_size: 10_000,
             queue: 100_000,
             search_timeout: Duration::from_secs(30),
+            max_disk: None,
         }
     }
 }
@@ -159,6 +165,10 @@ pub(crate) fn store_config(raw: RawStore, data_dir: &Path) -> Result<StoreConfig
             return Err(invalid("batch_size", "must be at least 1".into()));
         }
         config.batch_size = batch;
+    }
+    if let Some(text) = raw.max_disk {
+        config.max_disk =
+            Some(super::disk::MaxDisk::parse(&text).map_err(|m| invalid("max_disk", m))?);
     }
     if let Some(queue) = raw.queue {
         if queue == 0 {

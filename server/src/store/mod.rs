@@ -195,6 +195,8 @@ impl Store {
             batch_size: config.batch_size,
             span: config.partition,
             retention_us: i64::try_from(config.retention.as_micros()).unwrap_or(i64::MAX),
+            max_disk: config.max_disk,
+            path: config.path.clone(),
         };
         let writer = Writer::new(conn, settings, shared.clone(), postings_tx)
             .map_err(|e| open_err(Box::new(e)))?;
@@ -297,8 +299,9 @@ impl Store {
         answer.recv().map_err(|_| StoreError::WriterStopped)
     }
 
-    /// Drops the partitions past retention as of `now_us` (the writer also does this every
-    /// minute); returns their suffixes.
+    /// Drops the partitions past retention as of `now_us`, then, while the store uses more than
+    /// `max_disk`, the oldest ones but the newest (the writer also does this every minute);
+    /// returns their suffixes.
     ///
     /// # Errors
     /// [`StoreError::Write`] or [`StoreError::WriterStopped`].
