@@ -247,7 +247,7 @@ async fn twice_the_writer_capacity_drops_udp_slows_tcp_and_never_grows_or_crashe
     // TCP: backpressure slows the sender; nothing is dropped.
     let pauses_a = hepscope.metric("hepscope_hep_tcp_backpressure_total").await;
     let paused_a = hepscope
-        .metric("hepscope_hep_tcp_backpressure_seconds_total")
+        .metric("hepscope_hep_tcp_backpressure_duration_seconds_sum")
         .await;
     let (_, stored_a, dropped_a) = hepscope.health().await;
     let started = Instant::now();
@@ -257,7 +257,7 @@ async fn twice_the_writer_capacity_drops_udp_slows_tcp_and_never_grows_or_crashe
     let (status, _, dropped_b) = hepscope.health().await;
     let pauses_b = hepscope.metric("hepscope_hep_tcp_backpressure_total").await;
     let paused = hepscope
-        .metric("hepscope_hep_tcp_backpressure_seconds_total")
+        .metric("hepscope_hep_tcp_backpressure_duration_seconds_sum")
         .await
         - paused_a;
     println!(

@@ -10,7 +10,7 @@
 //! buffers fill and the agent's sends slow down. A pause is bounded by [`MAX_BACKPRESSURE_PAUSE`]: after that the connection reads on without
 //! pausing (the sink may drop and count) until it sees the sink uncongested again, so a stuck writer cannot
 //! wedge agents. Pauses, paused time and cut-short pauses are counted in [`TcpStats`] and in
-//! `hepscope_hep_tcp_backpressure_total`, `hepscope_hep_tcp_backpressure_seconds_total` and
+//! `hepscope_hep_tcp_backpressure_total`, `hepscope_hep_tcp_backpressure_duration_seconds` (a histogram) and
 //! `hepscope_hep_tcp_backpressure_expired_total`; a cut-short pause is logged, rate-limited.
 
 use std::net::SocketAddr;
