@@ -111,9 +111,8 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    if let Some(cert) = &web_cert {
-        server::tls::reload_on_sighup(vec![cert.clone()]);
-    }
+    // Every certificate is re-read on SIGHUP (`systemctl reload`), which never stops the process.
+    let mut certs: Vec<_> = web_cert.iter().cloned().collect();
     let live = LiveRuntime::start(&config.live).await?;
     let entries = server::backends::homer_registry_entries(&config, &ProcessEnv).await?;
     if entries.is_empty() {
@@ -135,7 +134,7 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         if let (Some(tls_listen), Some(files)) = (hep.tls_listen, &tls_files) {
             let cert = server::tls::Certificate::load(files.clone(), server::tls::Protocol::Hep)
                 .context("loading [http] tls_cert and tls_key for HEP over TLS")?;
-            server::tls::reload_on_sighup(vec![cert.clone()]);
+            certs.push(cert.clone());
             let addr = receiver
                 .start_tls(tls_listen, cert, intake, hep.tcp)
                 .await?;
@@ -145,6 +144,7 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     } else {
         None
     };
+    server::tls::reload_on_sighup(certs);
     if let Some(addr) = live.node_addr() {
         println!("live stream node endpoint on ws://{addr}/stream");
     }

@@ -147,7 +147,8 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(certs)
 }
 
-/// Reloads every certificate in `certs` on each SIGHUP, for as long as the runtime runs.
+/// Reloads every certificate in `certs` on each SIGHUP, for as long as the runtime runs. Installed
+/// even without certificates, so that SIGHUP (`systemctl reload`) never terminates the process.
 pub fn reload_on_sighup(certs: Vec<Arc<Certificate>>) {
     #[cfg(unix)]
     tokio::spawn(async move {
@@ -159,6 +160,9 @@ pub fn reload_on_sighup(certs: Vec<Arc<Certificate>>) {
             }
         };
         while hup.recv().await.is_some() {
+            if certs.is_empty() {
+                tracing::info!("SIGHUP: no TLS certificate configured, nothing to reload");
+            }
             for cert in &certs {
                 match cert.reload() {
                     Ok(()) => {

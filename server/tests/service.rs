@@ -635,3 +635,22 @@ fn the_disk_guard_drops_the_oldest_partitions_past_max_disk() {
     assert!(dropped.is_empty(), "{dropped:?}");
     assert_eq!(left, 3);
 }
+
+#[tokio::test]
+async fn sighup_without_tls_keeps_serving() {
+    let dir = empty_dir("sighup");
+    let mut hepscope = Hepscope::start(&dir, &["--no-hep"]);
+    hepscope.signal("HUP");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        hepscope.child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped it"
+    );
+    assert_eq!(
+        reqwest::get(hepscope.url("/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
