@@ -3,8 +3,10 @@
 //! - `HEPSCOPE_GIT_COMMIT`: the git commit the binary was built from (`unknown` outside a git
 //!   checkout; a build without `.git`, such as a container stage, may set the variable itself).
 //! - `$OUT_DIR/embedded_ui.rs`: the front end embedded in the binary. The files of Trunk's `dist/`
-//!   (the workspace's `dist/`, or `HEPSCOPE_EMBED_DIST`) when it holds an `index.html`, otherwise a
-//!   one-page placeholder saying the binary was built without the UI, so the server always compiles.
+//!   (`HEPSCOPE_EMBED_DIST`, or in a release build the workspace's `dist/`) when it holds an
+//!   `index.html`, otherwise a one-page placeholder saying the binary was built without the UI, so the
+//!   server always compiles. Debug builds (tests) embed the placeholder unless told otherwise: a debug
+//!   WASM is tens of megabytes, linked into every test binary, and development serves `--dist dist`.
 //!   Compressible files get brotli (quality 11) and gzip (level 9) variants made here, served as is
 //!   when the browser accepts them. A debug build of a real `dist/` skips them (brotli 11 over a debug
 //!   WASM takes minutes; the server compresses on the fly instead) unless `HEPSCOPE_PRECOMPRESS=1`.
@@ -83,12 +85,15 @@ fn embed_ui() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-env-changed=HEPSCOPE_PRECOMPRESS");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let dist = std::env::var_os("HEPSCOPE_EMBED_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("..").join("dist"));
+    let release = std::env::var("PROFILE").as_deref() == Ok("release");
+    let explicit = std::env::var_os("HEPSCOPE_EMBED_DIST").map(PathBuf::from);
+    let dist = explicit
+        .clone()
+        .or_else(|| release.then(|| manifest.join("..").join("dist")))
+        .unwrap_or_default();
     // A missing path would make cargo rerun this script on every build, so only an existing
     // dist/ is watched; release.sh sets HEPSCOPE_EMBED_DIST, which reruns it when dist/ appears.
-    let from_dist = dist.join("index.html").is_file();
+    let from_dist = !dist.as_os_str().is_empty() && dist.join("index.html").is_file();
     let ui_dir = out_dir.join("ui");
     if ui_dir.exists() {
         std::fs::remove_dir_all(&ui_dir)?;
@@ -99,7 +104,7 @@ fn embed_ui() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", dist.display());
         collect(&dist, &dist, &mut files)?;
     } else {
-        if std::env::var_os("HEPSCOPE_EMBED_DIST").is_some() {
+        if explicit.is_some() {
             return Err(format!("HEPSCOPE_EMBED_DIST={} has no index.html", dist.display()).into());
         }
         let index = ui_dir.join("index.html");
@@ -107,7 +112,6 @@ fn embed_ui() -> Result<(), Box<dyn std::error::Error>> {
         files.push(("index.html".to_string(), index));
     }
     files.sort();
-    let release = std::env::var("PROFILE").as_deref() == Ok("release");
     let precompress = match std::env::var("HEPSCOPE_PRECOMPRESS").as_deref() {
         Ok("1") => true,
         Ok("0") => false,
