@@ -49,6 +49,14 @@ else
   echo "no dist/index.html: Playwright skipped"; failed=$((failed + 1))
 fi
 
+# 4. The Debian package, installed with dpkg and started as its system user (root or sudo). It packages the
+# debug binary built above: a release build would add about 25 minutes (scripts/release.sh --deb makes that one).
+say "scripts/test-deb.sh"
+DEB_PROFILE="${DEB_PROFILE:-dev}" scripts/test-deb.sh 2>&1 | tee "$LOG_DIR/deb.log"
+read -r p f < <(awk '/^deb: [0-9]+ passed, [0-9]+ failed/ { p = $2; f = $4 } END { print p+0, f+0 }' "$LOG_DIR/deb.log")
+if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "test-deb.sh reported nothing"; fi
+passed=$((passed + p)); failed=$((failed + f))
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -74,9 +74,57 @@ pub struct RawConfig {
     /// `[share]`: share links.
     #[serde(default)]
     pub share: crate::share::RawShare,
-    /// `[http]`: the web listener (behind a reverse proxy, its limits).
+    /// `[log]`: log output.
+    #[serde(default)]
+    pub log: RawLog,
+    /// `[http]`: the web listener (behind a reverse proxy, its limits, TLS).
     #[serde(default)]
     pub http: RawHttp,
+}
+
+fn tls_files(raw: &RawHttp) -> Result<Option<crate::tls::TlsFiles>, ConfigError> {
+    match (&raw.tls_cert, &raw.tls_key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(crate::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        })),
+        _ => Err(ConfigError::Invalid {
+            what: "http.tls_cert".into(),
+            message: "tls_cert and tls_key go together: set both or neither".into(),
+        }),
+    }
+}
+
+/// `[log]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    /// `text` (default) or `json` (one JSON object per line, for log pipelines).
+    pub format: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (tracing-subscriber's JSON, fields flattened).
+    Json,
+}
+
+impl LogFormat {
+    fn from_raw(raw: RawLog) -> Result<LogFormat, ConfigError> {
+        match raw.format.as_deref() {
+            None | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(ConfigError::Invalid {
+                what: "log.format".into(),
+                message: format!("{other:?} is not \"text\" or \"json\""),
+            }),
+        }
+    }
 }
 
 /// `[http]` as written.
@@ -91,6 +139,10 @@ pub struct RawHttp {
     pub header_read_timeout: Option<String>,
     /// Connections served at once (default 1024).
     pub max_connections: Option<usize>,
+    /// PEM certificate chain: with `tls_key`, hepscope serves HTTPS itself (reloaded on SIGHUP).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `[auth]` as written. `Debug` hides the secret.
@@ -273,8 +325,9 @@ pub struct HomerSettings {
 pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
-    /// Trunk's output: index.html and the hashed assets.
-    pub dist_dir: PathBuf,
+    /// Trunk's output (index.html and the hashed assets) to serve instead of the front end embedded
+    /// in the binary; `None` serves the embedded one.
+    pub dist_dir: Option<PathBuf>,
     pub auth: AuthConfig,
     pub users: Vec<ConfiguredUser>,
     pub homer: HomerSettings,
@@ -290,6 +343,10 @@ pub struct Config {
     pub share: crate::share::ShareConfig,
     /// The web listener behind a reverse proxy.
     pub http: HttpConfig,
+    /// `[log] format`.
+    pub log_format: LogFormat,
+    /// `[http] tls_cert` / `tls_key`: serve HTTPS (and HEP over TLS when `[hep] tls_listen` is set).
+    pub tls: Option<crate::tls::TlsFiles>,
     /// The file the config came from, if any (for messages).
     pub source: Option<PathBuf>,
 }
@@ -350,13 +407,14 @@ impl Config {
             .dist_dir
             .clone()
             .or_else(|| env.var("HEPSCOPE_DIST_DIR").map(PathBuf::from))
-            .or(raw.dist_dir)
-            .unwrap_or_else(|| PathBuf::from("./dist"));
+            .or(raw.dist_dir);
 
+        let tls = tls_files(&raw.http)?;
         let auth = AuthConfig {
             jwt_secret: raw.auth.jwt_secret,
             session_ttl: duration_setting("auth.session_ttl", raw.auth.session_ttl, "12h")?,
-            cookie_secure: raw.auth.cookie_secure.unwrap_or(false),
+            // Over HTTPS served by hepscope itself the cookie is Secure unless the file says otherwise.
+            cookie_secure: raw.auth.cookie_secure.unwrap_or(tls.is_some()),
             max_failed_logins: raw.auth.max_failed_logins.unwrap_or(5),
             lockout_window: duration_setting("auth.lockout_window", raw.auth.lockout_window, "1m")?,
             admin_password: env.var("HEPSCOPE_ADMIN_PASSWORD"),
@@ -444,6 +502,15 @@ impl Config {
         )?;
         let share = crate::share::ShareConfig::from_raw(raw.share)?;
         let http = http_config(raw.http)?;
+        let log_format = LogFormat::from_raw(raw.log)?;
+        if let (Some(addr), None) = (hep.tls_listen, &tls) {
+            return Err(ConfigError::Invalid {
+                what: "hep.tls_listen".into(),
+                message: format!(
+                    "HEP over TLS on {addr} needs the certificate of [http] tls_cert and tls_key"
+                ),
+            });
+        }
 
         Ok(Config {
             listen,
@@ -458,6 +525,8 @@ impl Config {
             live,
             share,
             http,
+            log_format,
+            tls,
             source,
         })
     }
@@ -673,13 +742,14 @@ mod tests {
         assert_eq!(config.store.retention, Duration::from_secs(7 * 86_400));
         assert_eq!(config.store.partition, PartitionSpan::Day);
         assert_eq!(config.store.search_timeout, Duration::from_secs(30));
+        assert_eq!(config.store.max_disk, None, "no disk limit by default");
         assert_eq!(
             config.store.path,
             PathBuf::from("./data/store/hepscope.sqlite")
         );
         let raw: RawConfig = toml::from_str(
             "[store]\nretention = \"2h\"\npartition = \"hour\"\ncorrelation_headers = [\"X-Acme\"]\n\
-             search_timeout = \"5s\"\n\
+             search_timeout = \"5s\"\nmax_disk = \"80%\"\n\
              [[alias]]\nip = \"10.0.0.0/24\"\nname = \"core\"\n",
         )
         .unwrap();
@@ -687,6 +757,10 @@ mod tests {
         assert_eq!(config.store.partition, PartitionSpan::Hour);
         assert_eq!(config.store.correlation_headers, vec!["X-Acme"]);
         assert_eq!(config.store.search_timeout, Duration::from_secs(5));
+        assert_eq!(
+            config.store.max_disk,
+            Some(crate::store::disk::MaxDisk::Percent(80))
+        );
         assert_eq!(config.aliases[0].prefix, 24);
         assert_eq!(config.aliases[0].port, 0);
     }
@@ -698,6 +772,8 @@ mod tests {
             "[store]\nretention = \"soon\"\n",
             "[store]\nbatch_size = 0\n",
             "[store]\nsearch_timeout = \"0s\"\n",
+            "[store]\nmax_disk = \"lots\"\n",
+            "[store]\nmax_disk = \"0%\"\n",
             "[[alias]]\nip = \"nonsense\"\nname = \"x\"\n",
             "[[alias]]\nip = \"10.0.0.1/40\"\nname = \"x\"\n",
         ] {
@@ -863,6 +939,54 @@ mod tests {
             let raw: RawConfig = toml::from_str(text).unwrap();
             let err = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap_err();
             assert!(err.to_string().contains("http."), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn log_format_defaults_to_text_and_refuses_others() {
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(
+            config.dist_dir, None,
+            "the embedded front end is the default"
+        );
+        let raw: RawConfig = toml::from_str("[log]\nformat = \"json\"\n").unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        let raw: RawConfig = toml::from_str("[log]\nformat = \"xml\"\n").unwrap();
+        let err = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("log.format"), "{err}");
+    }
+
+    #[test]
+    fn tls_needs_cert_and_key_and_makes_the_cookie_secure() {
+        let config =
+            Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();
+        assert!(config.tls.is_none());
+        assert!(!config.auth.cookie_secure);
+        let raw: RawConfig =
+            toml::from_str("[http]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n").unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        assert_eq!(config.tls.unwrap().cert, PathBuf::from("c.pem"));
+        assert!(config.auth.cookie_secure);
+        let raw: RawConfig = toml::from_str(
+            "[http]\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n[auth]\ncookie_secure = false\n",
+        )
+        .unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        assert!(!config.auth.cookie_secure, "the file may still turn it off");
+        for text in [
+            "[http]\ntls_cert = \"c.pem\"\n",
+            "[http]\ntls_key = \"k.pem\"\n",
+            "[hep]\ntls_listen = \"127.0.0.1:9061\"\n",
+            "[hep]\ntls_listen = \"nowhere\"\n[http]\ntls_cert = \"c\"\ntls_key = \"k\"\n",
+        ] {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            assert!(
+                Config::from_raw(raw, None, &Overrides::default(), &env(&[])).is_err(),
+                "{text}"
+            );
         }
     }
 

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod live;
 pub mod origin;
 pub mod private_fs;
+pub mod probes;
 pub mod ratelimit;
 pub mod secret;
 pub mod security_headers;
@@ -26,6 +27,7 @@ pub mod share;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 pub mod users;
 pub mod web;
 
@@ -33,6 +35,7 @@ pub mod web;
 pub use hepscope_hep::{hep, pcap};
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -44,7 +47,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::auth::{AuthOptions, AuthState, Generations};
 use crate::client_addr::TrustedProxies;
@@ -183,15 +185,18 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .nest("/api", api)
         .route("/healthz", get(healthz).with_state(state.clone()))
-        .route("/metrics", get(telemetry::metrics_endpoint))
+        .route(
+            "/readyz",
+            get(probes::readyz).with_state(probes::Readiness::new(state.clone())),
+        )
+        .route("/metrics", get(probes::metrics).with_state(state.clone()))
         .fallback_service(web::router(state.config.dist_dir.clone()))
         .layer(middleware::from_fn(telemetry::track_requests))
         .layer(middleware::from_fn_with_state(
             TrustedProxies::new(state.config.http.trusted_proxies.clone()),
             client_addr::resolve,
         ))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http());
+        .layer(CompressionLayer::new());
     security_headers::layer(app)
 }
 
@@ -227,6 +232,26 @@ pub async fn serve_with(
     http_listener::run(listener, app, shutdown, limits)
         .await
         .context("serving HTTP")
+}
+
+/// [`serve`] over TLS: `listener` hands out handshaken connections (see [`tls::TlsListener`]).
+///
+/// # Errors
+/// The listener fails.
+pub async fn serve_tls(
+    listener: tls::TlsListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use axum::serve::ListenerExt;
+    // tap_io makes the peer address available as ConnectInfo<SocketAddr>, as on plain TCP.
+    axum::serve(
+        listener.tap_io(|_| {}),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTPS")
 }
 
 /// `GET /healthz`: `{"status":"ok"}`, or `"degraded"` with the reason while the store cannot

@@ -13,7 +13,7 @@ use server::{router, serve_with, shutdown, telemetry, AppState};
 
 /// SIP call tracing for support staff, in the browser.
 #[derive(Parser, Debug)]
-#[command(name = "hepscope", version, about)]
+#[command(name = "hepscope", version = telemetry::LONG_VERSION, about)]
 struct Cli {
     /// Config file (TOML). Default: hepscope.toml in the working directory, if present.
     #[arg(long, global = true, env = "HEPSCOPE_CONFIG")]
@@ -24,7 +24,8 @@ struct Cli {
     /// Where hepscope keeps its state (admin password hash, session key, captures).
     #[arg(long, global = true, env = "HEPSCOPE_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Trunk's output directory with index.html.
+    /// Serve the front end from this directory (Trunk's output with index.html) instead of the one
+    /// embedded in the binary.
     #[arg(long = "dist", global = true, env = "HEPSCOPE_DIST_DIR")]
     dist_dir: Option<PathBuf>,
     /// Address of the HEP receiver, UDP and TCP (default 127.0.0.1:9060).
@@ -65,7 +66,6 @@ fn main() -> anyhow::Result<()> {
     if let Some(Command::SendHep(args)) = &cli.command {
         return send_hep(args);
     }
-    telemetry::init_tracing();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let overrides = Overrides {
         listen: cli.listen.clone(),
@@ -76,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         stream_listen: cli.stream_listen.clone(),
     };
     let config = Config::load(cli.config.as_deref(), &overrides, &ProcessEnv)?;
+    telemetry::init_tracing(config.log_format);
     if let Some(Command::Import { file }) = &cli.command {
         return import(config, file);
     }
@@ -90,6 +91,7 @@ fn main() -> anyhow::Result<()> {
 async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     telemetry::metrics_handle();
     let listen = config.listen;
+    let data_dir = config.data_dir.clone();
     if let Some(source) = &config.source {
         tracing::info!(file = %source.display(), "config loaded");
     }
@@ -101,6 +103,16 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         }
     }
     let hep = config.hep.clone();
+    let tls_files = config.tls.clone();
+    let web_cert = match &config.tls {
+        Some(files) => Some(
+            server::tls::Certificate::load(files.clone(), server::tls::Protocol::Http)
+                .context("loading [http] tls_cert and tls_key")?,
+        ),
+        None => None,
+    };
+    // Every certificate is re-read on SIGHUP (`systemctl reload`), which never stops the process.
+    let mut certs: Vec<_> = web_cert.iter().cloned().collect();
     let live = LiveRuntime::start(&config.live).await?;
     let entries = server::backends::homer_registry_entries(&config, &ProcessEnv).await?;
     if entries.is_empty() {
@@ -120,12 +132,22 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     }
     let receiver = if hep.enable {
         let intake = Arc::new(Intake::new(Arc::new(sinks), hep.capture_password.clone()));
-        let receiver = HepReceiver::start_with(hep.listen, intake, hep.tcp).await?;
+        let mut receiver = HepReceiver::start_with(hep.listen, intake.clone(), hep.tcp).await?;
         println!("HEP receiver on udp/tcp {}", receiver.udp_addr());
+        if let (Some(tls_listen), Some(files)) = (hep.tls_listen, &tls_files) {
+            let cert = server::tls::Certificate::load(files.clone(), server::tls::Protocol::Hep)
+                .context("loading [http] tls_cert and tls_key for HEP over TLS")?;
+            certs.push(cert.clone());
+            let addr = receiver
+                .start_tls(tls_listen, cert, intake, hep.tcp)
+                .await?;
+            println!("HEP over TLS on tcp {addr}");
+        }
         Some(receiver)
     } else {
         None
     };
+    server::tls::reload_on_sighup(certs);
     if let Some(addr) = live.node_addr() {
         println!("live stream node endpoint on ws://{addr}/stream");
     }
@@ -133,10 +155,18 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the web listener on {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    println!("hepscope is listening on http://{addr}/");
+    let listener = match &web_cert {
+        Some(cert) => {
+            println!("hepscope is listening on https://{addr}/");
+            Listener::Tls(server::tls::TlsListener::new(listener, cert.clone())?)
+        }
+        None => {
+            println!("hepscope is listening on http://{addr}/");
+            Listener::Plain(listener)
+        }
+    };
     if let Some(password) = bootstrap.generated_admin_password {
-        println!("Log in as admin with the password {password}");
-        println!("(printed once; it is stored hashed in the data dir; set HEPSCOPE_ADMIN_PASSWORD to change it)");
+        announce_admin_password(&data_dir, &password)?;
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if demo {
@@ -162,21 +192,82 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
             None => tracing::warn!("demo: the HEP receiver is off (--no-hep), so no demo traffic"),
         }
     }
+    let store = state.store.clone();
+    let broker = live.state().broker().cloned();
     let shutdown = async move {
         shutdown::signal().await;
         let _ = stop_tx.send(true);
+        // Live WebSockets get their close frame now; HTTP stops accepting.
+        if let Some(broker) = broker {
+            broker.close();
+        }
     };
+    let mut stopping = stop_rx.clone();
     let limits = state.config.http.limits;
-    let served = serve_with(listener, router(state), shutdown, limits).await;
+    let app = router(state);
+    let serving = async move {
+        match listener {
+            Listener::Plain(l) => serve_with(l, app, shutdown, limits).await,
+            Listener::Tls(l) => server::serve_tls(l, app, shutdown).await,
+        }
+    };
+    let served = tokio::select! {
+        served = serving => served,
+        () = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(shutdown::GRACE).await;
+        } => {
+            tracing::warn!("HTTP requests still running after the grace period; closing them");
+            Ok(())
+        }
+    };
     if let Some(receiver) = receiver {
-        receiver.stop().await;
+        shutdown::within("HEP receiver", receiver.stop()).await;
     }
-    live.stop().await;
+    shutdown::within("live stream", live.stop()).await;
+    if let Some(store) = store {
+        shutdown::flush_store(store).await;
+    }
     served
 }
 
+/// Tells where the generated admin password is. On a terminal it is printed; as a service (stdout
+/// going to a journal or log file) it is written to `<data_dir>/admin-password`, readable by the
+/// service user only, and only that path is logged, so the password never lands in shared logs.
+fn announce_admin_password(data_dir: &std::path::Path, password: &str) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    if std::io::stdout().is_terminal() {
+        println!("Log in as admin with the password {password}");
+        println!("(printed once; it is stored hashed in the data dir; set HEPSCOPE_ADMIN_PASSWORD to change it)");
+        return Ok(());
+    }
+    let path = data_dir.join("admin-password");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("writing the generated admin password to {}", path.display()))?;
+    writeln!(file, "{password}")
+        .with_context(|| format!("writing the generated admin password to {}", path.display()))?;
+    println!(
+        "The generated password of the user admin is in {} (delete the file once read; set \
+         HEPSCOPE_ADMIN_PASSWORD to change it)",
+        path.display()
+    );
+    tracing::info!(file = %path.display(), "generated admin password written");
+    Ok(())
+}
+
+/// The web listener: plain TCP, or TLS with `[http] tls_cert`.
+enum Listener {
+    Plain(tokio::net::TcpListener),
+    Tls(server::tls::TlsListener),
+}
+
 fn send_hep(args: &server::demo::SendHepArgs) -> anyhow::Result<()> {
-    telemetry::init_tracing();
+    telemetry::init_tracing(server::config::LogFormat::Text);
     let sent = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,4 +1,5 @@
-//! The front end: Trunk's `dist/` with SPA fallback and cache headers.
+//! The front end with SPA fallback and cache headers: embedded in the binary ([`embedded`]), or Trunk's
+//! `dist/` from a directory (`--dist`, for development).
 //!
 //! - A path naming a file in `dist/` serves it; hashed assets (`app-<16 hex>_bg.wasm`) are cached for a year,
 //!   everything else is revalidated.
@@ -18,8 +19,18 @@ use axum::Router;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-/// The router serving `dist_dir`, meant as the app's fallback service.
-pub fn router(dist_dir: PathBuf) -> Router {
+pub mod embedded;
+
+/// The router serving `dist_dir`, or the embedded front end when `None`; meant as the app's fallback
+/// service.
+pub fn router(dist_dir: Option<PathBuf>) -> Router {
+    match dist_dir {
+        Some(dir) => dir_router(dir),
+        None => embedded::router(embedded::FILES),
+    }
+}
+
+fn dir_router(dist_dir: PathBuf) -> Router {
     let index = dist_dir.join("index.html");
     let serve_dir = ServeDir::new(&dist_dir);
     Router::new().fallback(move |request: Request| {
@@ -88,7 +99,7 @@ const ASSET_EXTENSIONS: &[&str] = &[
     "json", "txt", "woff", "woff2", "ttf",
 ];
 
-fn is_asset_path(path: &str, last_segment: &str) -> bool {
+pub(crate) fn is_asset_path(path: &str, last_segment: &str) -> bool {
     if ["/call/", "/qos/", "/s/"]
         .iter()
         .any(|p| path.starts_with(p))
@@ -101,7 +112,7 @@ fn is_asset_path(path: &str, last_segment: &str) -> bool {
     }
 }
 
-fn with_cache(mut response: Response, policy: &'static str) -> Response {
+pub(crate) fn with_cache(mut response: Response, policy: &'static str) -> Response {
     if response.status().is_success() {
         response
             .headers_mut()
@@ -111,7 +122,7 @@ fn with_cache(mut response: Response, policy: &'static str) -> Response {
 }
 
 /// Trunk names built assets `<stem>-<16 hex digits>[_bg].<ext>`: those never change, so cache them long.
-fn cache_policy(file_name: &str) -> &'static str {
+pub(crate) fn cache_policy(file_name: &str) -> &'static str {
     if is_hashed(file_name) {
         "public, max-age=31536000, immutable"
     } else if file_name == "index.html" {

@@ -69,7 +69,7 @@ async fn metric_at_least(hepscope: &Hepscope, name: &str, target: f64) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_one_kib_packets_inflating_to_a_mib_grow_neither_store_nor_rss() {
-    let mut hepscope = Hepscope::start("bombs", "");
+    let mut hepscope = Hepscope::with_config("bombs", "");
     let store_before = hepscope.store_bytes();
     let rss_before = hepscope.rss_kb();
 
@@ -80,7 +80,7 @@ async fn a_thousand_one_kib_packets_inflating_to_a_mib_grow_neither_store_nor_rs
         bomb.len()
     );
     let started = Instant::now();
-    send_udp(hepscope.hep, &bomb, 1000).await;
+    send_udp(hepscope.hep_addr(), &bomb, 1000).await;
     let oversized = metric_at_least(
         &hepscope,
         "hepscope_hep_malformed_total{reason=\"oversized\"}",
@@ -108,7 +108,7 @@ async fn a_thousand_one_kib_packets_inflating_to_a_mib_grow_neither_store_nor_rs
     // The most a packet may inflate to is stored, and memory stays bounded (the store grows by what
     // is stored: 60 MB of rows, plus the WAL until its next checkpoint).
     let near_cap = padded_compressed(1, 60 * 1024);
-    send_udp(hepscope.hep, &near_cap, 1000).await;
+    send_udp(hepscope.hep_addr(), &near_cap, 1000).await;
     let received = metric_at_least(
         &hepscope,
         "hepscope_hep_received_total{transport=\"udp\"}",

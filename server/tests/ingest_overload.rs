@@ -90,10 +90,10 @@ async fn send_paced(sender: &mut Sender, rate: u64, span: Duration) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twice_the_writer_capacity_drops_udp_slows_tcp_and_never_grows_or_crashes() {
-    let mut hepscope = Hepscope::start("overload", CONFIG);
+    let mut hepscope = Hepscope::with_config("overload", CONFIG);
     let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let mut udp = Sender::Udp(udp, hepscope.hep);
-    let mut tcp = Sender::Tcp(tcp_sender(hepscope.hep).await);
+    let mut udp = Sender::Udp(udp, hepscope.hep_addr());
+    let mut tcp = Sender::Tcp(tcp_sender(hepscope.hep_addr()).await);
     let rss_before = hepscope.rss_kb();
 
     // Capacity: what the writer commits per second while TCP keeps it saturated.
@@ -127,7 +127,7 @@ async fn twice_the_writer_capacity_drops_udp_slows_tcp_and_never_grows_or_crashe
     // TCP: backpressure slows the sender; nothing is dropped.
     let pauses_a = hepscope.metric("hepscope_hep_tcp_backpressure_total").await;
     let paused_a = hepscope
-        .metric("hepscope_hep_tcp_backpressure_seconds_total")
+        .metric("hepscope_hep_tcp_backpressure_duration_seconds_sum")
         .await;
     let (_, stored_a, dropped_a) = hepscope.health().await;
     let started = Instant::now();
@@ -137,7 +137,7 @@ async fn twice_the_writer_capacity_drops_udp_slows_tcp_and_never_grows_or_crashe
     let (status, _, dropped_b) = hepscope.health().await;
     let pauses_b = hepscope.metric("hepscope_hep_tcp_backpressure_total").await;
     let paused = hepscope
-        .metric("hepscope_hep_tcp_backpressure_seconds_total")
+        .metric("hepscope_hep_tcp_backpressure_duration_seconds_sum")
         .await
         - paused_a;
     println!(

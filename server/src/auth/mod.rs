@@ -370,8 +370,11 @@ pub async fn require_session(
 ) -> Response {
     match token_from_headers(request.headers()).and_then(|t| auth.verify(&t)) {
         Some(session) => {
+            let user = crate::telemetry::RequestUser(session.username.clone());
             request.extensions_mut().insert(session);
-            next.run(request).await
+            let mut response = next.run(request).await;
+            response.extensions_mut().insert(user);
+            response
         }
         None => json_error(StatusCode::UNAUTHORIZED, "not logged in"),
     }

@@ -35,6 +35,8 @@ pub struct RawHep {
     /// A TCP connection that does not complete a packet this long after its first byte is closed
     /// (default `10s`).
     pub tcp_packet_timeout: Option<String>,
+    /// Address of a HEP-over-TLS listener (TCP), with `[http]`'s certificate; none by default.
+    pub tls_listen: Option<String>,
 }
 
 /// `[hep]`, validated. `Debug` hides the capture password.
@@ -48,6 +50,8 @@ pub struct HepConfig {
     pub capture_password: Option<String>,
     /// TCP connection cap and idle timeout.
     pub tcp: TcpLimits,
+    /// HEP over TLS (same limits as TCP), if configured.
+    pub tls_listen: Option<SocketAddr>,
 }
 
 impl HepConfig {
@@ -96,7 +100,15 @@ impl HepConfig {
             raw.tcp_packet_timeout,
             DEFAULT_TCP_PACKET_TIMEOUT,
         )?;
+        let tls_listen = match raw.tls_listen {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|e| ConfigError::Invalid {
+                what: "hep.tls_listen".into(),
+                message: format!("{text:?} is not an address like 0.0.0.0:9061 ({e})"),
+            })?),
+        };
         Ok(HepConfig {
+            tls_listen,
             enable: !disabled && raw.enable.unwrap_or(true),
             listen,
             capture_password: raw.capture_password.filter(|p| !p.is_empty()),

@@ -13,7 +13,7 @@
 //! `hepscope_hep_auth_failed_total`, `hepscope_hep_future_timestamp_total`, `hepscope_hep_tcp_connections`,
 //! `hepscope_hep_tcp_rejected_total{reason}`, `hepscope_hep_tcp_idle_closed_total`,
 //! `hepscope_hep_tcp_packet_timeout_total`, `hepscope_hep_tcp_backpressure_total` (pauses),
-//! `hepscope_hep_tcp_backpressure_seconds_total` (time paused, a gauge that only grows),
+//! `hepscope_hep_tcp_backpressure_duration_seconds` (histogram of the pauses' lengths),
 //! `hepscope_hep_tcp_backpressure_expired_total` (pauses cut short by [`MAX_BACKPRESSURE_PAUSE`]).
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]

@@ -103,6 +103,37 @@ impl HepReceiver {
         self.tcp.snapshot()
     }
 
+    /// Also receives HEP over TLS on `listen` (TCP, `cert`'s certificate), with the TCP loop's
+    /// limits, until [`HepReceiver::stop`]; returns the bound address.
+    ///
+    /// # Errors
+    /// The bind fails.
+    pub async fn start_tls(
+        &mut self,
+        listen: SocketAddr,
+        cert: Arc<crate::tls::Certificate>,
+        intake: Arc<Intake>,
+        limits: TcpLimits,
+    ) -> Result<SocketAddr, IngestError> {
+        let bind_err = |source| IngestError::BindTcp {
+            addr: listen,
+            source,
+        };
+        let listener = TcpListener::bind(listen).await.map_err(bind_err)?;
+        let listener = crate::tls::TlsListener::new(listener, cert).map_err(bind_err)?;
+        let addr = listener.local_addr();
+        self.tasks.push(tokio::spawn(tcp::run(
+            listener,
+            intake,
+            limits,
+            tcp::MAX_BACKPRESSURE_PAUSE,
+            Arc::new(TcpCounters::default()),
+            self.stop.subscribe(),
+        )));
+        tracing::info!(%addr, "HEP receiver listening on TLS");
+        Ok(addr)
+    }
+
     /// Stops both loops and every TCP connection, and waits for them.
     pub async fn stop(self) {
         let _ = self.stop.send(true);

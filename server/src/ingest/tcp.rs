@@ -14,7 +14,7 @@
 //! buffers fill and the agent's sends slow down. A pause is bounded by [`MAX_BACKPRESSURE_PAUSE`]: after that the connection reads on without
 //! pausing (the sink may drop and count) until it sees the sink uncongested again, so a stuck writer cannot
 //! wedge agents. Pauses, paused time and cut-short pauses are counted in [`TcpStats`] and in
-//! `hepscope_hep_tcp_backpressure_total`, `hepscope_hep_tcp_backpressure_seconds_total` and
+//! `hepscope_hep_tcp_backpressure_total`, `hepscope_hep_tcp_backpressure_duration_seconds` (a histogram) and
 //! `hepscope_hep_tcp_backpressure_expired_total`; a cut-short pause is logged, rate-limited.
 
 use std::collections::HashMap;
@@ -23,7 +23,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncReadExt;
+use std::future::Future;
+
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -175,10 +177,33 @@ impl Drop for OpenGuard {
     }
 }
 
+/// Where HEP streams come from: plain TCP, or TLS (`[hep] tls_listen`, handshaken already).
+pub(super) trait Accept: Send + 'static {
+    type Stream: AsyncRead + Unpin + Send + 'static;
+    /// The next connection; `Ok(None)` when no more will come.
+    fn accept(
+        &mut self,
+    ) -> impl Future<Output = std::io::Result<Option<(Self::Stream, SocketAddr)>>> + Send;
+}
+
+impl Accept for TcpListener {
+    type Stream = TcpStream;
+    async fn accept(&mut self) -> std::io::Result<Option<(TcpStream, SocketAddr)>> {
+        TcpListener::accept(self).await.map(Some)
+    }
+}
+
+impl Accept for crate::tls::TlsListener {
+    type Stream = tokio_rustls::server::TlsStream<TcpStream>;
+    async fn accept(&mut self) -> std::io::Result<Option<(Self::Stream, SocketAddr)>> {
+        Ok(self.next().await)
+    }
+}
+
 /// Accepts until `stop` changes, then waits for the connections (which watch `stop` too). A connection
 /// pauses at most `max_pause` for a congested sink.
-pub(super) async fn run(
-    listener: TcpListener,
+pub(super) async fn run<L: Accept>(
+    mut listener: L,
     intake: Arc<Intake>,
     limits: TcpLimits,
     max_pause: Duration,
@@ -195,7 +220,8 @@ pub(super) async fn run(
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
+                Ok(None) => break,
+                Ok(Some((stream, peer))) => {
                     if counters.open.load(Ordering::Relaxed) >= limits.max_connections {
                         drop(stream);
                         counters.rejected.fetch_add(1, Ordering::Relaxed);
@@ -280,8 +306,8 @@ enum Pause {
     Stopped,
 }
 
-async fn connection(
-    mut stream: TcpStream,
+async fn connection<S: AsyncRead + Unpin>(
+    mut stream: S,
     peer: SocketAddr,
     intake: Arc<Intake>,
     bounds: ConnectionBounds,
@@ -398,7 +424,8 @@ async fn pause(
         u64::try_from(paused.as_micros()).unwrap_or(u64::MAX),
         Ordering::Relaxed,
     );
-    metrics::gauge!("hepscope_hep_tcp_backpressure_seconds_total").increment(paused.as_secs_f64());
+    metrics::histogram!("hepscope_hep_tcp_backpressure_duration_seconds")
+        .record(paused.as_secs_f64());
     outcome
 }
 

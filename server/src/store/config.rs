@@ -43,6 +43,9 @@ pub struct RawStore {
     pub transaction_max_rows: Option<usize>,
     /// Most payload bytes one capture import may give once inflated (default 1 GiB).
     pub import_max_bytes: Option<usize>,
+    /// Most disk the store may use, e.g. "50GB" or "80%" of its volume (default: no limit); past
+    /// it the oldest partitions are dropped before their retention.
+    pub max_disk: Option<String>,
 }
 
 /// `[[alias]]` as written.
@@ -102,6 +105,8 @@ pub struct StoreConfig {
     pub transaction_max_rows: usize,
     /// Most payload bytes (HEP payloads inflated, SIP messages) one capture import may give.
     pub import_max_bytes: usize,
+    /// The disk guard's limit, if any.
+    pub max_disk: Option<super::disk::MaxDisk>,
 }
 
 impl StoreConfig {
@@ -123,6 +128,7 @@ impl StoreConfig {
             sql_max_answer_bytes: crate::store::sql_api::DEFAULT_MAX_ANSWER_BYTES,
             transaction_max_rows: 20_000,
             import_max_bytes: 1024 * 1024 * 1024,
+            max_disk: None,
         }
     }
 }
@@ -210,6 +216,10 @@ pub(crate) fn store_config(raw: RawStore, data_dir: &Path) -> Result<StoreConfig
             return Err(invalid("batch_size", "must be at least 1".into()));
         }
         config.batch_size = batch;
+    }
+    if let Some(text) = raw.max_disk {
+        config.max_disk =
+            Some(super::disk::MaxDisk::parse(&text).map_err(|m| invalid("max_disk", m))?);
     }
     if let Some(queue) = raw.queue {
         if queue == 0 {

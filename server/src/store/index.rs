@@ -237,7 +237,37 @@ pub fn row_from_packet(
     Some(PacketRow { row, links })
 }
 
+/// Counts one stored SIP message in `hepscope_sip_messages_total{method,class}` (heplify-server's
+/// method/response counters): the request method, or the CSeq method of a response with its class.
+fn count_sip(message: &sip::SipMessage) {
+    let (method, class) = match message.status() {
+        Some(code) => (message.cseq().map(|c| &c.method), status_class(code)),
+        None => (message.method(), "request"),
+    };
+    // Unknown tokens share one label, so a scanner cannot grow the series without bound.
+    let method = match method {
+        Some(sip::Method::Other(_)) | None => "other",
+        Some(m) => m.as_str(),
+    };
+    metrics::counter!("hepscope_sip_messages_total", "method" => method.to_owned(), "class" => class)
+        .increment(1);
+}
+
+/// `1xx` … `6xx`, or `other` for a code outside 100–699.
+fn status_class(code: u16) -> &'static str {
+    match code / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        5 => "5xx",
+        6 => "6xx",
+        _ => "other",
+    }
+}
+
 fn fill_sip(row: &mut Row, message: &sip::SipMessage) {
+    count_sip(message);
     let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
     row.profile = Some(
         message

@@ -18,6 +18,7 @@ pub mod api;
 pub mod backend;
 mod checkpoint;
 pub mod config;
+pub mod disk;
 pub mod index;
 mod migrate;
 pub mod partition;
@@ -127,6 +128,14 @@ pub struct StoreStats {
     pub degraded: Option<String>,
 }
 
+/// The partitions' count and age, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartitionStats {
+    pub count: usize,
+    /// Start of the oldest partition, µs since the epoch.
+    pub oldest_start_us: Option<i64>,
+}
+
 struct Inner {
     config: StoreConfig,
     aliases: Vec<AliasConfig>,
@@ -207,6 +216,8 @@ impl Store {
             span: config.partition,
             retention_us: i64::try_from(config.retention.as_micros()).unwrap_or(i64::MAX),
             batch_bytes: batch_bytes(config.queue_bytes),
+            max_disk: config.max_disk,
+            path: config.path.clone(),
         };
         let writer = Writer::new(conn, settings, shared.clone(), postings_tx)
             .map_err(|e| open_err(Box::new(e)))?;
@@ -328,9 +339,10 @@ impl Store {
         answer.recv().map_err(|_| StoreError::WriterStopped)
     }
 
-    /// Drops the partitions past retention as of `now_us` (the writer also does this every
-    /// minute); returns their suffixes. The cutoff follows [`partition::retention_cutoff`]: never
-    /// more than a day (or the retention, if shorter) past the newest stored capture time.
+    /// Drops the partitions past retention as of `now_us`, then, while the store uses more than
+    /// `max_disk`, the oldest ones but the newest (the writer also does this every minute); returns
+    /// their suffixes. The retention cutoff follows [`partition::retention_cutoff`]: never more than a
+    /// day (or the retention, if shorter) past the newest stored capture time.
     ///
     /// # Errors
     /// [`StoreError::Write`] or [`StoreError::WriterStopped`].
@@ -367,6 +379,31 @@ impl Store {
             write_errors: s.write_errors.load(Ordering::Relaxed),
             degraded: s.degraded.lock().ok().and_then(|d| d.clone()),
         }
+    }
+
+    /// Live rows waiting in the writer's queue.
+    pub fn queued_rows(&self) -> usize {
+        self.inner.shared.queued.load(Ordering::Relaxed)
+    }
+
+    /// The size of the store's files on disk.
+    pub fn disk_usage(&self) -> disk::DiskUsage {
+        disk::DiskUsage::of(&self.inner.config.path)
+    }
+
+    /// How many partitions there are and when the oldest starts.
+    ///
+    /// # Errors
+    /// As [`Store::read`].
+    pub async fn partition_span_stats(&self) -> Result<PartitionStats, StoreError> {
+        self.read(|conn| {
+            let partitions = schema::list_partitions(conn)?;
+            Ok(PartitionStats {
+                count: partitions.len(),
+                oldest_start_us: partitions.iter().map(|(_, p)| p.start_us).min(),
+            })
+        })
+        .await
     }
 
     /// Runs `f` on a pooled read-only connection, on a blocking thread.

@@ -63,6 +63,10 @@ pub(super) struct WriterSettings {
     pub retention_us: i64,
     /// Commit once the pending rows hold this many bytes, however few they are.
     pub batch_bytes: usize,
+    /// The disk guard's limit.
+    pub max_disk: Option<super::disk::MaxDisk>,
+    /// The store file (for the disk guard's sizes).
+    pub path: std::path::PathBuf,
 }
 
 /// The writer's state; [`Writer::run`] consumes it on its thread.
@@ -318,9 +322,61 @@ impl Writer {
                 schema::drop_partition(&self.conn, &suffix)?;
                 self.known.remove(&partition);
                 tracing::info!(partition = %suffix, "dropped a store partition past retention");
+                metrics::counter!("hepscope_store_partitions_dropped_total", "reason" => "retention")
+                    .increment(1);
                 dropped.push(suffix);
             }
         }
+        self.forget_dropped(&dropped);
+        dropped.extend(self.enforce_max_disk()?);
+        Ok(dropped)
+    }
+
+    /// The disk guard: while the store uses more than `max_disk`, drops the oldest partition, but
+    /// never the newest one (live rows go there). Each drop is logged and counted.
+    fn enforce_max_disk(&mut self) -> rusqlite::Result<Vec<String>> {
+        let mut dropped = Vec::new();
+        let Some(max) = self.settings.max_disk else {
+            return Ok(dropped);
+        };
+        let limit = match max.limit_bytes(&self.settings.path) {
+            Ok(limit) => limit,
+            Err(e) => {
+                tracing::warn!(error = %e, "store: cannot read the volume size for max_disk");
+                return Ok(dropped);
+            }
+        };
+        loop {
+            let used = super::disk::guarded_bytes(&self.conn, &self.settings.path)?;
+            if used <= limit {
+                break;
+            }
+            let partitions = schema::list_partitions(&self.conn)?;
+            let Some((suffix, partition)) = partitions.first().filter(|_| partitions.len() > 1)
+            else {
+                tracing::warn!(
+                    used,
+                    limit,
+                    "store over max_disk with only its newest partition left"
+                );
+                break;
+            };
+            schema::drop_partition(&self.conn, suffix)?;
+            self.known.remove(partition);
+            tracing::warn!(partition = %suffix, used, limit,
+                "store over max_disk: dropped its oldest partition before retention");
+            metrics::counter!("hepscope_store_partitions_dropped_total", "reason" => "max_disk")
+                .increment(1);
+            self.forget_dropped(std::slice::from_ref(suffix));
+            // The postings of the dropped partition are gone before the next measurement.
+            self.flush_postings();
+            dropped.push(suffix.clone());
+        }
+        Ok(dropped)
+    }
+
+    /// Forgets the statements and segments of dropped partitions and drops their postings.
+    fn forget_dropped(&mut self, dropped: &[String]) {
         // Statements cached for dropped tables would fail; start afresh.
         self.conn.flush_prepared_statement_cache();
         self.insert_sql.retain(|(p, _), _| self.known.contains(p));
@@ -329,12 +385,11 @@ impl Writer {
         if !dropped.is_empty()
             && self
                 .postings
-                .send(postings::Command::Drop(dropped.clone()))
+                .send(postings::Command::Drop(dropped.to_vec()))
                 .is_err()
         {
             self.report_postings_gone();
         }
-        Ok(dropped)
     }
 
     /// Waits until the postings thread has committed everything sent so far.
@@ -516,6 +571,8 @@ mod tests {
             span: PartitionSpan::Day,
             retention_us,
             batch_bytes: usize::MAX,
+            max_disk: None,
+            path: std::path::PathBuf::new(),
         };
         schema::create_catalogue(&conn).unwrap();
         let index = postings::open_writer(std::path::Path::new(":memory:")).unwrap();
