@@ -270,25 +270,33 @@ impl std::fmt::Debug for RawAuth {
     }
 }
 
+/// `Debug` of a user with its password hash hidden.
+fn fmt_user(
+    f: &mut std::fmt::Formatter<'_>,
+    type_name: &str,
+    (username, role, share): (&str, &Role, bool),
+) -> std::fmt::Result {
+    f.debug_struct(type_name)
+        .field("username", &username)
+        .field("password_hash", &format_args!("***"))
+        .field("role", role)
+        .field("share", &share)
+        .finish()
+}
+
 impl std::fmt::Debug for RawUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawUser")
-            .field("username", &self.username)
-            .field("password_hash", &format_args!("***"))
-            .field("role", &self.role)
-            .field("share", &self.share)
-            .finish()
+        fmt_user(f, "RawUser", (&self.username, &self.role, self.share))
     }
 }
 
 impl std::fmt::Debug for ConfiguredUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConfiguredUser")
-            .field("username", &self.username)
-            .field("password_hash", &format_args!("***"))
-            .field("role", &self.role)
-            .field("share", &self.share)
-            .finish()
+        fmt_user(
+            f,
+            "ConfiguredUser",
+            (&self.username, &self.role, self.share),
+        )
     }
 }
 

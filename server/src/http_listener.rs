@@ -13,6 +13,10 @@
 //!
 //! Otherwise it behaves like `axum::serve`: HTTP/1.1 and HTTP/2, WebSocket upgrades, `ConnectInfo` with
 //! the peer address, and graceful shutdown that lets in-flight requests finish.
+//!
+//! With a certificate ([`run_with`], `[http] tls_cert`), the same loop serves HTTPS: the connection's
+//! place is taken before the TLS handshake, and the handshake must finish within the header-read
+//! timeout, so the cap and the deadline hold for TLS clients too.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,9 +31,14 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::Watcher;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+use crate::tls::Certificate;
 use tower::ServiceExt;
 
 /// Default of `[http] header_read_timeout`.
@@ -60,6 +69,36 @@ impl Default for HttpLimits {
 pub enum ListenerError {
     #[error("the connection limit was closed")]
     LimitClosed,
+}
+
+/// One accepted connection, ready to be served once its transport is.
+struct Connection {
+    app: Router,
+    builder: Builder<TokioExecutor>,
+    watcher: Watcher,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    /// Serves HTTP on `io` (plain TCP or TLS) until the client or a graceful shutdown ends it.
+    async fn serve<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let peer = self.peer;
+        let service = self.app.map_request(move |mut request: Request<Incoming>| {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            request.map(Body::new)
+        });
+        let connection = self
+            .builder
+            .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service));
+        if let Err(e) = self.watcher.watch(connection).await {
+            tracing::trace!(%peer, error = %e, "connection ended with an error");
+        }
+    }
 }
 
 /// The HTTP/2 client preface; a connection is HTTP/1 as soon as its bytes differ from it.
@@ -100,6 +139,21 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: HttpLimits,
 ) -> Result<(), ListenerError> {
+    run_with(listener, app, shutdown, limits, None).await
+}
+
+/// [`run`], serving HTTPS with `tls` when given (its current certificate at each handshake, so a
+/// SIGHUP reload applies to new connections).
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: HttpLimits,
+    tls: Option<Arc<Certificate>>,
+) -> Result<(), ListenerError> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
@@ -136,25 +190,32 @@ pub async fn run(
         let app = app.clone();
         let builder = builder.clone();
         let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            // hyper's HTTP/1 timer only starts once the protocol is known: until then, this deadline.
-            if !preface_within(&stream, deadline).await {
-                tracing::debug!(%peer, "closed a connection that sent no request in time");
-                drop(permit);
-                return;
-            }
-            let service = app.map_request(move |mut request: Request<Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(peer));
-                request.map(Body::new)
-            });
-            let connection = builder.serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service),
-            );
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::trace!(%peer, error = %e, "connection ended with an error");
+            let connection = Connection {
+                app,
+                builder,
+                watcher,
+                peer,
+            };
+            match tls {
+                None => {
+                    // hyper's HTTP/1 timer only starts once the protocol is known: until then, this
+                    // deadline.
+                    if preface_within(&stream, deadline).await {
+                        connection.serve(stream).await;
+                    } else {
+                        tracing::debug!(%peer, "closed a connection that sent no request in time");
+                    }
+                }
+                Some(cert) => {
+                    let acceptor = TlsAcceptor::from(cert.current());
+                    match tokio::time::timeout_at(deadline, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => connection.serve(stream).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake not done in time"),
+                    }
+                }
             }
             drop(permit);
         });

@@ -35,7 +35,6 @@ pub mod web;
 pub use hepscope_hep::{hep, pcap};
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -234,24 +233,21 @@ pub async fn serve_with(
         .context("serving HTTP")
 }
 
-/// [`serve`] over TLS: `listener` hands out handshaken connections (see [`tls::TlsListener`]).
+/// [`serve_with`] over TLS with `cert` (reloaded on SIGHUP): the same limits, the handshake within the
+/// header-read timeout.
 ///
 /// # Errors
 /// The listener fails.
 pub async fn serve_tls(
-    listener: tls::TlsListener,
+    listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: http_listener::HttpLimits,
+    cert: Arc<tls::Certificate>,
 ) -> anyhow::Result<()> {
-    use axum::serve::ListenerExt;
-    // tap_io makes the peer address available as ConnectInfo<SocketAddr>, as on plain TCP.
-    axum::serve(
-        listener.tap_io(|_| {}),
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving HTTPS")
+    http_listener::run_with(listener, app, shutdown, limits, Some(cert))
+        .await
+        .context("serving HTTPS")
 }
 
 /// `GET /healthz`: `{"status":"ok"}`, or `"degraded"` with the reason while the store cannot

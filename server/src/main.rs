@@ -158,7 +158,7 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let listener = match &web_cert {
         Some(cert) => {
             println!("hepscope is listening on https://{addr}/");
-            Listener::Tls(server::tls::TlsListener::new(listener, cert.clone())?)
+            Listener::Tls(listener, cert.clone())
         }
         None => {
             println!("hepscope is listening on http://{addr}/");
@@ -208,7 +208,7 @@ async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let serving = async move {
         match listener {
             Listener::Plain(l) => serve_with(l, app, shutdown, limits).await,
-            Listener::Tls(l) => server::serve_tls(l, app, shutdown).await,
+            Listener::Tls(l, cert) => server::serve_tls(l, app, shutdown, limits, cert).await,
         }
     };
     let served = tokio::select! {
@@ -263,7 +263,7 @@ fn announce_admin_password(data_dir: &std::path::Path, password: &str) -> anyhow
 /// The web listener: plain TCP, or TLS with `[http] tls_cert`.
 enum Listener {
     Plain(tokio::net::TcpListener),
-    Tls(server::tls::TlsListener),
+    Tls(tokio::net::TcpListener, Arc<server::tls::Certificate>),
 }
 
 fn send_hep(args: &server::demo::SendHepArgs) -> anyhow::Result<()> {

@@ -150,15 +150,18 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
 /// Reloads every certificate in `certs` on each SIGHUP, for as long as the runtime runs. Installed
 /// even without certificates, so that SIGHUP (`systemctl reload`) never terminates the process.
 pub fn reload_on_sighup(certs: Vec<Arc<Certificate>>) {
+    // The handler is installed here, before the caller goes on to announce that it listens, so a
+    // SIGHUP sent right after start-up can never take the default action (terminating the process).
+    #[cfg(unix)]
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: the TLS certificate will not reload");
+            return;
+        }
+    };
     #[cfg(unix)]
     tokio::spawn(async move {
-        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGHUP: the TLS certificate will not reload");
-                return;
-            }
-        };
         while hup.recv().await.is_some() {
             if certs.is_empty() {
                 tracing::info!("SIGHUP: no TLS certificate configured, nothing to reload");
@@ -179,7 +182,8 @@ pub fn reload_on_sighup(certs: Vec<Arc<Certificate>>) {
     drop(certs);
 }
 
-/// Accepts TCP on `listener` and hands out handshaken TLS streams with their peer address.
+/// Accepts TCP on `listener` and hands out handshaken TLS streams with their peer address (HEP over
+/// TLS; the web listener does its handshakes in [`crate::http_listener`]).
 pub struct TlsListener {
     accepted: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
     local: SocketAddr,
@@ -217,23 +221,6 @@ impl TlsListener {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.accepted.recv().await {
-            Some(accepted) => accepted,
-            // The loop only ends when aborted by our own drop: nothing more will come.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
     }
 }
 

@@ -413,11 +413,12 @@ fn unix_now() -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::users::{hash_password, User};
 
-    fn state() -> AuthState {
+    /// An auth state with one viewer, `alice` (password `pw`), for the auth modules' tests.
+    pub(crate) fn state() -> AuthState {
         let users = Users::from_list(vec![User {
             username: "alice".into(),
             password_hash: hash_password("pw").unwrap(),

@@ -73,25 +73,9 @@ pub async fn stream_ticket(State(auth): State<AuthState>, headers: HeaderMap) ->
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::auth::{AuthOptions, Generations};
-    use crate::users::{User, Users};
     use app::domain::api::Role;
 
-    fn state() -> AuthState {
-        let users = Users::from_list(vec![User {
-            username: "alice".into(),
-            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
-            role: Role::Viewer,
-            share: false,
-        }]);
-        AuthState::new(
-            b"0123456789abcdef0123456789abcdef",
-            users,
-            Generations::in_memory(),
-            AuthOptions::default(),
-        )
-    }
+    use crate::auth::tests::state;
 
     #[test]
     fn a_ticket_is_not_a_session_and_a_session_is_not_a_ticket() {

@@ -1,6 +1,6 @@
 //! The live broker: a ring buffer of recent events for history replay, and up to `max_subscribers`
 //! subscribers, each with a bounded queue and a token-bucket rate limit (reference
-//! `hep-and-live-stream.md` §4.3, with the §4.9 defects fixed).
+//! `docs/hep-and-live-stream.md` §4.3, with the §4.9 defects fixed).
 //!
 //! [`Broker::publish`] never blocks and never waits on a subscriber: it takes one short lock to append to
 //! the ring and snapshot the subscriber list, then `try_send`s to each matching subscriber. A full queue or

@@ -1,5 +1,5 @@
 //! The live stream's settings: `[ingest.hep_stream]` and `[coordinator.hep_stream]`, with homer-core's keys
-//! and defaults (reference `hep-and-live-stream.md` §4.7), as written ([`RawIngest`], [`RawCoordinator`]) and
+//! and defaults (reference `docs/hep-and-live-stream.md` §4.7), as written ([`RawIngest`], [`RawCoordinator`]) and
 //! validated ([`LiveConfig`]). Environment variables are read by `config.rs`, not here.
 
 use std::net::SocketAddr;

@@ -1,5 +1,5 @@
 //! One live event and its WebSocket frame: homer-core's `hepstream.Event` JSON (reference
-//! `hep-and-live-stream.md` §4.6), built from a decoded [`HepPacket`] or read back from another node's frame.
+//! `docs/hep-and-live-stream.md` §4.6), built from a decoded [`HepPacket`] or read back from another node's frame.
 //!
 //! SIP fields come from a [`Summarizer`] hook so this module holds no SIP parser of its own; the shared
 //! scanner in `app::domain::sip` plugs in there. No I/O.

@@ -1,5 +1,5 @@
 //! The query string of both stream endpoints -> [`StreamRequest`]: the event filter plus the per-connection
-//! options, with homer-core's semantics (reference `hep-and-live-stream.md` §4.3). Pure.
+//! options, with homer-core's semantics (reference `docs/hep-and-live-stream.md` §4.3). Pure.
 //!
 //! Unknown keys and unparsable values are ignored, not rejected, as homer-core does, so Homer 11 clients
 //! that add their own keys keep working.

@@ -1,4 +1,4 @@
-//! The live HEP stream, homer-core compatible (reference `hep-and-live-stream.md` §4): a [`Broker`] on the
+//! The live HEP stream, homer-core compatible (reference `docs/hep-and-live-stream.md` §4): a [`Broker`] on the
 //! ingest path, the node endpoint `GET /stream`, the session-protected `GET /api/v4/stream/hep`, and fan-in
 //! from upstream nodes ([`fanin`]).
 //!

@@ -1,5 +1,5 @@
 //! What the store keeps per packet: the payload as received plus the indexed fields, and the routing
-//! of a packet to its table (heplify-server's rules, `homer7-api.md` §12.2).
+//! of a packet to its table (heplify-server's rules, `docs/homer7-api.md` §12.2).
 //!
 //! SIP is routed by the CSeq method: INVITE, ACK, BYE, CANCEL, UPDATE, PRACK, REFER, INFO, NOTIFY to
 //! `1_call`, REGISTER to `1_registration`, the rest to `1_default`; RTCP (HEP type 5) to `5_default`,

@@ -1,6 +1,6 @@
 //! A fake HOMER 7 (homer-app `/api/v3`) for tests and the bench, on a real socket.
 //!
-//! Follows `shared/reference/homer7-api.md`, quirks included: 201 on reads, 400 "missing or
+//! Follows `docs/homer7-api.md`, quirks included: 201 on reads, 400 "missing or
 //! malformed jwt" without a token, 401 "invalid or expired jwt", an empty QoS body, exports with
 //! `Content-Disposition`. Tests control token lifetime and revocation, count logins, and switch
 //! the data routes to delay / 500 / empty body / dropped connection. Every request is recorded.
@@ -376,7 +376,7 @@ fn broken_body(content_type: &'static str, first: &'static [u8]) -> Response {
         .unwrap()
 }
 
-/// The `search/call/data` answer of homer7-api.md §3.5, with a fixed row.
+/// The `search/call/data` answer of docs/homer7-api.md §3.5, with a fixed row.
 pub fn search_answer() -> Value {
     json!({
         "total": 1,

@@ -1,4 +1,4 @@
-//! `POST /api/v3/auth`: login request and token answer (`homer7-api.md` §2, §14.1 item 11).
+//! `POST /api/v3/auth`: login request and token answer (`docs/homer7-api.md` §2, §14.1 item 11).
 //!
 //! Homer 7 answers `{token, scope, user:{admin}}`; Homer 11 wraps it as
 //! `{"success":true,"data":{...}}`. [`AuthResponse`] reads both into one shape.

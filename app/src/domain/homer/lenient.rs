@@ -1,7 +1,7 @@
 //! Lenient serde helpers for HOMER 7 JSON, whose shapes vary by endpoint and version.
 //!
 //! homer-app sends numbers as strings in places, `node` as a string or an array (a gabs merge
-//! collision, `homer7-api.md` §5.3), and `create_date` as epoch ms, epoch µs or RFC 3339 text.
+//! collision, `docs/homer7-api.md` §5.3), and `create_date` as epoch ms, epoch µs or RFC 3339 text.
 //! Every helper here accepts all of these and maps `null` to the default; none of them panics.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -121,7 +121,7 @@ const MICROS_THRESHOLD: i64 = 100_000_000_000_000;
 /// A `create_date` as HOMER sends it: an epoch number or RFC 3339 text.
 ///
 /// Search rows carry epoch **ms**; some newer builds send **µs** (told apart by magnitude);
-/// QoS and log rows carry the DB timestamp as RFC 3339 text (`homer7-api.md` §6.2, §10).
+/// QoS and log rows carry the DB timestamp as RFC 3339 text (`docs/homer7-api.md` §6.2, §10).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CreateDate {
     /// Milliseconds since the Unix epoch.

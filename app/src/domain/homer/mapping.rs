@@ -1,5 +1,5 @@
 //! Reference data: `GET /mapping/protocol`, `GET /database/node/list` and
-//! `GET /smart/search/tag/:hepid/:profile` (`homer7-api.md` §8.2, §8.4, §8.5).
+//! `GET /smart/search/tag/:hepid/:profile` (`docs/homer7-api.md` §8.2, §8.4, §8.5).
 //!
 //! The mapping tells which filter ids the backend accepts for a profile.
 

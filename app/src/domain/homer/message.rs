@@ -1,4 +1,4 @@
-//! `POST /api/v3/search/call/message`: one message (with `raw`) by row id (`homer7-api.md` §4).
+//! `POST /api/v3/search/call/message`: one message (with `raw`) by row id (`docs/homer7-api.md` §4).
 //!
 //! Here `param.search.<key>` is an **object** (`{"id":n}` or `{"uuid":[..]}`) and `param.limit`
 //! is used (it must be ≥ 1). The answer has the [`SearchResponse`](super::SearchResponse) shape.

@@ -1,6 +1,6 @@
 //! HOMER 7 (`homer-app`, `/api/v3`) request and response types: serde only, no I/O.
 //!
-//! Written against `homer7-api.md` (homer-app 1.5.20). Requests serialize exactly as homer-app
+//! Written against `docs/homer7-api.md` (homer-app 1.5.20). Requests serialize exactly as homer-app
 //! needs them; responses are read leniently, because their shapes vary by endpoint and version
 //! (numbers as strings, `node` as string or array, `create_date` as ms, µs or RFC 3339 text).
 //! The server uses the same types to answer as a HOMER-compatible backend.

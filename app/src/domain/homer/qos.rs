@@ -1,4 +1,4 @@
-//! `POST /api/v3/call/report/qos` and `/call/report/log` answers (`homer7-api.md` §6).
+//! `POST /api/v3/call/report/qos` and `/call/report/log` answers (`docs/homer7-api.md` §6).
 //!
 //! Both endpoints answer an **empty body** (201) when a table is missing or SQL fails; the
 //! `from_body` readers treat that as an empty answer. RTCP `raw` stays a JSON string here: the

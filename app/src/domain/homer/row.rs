@@ -1,7 +1,7 @@
 //! One HOMER data row as search, message, transaction, QoS and log answers carry it.
 //!
 //! homer-app flattens `protocol_header` and `data_header` into one object and adds bookkeeping
-//! keys (`homer7-api.md` §3.5, §4, §5.3, §6.2). One lenient struct reads all of these shapes:
+//! keys (`docs/homer7-api.md` §3.5, §4, §5.3, §6.2). One lenient struct reads all of these shapes:
 //! every field is optional or defaulted, numbers may be strings, `node` may be an array.
 
 use serde::{Deserialize, Serialize};
@@ -136,7 +136,7 @@ impl HomerRow {
     /// Capture time in µs since the epoch.
     ///
     /// Prefers `timeSeconds`/`timeUseconds` (sent by every version), then `micro_ts` read by
-    /// magnitude, then `create_ts`, then `create_date` (`homer7-api.md` §10).
+    /// magnitude, then `create_ts`, then `create_date` (`docs/homer7-api.md` §10).
     pub fn time_us(&self) -> Option<i64> {
         if let Some(secs) = self.time_seconds {
             let micros = self.time_useconds.unwrap_or(0);

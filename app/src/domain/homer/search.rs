@@ -1,4 +1,4 @@
-//! `POST /api/v3/search/call/data`: the grid search request and its answer (`homer7-api.md` §3).
+//! `POST /api/v3/search/call/data`: the grid search request and its answer (`docs/homer7-api.md` §3).
 //!
 //! Requests are built so they avoid homer-app's pitfalls (§3.3): exactly one `param.search` key,
 //! string values only, the `limit` element last. Answers are read leniently.

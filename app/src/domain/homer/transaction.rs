@@ -1,5 +1,5 @@
 //! `POST /api/v3/call/transaction` (the call flow), also the body of QoS, log and export
-//! requests (`homer7-api.md` §5, §6.1, §7).
+//! requests (`docs/homer7-api.md` §5, §6.1, §7).
 //!
 //! The request must carry `timestamp` and a `callid` array for every key, or homer-app drops the
 //! connection; the builder always sets both.

@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn single_report_uses_fraction_lost() {
-        // mos-and-rtcp.md §2.2: 1 → 0.39 %, 13 → 5.1 %, 26 → 10.2 %, 64 → 25 %.
+        // docs/mos-and-rtcp.md §2.2: 1 → 0.39 %, 13 → 5.1 %, 26 → 10.2 %, 64 → 25 %.
         for (fraction, pct) in [(1, 0.39), (13, 5.08), (26, 10.16), (64, 25.0)] {
             let qos = analyse(&[report(0, A, B, &rr(1, 2, 1250, 0, fraction, 0))]);
             let point = qos.streams[0].points[0];
@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn rr_only_receiver_still_produces_stream() {
-        // Homer drops reports without sender_information (mos-and-rtcp.md §7.3).
+        // Homer drops reports without sender_information (docs/mos-and-rtcp.md §7.3).
         let raw = json!({"type": 201, "ssrc": 1, "sender_information": {"ntp_timestamp_sec": 0,
             "ntp_timestamp_usec": 0, "rtp_timestamp": 0, "packets": 0, "octets": 0},
             "report_blocks": [{"source_ssrc": 2, "fraction_lost": 0, "packets_lost": 0,
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn homer_unit_bug_is_not_reproduced_end_to_end() {
-        // mos-and-rtcp.md §5.4: 160 RTP units at 8 kHz are 20 ms; with 10 ms latency and no
+        // docs/mos-and-rtcp.md §5.4: 160 RTP units at 8 kHz are 20 ms; with 10 ms latency and no
         // loss the simple MOS is 4.38, not Homer's 3.65.
         let settings = QosSettings {
             clock_override: None,
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn dlsr_alone_is_not_used_as_delay() {
-        // Homer feeds DLSR as the latency (mos-and-rtcp.md §7.2); without a captured SR the
+        // Homer feeds DLSR as the latency (docs/mos-and-rtcp.md §7.2); without a captured SR the
         // assumed latency is used instead.
         let raw = json!({"type": 201, "ssrc": 1, "report_blocks": [{"source_ssrc": 2,
             "fraction_lost": 0, "highest_seq_no": 10, "packets_lost": 0, "ia_jitter": 0,
@@ -440,7 +440,7 @@ mod tests {
         assert_eq!(emodel.worst_ts_us, 5_000_000);
         let mean = stream.points.iter().map(|p| p.emodel.mos).sum::<f64>() / 3.0;
         assert!((emodel.avg - mean).abs() < 1e-12);
-        // G.711 + PLC at 5 % loss, Ta = 40 ms: 3.92 as in mos-and-rtcp.md §5.2.
+        // G.711 + PLC at 5 % loss, Ta = 40 ms: 3.92 as in docs/mos-and-rtcp.md §5.2.
         assert_eq!(round(emodel.worst, 2), 3.92);
         assert!(stream.mos_simple.unwrap().worst < stream.mos_simple.unwrap().avg);
     }

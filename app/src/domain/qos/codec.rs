@@ -1,5 +1,5 @@
 //! Codec and RTP clock selection for a call's media, and the G.113 impairment values the E-model
-//! needs for each codec (mos-and-rtcp.md §2.1, §3.5). Pure: no I/O.
+//! needs for each codec (docs/mos-and-rtcp.md §2.1, §3.5). Pure: no I/O.
 
 use serde::{Deserialize, Serialize};
 
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn g711_defaults_to_plc_bpl_not_sip3_value() {
-        // SIP3 uses Bpl 4.3 (no PLC) for G.711, which is pessimistic (mos-and-rtcp.md §7.5).
+        // SIP3 uses Bpl 4.3 (no PLC) for G.711, which is pessimistic (docs/mos-and-rtcp.md §7.5).
         let g711 = CodecFamily::from_name("pcmu").impairment();
         assert_eq!((g711.ie, g711.bpl), (0.0, 25.1));
         let g729 = CodecFamily::from_name("G729a").impairment();

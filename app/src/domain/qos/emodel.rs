@@ -1,5 +1,5 @@
 //! MOS estimates from network metrics: the ITU-T G.107 E-model (narrowband) and the simplified
-//! "PingPlotter" formula Homer, rtpengine and nProbe use (mos-and-rtcp.md §3, §4.2). Each score
+//! "PingPlotter" formula Homer, rtpengine and nProbe use (docs/mos-and-rtcp.md §3, §4.2). Each score
 //! keeps its inputs and intermediate values so the UI can show them in a tooltip.
 //!
 //! Pure arithmetic: no I/O. Inputs are sanitised (non-finite or negative values read as 0, loss
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::Impairment;
 
-/// UI label of the G.107 estimate; MOS is named with its method (mos-and-rtcp.md §8).
+/// UI label of the G.107 estimate; MOS is named with its method (docs/mos-and-rtcp.md §8).
 pub const EMODEL_LABEL: &str = "MOS (E-model, est.)";
 /// UI label of the simplified estimate.
 pub const SIMPLE_LABEL: &str = "MOS (simple)";
@@ -47,7 +47,7 @@ pub fn idd(ta_ms: f64) -> f64 {
 }
 
 /// Delay impairment Idd with explicit mT (ms) and sT. The exponent is 6·sT (amplet2's `6 − sT`
-/// is a bug, mos-and-rtcp.md §3.2).
+/// is a bug, docs/mos-and-rtcp.md §3.2).
 pub fn idd_with(ta_ms: f64, mt_ms: f64, st: f64) -> f64 {
     // Written positively so NaN inputs also give 0.
     let in_domain = ta_ms > mt_ms && mt_ms > 0.0 && st > 0.0 && ta_ms.is_finite();
@@ -73,7 +73,7 @@ pub fn ie_eff(impairment: &Impairment, ppl: f64, burst_r: f64) -> f64 {
 }
 
 /// The Cole–Rosenbluth linearised delay term Id ≈ 0.024·d + 0.11·(d − 177.3)·H(d − 177.3), with
-/// `d_ms` the one-way delay (mos-and-rtcp.md §4.1). Shown for comparison; hepscope scores with
+/// `d_ms` the one-way delay (docs/mos-and-rtcp.md §4.1). Shown for comparison; hepscope scores with
 /// [`idd`].
 pub fn cole_rosenbluth_id(d_ms: f64) -> f64 {
     let d = sanitize_ms(d_ms);
@@ -154,7 +154,7 @@ pub fn emodel(input: EModelInput) -> EModelScore {
 pub struct SimpleInput {
     /// Latency in ms (hepscope feeds the one-way delay, as for the E-model).
     pub latency_ms: f64,
-    /// Interarrival jitter in ms (not RTP units: Homer's bug, mos-and-rtcp.md §7.1).
+    /// Interarrival jitter in ms (not RTP units: Homer's bug, docs/mos-and-rtcp.md §7.1).
     pub jitter_ms: f64,
     /// Packet loss in percent.
     pub loss_pct: f64,
@@ -177,7 +177,7 @@ pub struct SimpleScore {
     pub mos: f64,
 }
 
-/// Scores one interval with the simplified formula (mos-and-rtcp.md §4.2), using the current
+/// Scores one interval with the simplified formula (docs/mos-and-rtcp.md §4.2), using the current
 /// `/ 10` else branch, not old rtpengine's `/ 40` (§7.8).
 pub fn simple(input: SimpleInput) -> SimpleScore {
     let input = SimpleInput {
@@ -268,7 +268,7 @@ mod tests {
         (value * scale).round() / scale
     }
 
-    /// The E-model at Ta = 100 ms exactly (Idd = 0), as in mos-and-rtcp.md §5.2.
+    /// The E-model at Ta = 100 ms exactly (Idd = 0), as in docs/mos-and-rtcp.md §5.2.
     fn mos_at_ta_100(ie: f64, bpl: f64, loss_pct: f64) -> f64 {
         let impairment = Impairment {
             ie,
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn simple_formula_matches_worked_table() {
-        // mos-and-rtcp.md §5.1: latency, jitter, loss, R, MOS.
+        // docs/mos-and-rtcp.md §5.1: latency, jitter, loss, R, MOS.
         let cases = [
             (20.0, 5.0, 0.0, 92.2, 4.39),
             (50.0, 10.0, 1.0, 88.7, 4.31),
@@ -316,7 +316,7 @@ mod tests {
 
     #[test]
     fn emodel_matches_worked_table_at_ta_100() {
-        // mos-and-rtcp.md §5.2: codec (Ie, Bpl) and MOS at 0, 1, 3, 5 % loss.
+        // docs/mos-and-rtcp.md §5.2: codec (Ie, Bpl) and MOS at 0, 1, 3, 5 % loss.
         let cases = [
             (0.0, 25.1, [4.41, 4.33, 4.13, 3.92]),
             (11.0, 19.0, [4.10, 3.95, 3.63, 3.34]),
@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn emodel_practical_rule_g711_without_plc_at_1_pct() {
-        // mos-and-rtcp.md §3.5: Ie,eff ≈ 17.9, R ≈ 75 at 1 % loss without PLC.
+        // docs/mos-and-rtcp.md §3.5: Ie,eff ≈ 17.9, R ≈ 75 at 1 % loss without PLC.
         let impairment = Impairment {
             ie: 0.0,
             bpl: 4.3,
@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn idd_matches_worked_delay_table() {
-        // mos-and-rtcp.md §5.3.
+        // docs/mos-and-rtcp.md §5.3.
         for (ta, expected) in [(200.0, 3.0), (300.0, 14.8), (400.0, 24.1)] {
             assert_eq!(round(idd(ta), 1), expected, "Ta {ta}");
         }
@@ -372,7 +372,7 @@ mod tests {
 
     #[test]
     fn homer_unit_bug_is_not_reproduced() {
-        // mos-and-rtcp.md §5.4: 20 ms jitter scores 4.38; fed as 160 RTP units it would be 3.65.
+        // docs/mos-and-rtcp.md §5.4: 20 ms jitter scores 4.38; fed as 160 RTP units it would be 3.65.
         let correct = simple(SimpleInput {
             latency_ms: 10.0,
             jitter_ms: 20.0,
@@ -425,7 +425,7 @@ mod tests {
 
     #[test]
     fn satisfaction_band_lower_bounds_match_g109_table() {
-        // mos-and-rtcp.md §3.6: R 90/80/70/60/50 → MOS 4.34/4.02/3.60/3.10/2.58.
+        // docs/mos-and-rtcp.md §3.6: R 90/80/70/60/50 → MOS 4.34/4.02/3.60/3.10/2.58.
         for (r, mos) in [
             (90.0, 4.34),
             (80.0, 4.02),

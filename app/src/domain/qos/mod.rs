@@ -1,5 +1,5 @@
 //! RTCP quality maths: reports → streams → loss, jitter, RTT and MOS per interval, and chart
-//! series (mos-and-rtcp.md §8).
+//! series (docs/mos-and-rtcp.md §8).
 //!
 //! - [`rtcp`]: the input [`RtcpReport`] and the lenient report parser.
 //! - [`codec`]: codec and RTP clock choice from the SDP, G.113 impairment values.

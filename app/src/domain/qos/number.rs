@@ -1,7 +1,7 @@
 //! Lenient reading of numeric RTCP JSON fields.
 //!
 //! Producers disagree on value types for the same key: JSON integers, floats, negative numbers,
-//! numeric strings and nulls all occur (hep-and-live-stream.md §2.3). These helpers normalise
+//! numeric strings and nulls all occur (docs/hep-and-live-stream.md §2.3). These helpers normalise
 //! them once, at the edge. Pure: no I/O.
 
 use serde_json::{Map, Value};

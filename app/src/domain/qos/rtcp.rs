@@ -54,7 +54,7 @@ pub struct RtcpReport {
 }
 
 impl RtcpReport {
-    /// Builds a report from one element of HOMER's `rtcp.data` array (homer7-api.md §6.2):
+    /// Builds a report from one element of HOMER's `rtcp.data` array (docs/homer7-api.md §6.2):
     /// the time from `timeSeconds`/`timeUseconds` (else `create_date`), the addresses and ports,
     /// and `raw` (a JSON string, or an object that is re-encoded).
     ///
@@ -227,7 +227,7 @@ pub struct RtcpPacket {
 }
 
 impl RtcpPacket {
-    /// Parses report JSON leniently (hep-and-live-stream.md §2.3): numbers may be strings,
+    /// Parses report JSON leniently (docs/hep-and-live-stream.md §2.3): numbers may be strings,
     /// floats or negative; `sender_information`, `report_blocks` and the XR objects may be
     /// missing or null; stray control bytes (HOMER's `\u0010`) are dropped first.
     ///
@@ -391,7 +391,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The SR of homer7-api.md §6.2, decoded from `raw`.
+    /// The SR of docs/homer7-api.md §6.2, decoded from `raw`.
     const HOMER_SR: &str = r#"{"sender_information":{"ntp_timestamp_sec":3908989330,"ntp_timestamp_usec":515396075,"rtp_timestamp":160000,"packets":250,"octets":40000},"ssrc":305419896,"type":200,"report_count":1,"report_blocks":[{"source_ssrc":2271560481,"fraction_lost":0,"packets_lost":0,"highest_seq_no":1250,"ia_jitter":12,"lsr":0,"dlsr":0}],"report_blocks_xr":{"type":0,"id":0,"fraction_lost":0,"fraction_discard":0,"burst_density":0,"gap_density":0,"burst_duration":0,"gap_duration":0,"round_trip_delay":0,"end_system_delay":0},"sdes_ssrc":305419896}"#;
 
     #[test]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::emodel::{EModelScore, SimpleScore};
 
-/// How an interval's loss was obtained (mos-and-rtcp.md §2.2, §2.3).
+/// How an interval's loss was obtained (docs/mos-and-rtcp.md §2.2, §2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum LossSource {

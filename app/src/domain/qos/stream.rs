@@ -1,6 +1,6 @@
 //! Media streams seen through RTCP: keyed by (reporter → peer, source SSRC), with per-interval
 //! loss from the cumulative counters, jitter in ms, RTT from LSR/DLSR and both MOS estimates
-//! (mos-and-rtcp.md §2, §8). Pure: no I/O, no clock reads.
+//! (docs/mos-and-rtcp.md §2, §8). Pure: no I/O, no clock reads.
 
 use std::collections::HashMap;
 

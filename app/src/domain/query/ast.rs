@@ -69,7 +69,7 @@ impl Field {
         }
     }
 
-    /// The HOMER 7 filter id (`homer7-api.md` §3.2).
+    /// The HOMER 7 filter id (`docs/homer7-api.md` §3.2).
     pub fn homer_id(self) -> &'static str {
         match self {
             Field::FromUser => "data_header.from_user",

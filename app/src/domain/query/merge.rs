@@ -2,7 +2,7 @@
 //! (de-duplicated, newest first) and the method filter.
 //!
 //! HOMER rows have no global key. Within one table, `id` is unique per data node, so a row is
-//! identified by (data node, table, id) (`homer7-api.md` §3.5, §12.1). Rows without an id fall
+//! identified by (data node, table, id) (`docs/homer7-api.md` §3.5, §12.1). Rows without an id fall
 //! back to their content: (sid, capture time in µs, method, cseq, source, destination).
 
 use std::collections::HashSet;

@@ -1,5 +1,5 @@
 //! dex-style search: convenience filters, the query language and time ranges, compiled to
-//! HOMER 7 search requests (`homer7-api.md` §3).
+//! HOMER 7 search requests (`docs/homer7-api.md` §3).
 //!
 //! Pipeline: [`lex`](lex::lex) → [`parse`](parse::parse) → [`Expr`] →
 //! [`compile`](compile::compile) → [`CompiledSearch`] (requests plus client-side steps). After

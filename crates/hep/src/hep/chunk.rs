@@ -1,7 +1,7 @@
 //! HEP3 wire constants shared by the decoder and the encoder, so the two cannot drift apart.
 //!
 //! Chunk ids are the generic (vendor 0) types of the HEP3 specification rev. 37, §1.3 of
-//! `hep-and-live-stream.md`.
+//! `docs/hep-and-live-stream.md`.
 
 /// The 4-byte protocol id that opens every HEP3 packet.
 pub(crate) const MAGIC: [u8; 4] = *b"HEP3";

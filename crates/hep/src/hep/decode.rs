@@ -6,7 +6,7 @@
 //! receiver checks the auth key between the two, so a sender without the capture password cannot
 //! make hepscope inflate anything. [`decode`] does both at once.
 //!
-//! Policy (see `hep-and-live-stream.md` §1.8): a framing fault (bad magic, a total length or
+//! Policy (see `docs/hep-and-live-stream.md` §1.8): a framing fault (bad magic, a total length or
 //! chunk length that does not fit) rejects the packet; a known chunk of the wrong size is
 //! ignored; chunks of unknown type or of a vendor other than 0 are skipped. Never panics.
 

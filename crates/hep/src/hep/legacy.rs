@@ -1,6 +1,6 @@
 //! HEP v1 and v2: the legacy fixed-header formats (UDP only, SIP payload only).
 //!
-//! Layout as in Kamailio `sipcapture/hep.h` (`hep-and-live-stream.md` §1.7): version, header
+//! Layout as in Kamailio `sipcapture/hep.h` (`docs/hep-and-live-stream.md` §1.7): version, header
 //! length (16 for IPv4, 40 for IPv6), family, IP protocol, source and destination ports
 //! (big-endian), both addresses; v2 then adds a 12-byte time header whose seconds,
 //! microseconds and 16-bit capture id senders write in host order (little-endian on x86), plus

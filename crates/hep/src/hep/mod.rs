@@ -3,7 +3,7 @@
 //!
 //! Pure: no Tokio, no sockets, no clock reads. A packet whose timestamp is 0/0 decodes with
 //! `ts_us: None` and the receive loop substitutes its own "now". Wire facts follow the HEP3
-//! specification rev. 37 (see `hep-and-live-stream.md` §1).
+//! specification rev. 37 (see `docs/hep-and-live-stream.md` §1).
 //!
 //! - [`decode`]: one UDP datagram (or one framed TCP packet) -> [`HepPacket`]; [`unpack`] the same
 //!   in two steps, the payload inflated only when asked.

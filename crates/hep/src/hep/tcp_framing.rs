@@ -1,5 +1,5 @@
 //! HEP3 over TCP: a byte stream of back-to-back packets, each framed only by the total length
-//! in its own 6-byte header (`hep-and-live-stream.md` §1.6).
+//! in its own 6-byte header (`docs/hep-and-live-stream.md` §1.6).
 //!
 //! [`HepFramer`] buffers what the socket gives it and hands out whole packets. Like
 //! homer-core's TCP reader it checks the `HEP3` magic before trusting the length; a framing

@@ -1,5 +1,5 @@
 //! Classic libpcap writer (magic `a1b2c3d4`, microsecond resolution, linktype 1 Ethernet), the
-//! format of HOMER's PCAP export (`homer7-api.md` §7).
+//! format of HOMER's PCAP export (`docs/homer7-api.md` §7).
 //!
 //! Each payload is wrapped in synthetic Ethernet + IPv4/IPv6 + UDP or TCP headers built by
 //! etherparse's `PacketBuilder`, so lengths and checksums are right. TCP segments carry PSH|ACK

@@ -1,5 +1,5 @@
 //! `POST /export/call/messages/pcap` and `/text`: a transaction's rows (with correlated legs, RTCP
-//! and logs) as a classic libpcap file or as text (`homer7-api.md` §7).
+//! and logs) as a classic libpcap file or as text (`docs/homer7-api.md` §7).
 //!
 //! As in homer-app every row becomes a UDP datagram (RTCP and log rows carry their JSON or text),
 //! timed by its capture time; unlike homer-app the time keeps its microseconds.

@@ -1,6 +1,6 @@
 //! HOMER search filters -> SQL over the store's columns, with bound values.
 //!
-//! Filter elements follow homer-app's `buildQuery` conventions (`homer7-api.md` §3.3): `%` makes a
+//! Filter elements follow homer-app's `buildQuery` conventions (`docs/homer7-api.md` §3.3): `%` makes a
 //! LIKE, `;` an IN list, a `!=` prefix negates, a `||` prefix joins with OR, `isEmpty`/`isNull` are
 //! keywords, `raw` is matched case-insensitively, `limit` sets the row limit. `smartinput` is the
 //! expression language of §3.4 (`field op value {AND|OR field op value}`, `A OR B AND C` read as

@@ -37,7 +37,7 @@ fn field_ids(row: &Value) -> impl Iterator<Item = &str> {
 }
 
 /// Whether a filter may name `id` on `profile`: the ids of the profile's `fields_mapping`
-/// (`homer7-api.md` §3.2). RTCP and report tables, which HOMER does not map, allow the
+/// (`docs/homer7-api.md` §3.2). RTCP and report tables, which HOMER does not map, allow the
 /// `protocol_header.*` ids.
 pub fn allows(profile: Profile, id: &str) -> bool {
     let (hepid, name) = match profile {

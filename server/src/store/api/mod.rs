@@ -1,5 +1,5 @@
 //! The HOMER 7 `/api/v3` subset answered from the embedded store, with homer-app's request and
-//! response shapes and success statuses (`homer7-api.md` §3–§8, checklist §14.2).
+//! response shapes and success statuses (`docs/homer7-api.md` §3–§8, checklist §14.2).
 //!
 //! [`router`] has routes relative to `/api/v3` and its state applied; the caller mounts it (behind
 //! its session check). Bad request bodies are 400 `{"data":{},"message"}`; store failures are 500

@@ -1,6 +1,6 @@
 //! Stored rows written in homer-app's answer shapes: the flattened `protocol_header` +
 //! `data_header` object of search, message, transaction and QoS/log answers, and the transaction's
-//! `calldata`, `hosts` and `alias` (`homer7-api.md` §3.5, §4, §5.3, §6.2).
+//! `calldata`, `hosts` and `alias` (`docs/homer7-api.md` §3.5, §4, §5.3, §6.2).
 //!
 //! homer-app's bugs are not copied (§14.2): `aliasSrc`/`aliasDst` are each resolved from their own
 //! address, `to_domain` is the To host, `calldata[].ruri_user` is the R-URI user.

@@ -1,5 +1,5 @@
 //! `POST /search/call/data` (the message grid) and `POST /search/call/message` (one message with
-//! its text), `homer7-api.md` §3 and §4.
+//! its text), `docs/homer7-api.md` §3 and §4.
 //!
 //! The search picks the newest rows matching the filters, in a fixed order (time, then id, newest
 //! first) **before** the limit applies — homer-app has no ORDER BY and returns an arbitrary subset

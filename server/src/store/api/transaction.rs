@@ -1,5 +1,5 @@
 //! `POST /call/transaction` (a call flow with its correlated legs, RTCP and logs),
-//! `POST /call/report/qos` and `POST /call/report/log` (`homer7-api.md` §5, §6).
+//! `POST /call/report/qos` and `POST /call/report/log` (`docs/homer7-api.md` §5, §6).
 //!
 //! Correlation (§5.2, improved): starting from the requested Call-IDs, the store follows its
 //! correlation links both ways — a row carrying an id as X-CID (or another configured header, or

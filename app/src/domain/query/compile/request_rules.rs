@@ -1,4 +1,4 @@
-//! homer-app's request rules as a test validator (`homer7-api.md` §3.1–§3.4), and property
+//! homer-app's request rules as a test validator (`docs/homer7-api.md` §3.1–§3.4), and property
 //! tests: arbitrary forms never panic, generated valid expressions compile to requests that
 //! pass the validator.
 
