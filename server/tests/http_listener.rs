@@ -144,3 +144,69 @@ async fn connections_past_the_cap_wait_while_open_ones_work() {
         .unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200 OK"));
 }
+
+/// HTTPS on the same loop: a client that opens TCP and never starts the TLS handshake is closed after
+/// the header-read timeout, and connections past the cap wait before their handshake.
+#[tokio::test]
+async fn tls_clients_get_the_same_deadline_and_cap() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let dir = std::env::temp_dir().join(format!("hepscope-listener-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    std::fs::write(dir.join("cert.pem"), generated.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), generated.signing_key.serialize_pem()).unwrap();
+    let cert = server::tls::Certificate::load(
+        server::tls::TlsFiles {
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        },
+        server::tls::Protocol::Http,
+    )
+    .unwrap();
+    let timeout = Duration::from_millis(600);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route("/", get(|| async { "ok" }));
+    let limits = HttpLimits {
+        header_read_timeout: timeout,
+        max_connections: 2,
+    };
+    tokio::spawn(server::serve_tls(
+        listener,
+        app,
+        std::future::pending(),
+        limits,
+        cert,
+    ));
+
+    // Two silent clients take both places; each is closed after the deadline.
+    let started = Instant::now();
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut also_silent = TcpStream::connect(addr).await.unwrap();
+    // While they hold the places, a real HTTPS request waits.
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(generated.cert.pem().as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    let waiting = tokio::spawn(async move {
+        let asked = Instant::now();
+        let status = client
+            .get(format!("https://{addr}/"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        (status, asked.elapsed())
+    });
+    assert!(closed_within(&mut silent, Duration::from_secs(5)).await);
+    assert!(closed_within(&mut also_silent, Duration::from_secs(5)).await);
+    let elapsed = started.elapsed();
+    assert!(elapsed >= timeout && elapsed < timeout * 4, "{elapsed:?}");
+    // Then the waiting request gets its place, its handshake and its answer.
+    let (status, waited) = waiting.await.unwrap();
+    assert_eq!(status.unwrap(), 200);
+    assert!(
+        waited >= timeout / 2,
+        "served after {waited:?}, before a place was free"
+    );
+    println!("TLS: silent clients closed after {elapsed:?}; the third request waited {waited:?}");
+}
