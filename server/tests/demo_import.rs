@@ -1,7 +1,7 @@
 //! Capture import: a pcap written from fixture packets (SIP over UDP and TCP, a HEP-in-UDP datagram)
 //! reads back as HEP packets; SIP over TCP is reassembled however it was segmented; corrupt or truncated
 //! files are errors with no packets. Over HTTP: the role and the one-import slot are checked
-//! before the body is read.
+//! before the body is read, and an imported call is found by an `src_ip` query the app compiles.
 
 mod common;
 
@@ -281,5 +281,90 @@ async fn a_second_import_is_refused_while_one_runs() {
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer:?}");
     let third = post().await.unwrap();
     assert_eq!(third.status(), 201);
+    server.shutdown().await.unwrap();
+}
+
+/// The app's query `src_ip = '…'`, compiled by its domain code against the mapping the server
+/// serves, sent to the embedded store over the real HTTP API, finds the one call from that address.
+#[tokio::test]
+async fn an_src_ip_query_compiled_by_the_app_finds_the_call_over_http() {
+    use app::domain::homer::{MappingList, SearchResponse};
+    use app::domain::query::{compile_with_mapping, ResultView};
+    use app::domain::search_form::SearchForm;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let (server, admin, viewer) = import_server().await;
+    let now = jiff::Timestamp::now();
+    let start = now.as_microsecond() - 3_600_000_000;
+    let sip: Vec<_> = demo_mix(21, start, 12)
+        .into_iter()
+        .filter(|p| p.kind == PacketKind::Sip && p.src.is_ipv4())
+        .collect();
+    let mut writer = PcapWriter::new(Vec::new()).unwrap();
+    for p in &sip {
+        writer
+            .write_packet(p.ts_us, p.src, p.dst, Transport::Udp, &p.payload)
+            .unwrap();
+    }
+    let stored = common::app::client()
+        .post(server.url("/api/import"))
+        .header("cookie", &admin)
+        .body(writer.into_inner().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+
+    // The call-table messages (INVITE dialogs) by source address; pick an address only one call uses.
+    let mut by_ip: BTreeMap<String, (BTreeSet<String>, usize)> = BTreeMap::new();
+    for p in &sip {
+        let message = app::domain::sip::scan(&p.payload).unwrap();
+        let method = message.cseq().unwrap().method.as_str().to_owned();
+        if ["REGISTER", "OPTIONS", "SUBSCRIBE", "PUBLISH", "MESSAGE"].contains(&method.as_str()) {
+            continue;
+        }
+        let entry = by_ip.entry(p.src.ip().to_string()).or_default();
+        entry.0.insert(p.call_id.clone());
+        entry.1 += 1;
+    }
+    let (ip, (calls, messages)) = by_ip
+        .iter()
+        .find(|(_, (calls, _))| calls.len() == 1)
+        .expect("an address used by one call only");
+
+    let mapping: MappingList =
+        common::app::get_with(&server, "/api/v3/mapping/protocol", Some(&viewer))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let form = SearchForm {
+        query: format!("src_ip = '{ip}'"),
+        since: "2h".into(),
+        ..SearchForm::default()
+    };
+    let compiled = compile_with_mapping(
+        &form,
+        ResultView::Messages,
+        now,
+        &jiff::tz::TimeZone::UTC,
+        &mapping,
+    )
+    .unwrap();
+    assert_eq!(compiled.requests.len(), 1);
+    let response = common::app::post_with(
+        &server,
+        "/api/v3/search/call/data",
+        Some(&viewer),
+        &serde_json::to_value(&compiled.requests[0]).unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let answer: SearchResponse = response.json().await.unwrap();
+    let rows = compiled.finish_rows([answer.data]);
+    let found: BTreeSet<String> = rows.iter().map(|r| r.sid.clone()).collect();
+    assert_eq!(&found, calls, "{ip}");
+    assert_eq!(rows.len(), *messages, "{ip}");
+    assert!(rows.iter().all(|r| r.src_ip == *ip));
     server.shutdown().await.unwrap();
 }

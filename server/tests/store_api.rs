@@ -737,3 +737,168 @@ async fn alias_src_prefers_the_host_alias_over_a_network_alias_for_the_port() {
     };
     assert_eq!(table.resolve(&host), Some("HOST"));
 }
+
+/// A row's identity for comparing answers with fixture packets: Call-ID, method or reply code,
+/// capture time in ms.
+type RowKey = (String, String, i64);
+
+fn row_keys(answer: &Value) -> Vec<RowKey> {
+    let mut keys: Vec<RowKey> = rows(answer)
+        .iter()
+        .map(|r| {
+            (
+                r["sid"].as_str().unwrap().to_owned(),
+                r["method"].as_str().unwrap().to_owned(),
+                r["create_date"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The keys of the fixture's SIP packets for which `keep(packet, message)` holds.
+fn packet_keys(
+    f: &Fixture,
+    keep: impl Fn(&Packet, &app::domain::sip::SipMessage) -> bool,
+) -> Vec<RowKey> {
+    let all = [&f.answered, &f.busy, &f.cancelled, &f.three_leg];
+    let mut keys: Vec<RowKey> = all
+        .into_iter()
+        .flatten()
+        .filter(|p| p.kind == PacketKind::Sip)
+        .filter_map(|p| {
+            let message = scan(&p.payload).unwrap();
+            keep(p, &message).then(|| {
+                let method = match message.status() {
+                    Some(code) => code.to_string(),
+                    None => message.method().unwrap().as_str().to_owned(),
+                };
+                (p.call_id.clone(), method, p.ts_us / 1000)
+            })
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn first_invite(packets: &[Packet]) -> (&Packet, app::domain::sip::SipMessage) {
+    let invite = packets
+        .iter()
+        .find(|p| p.kind == PacketKind::Sip && p.payload.starts_with(b"INVITE"))
+        .unwrap();
+    (invite, scan(&invite.payload).unwrap())
+}
+
+#[tokio::test]
+async fn search_by_address_port_domain_and_x_cid_returns_exactly_the_matching_rows() {
+    let f = fixture("search-new-fields");
+    let (answered, answered_msg) = first_invite(&f.answered);
+    let (busy, busy_msg) = first_invite(&f.busy);
+    let (_, cancelled_msg) = first_invite(&f.cancelled);
+    let (three_leg, _) = first_invite(&f.three_leg);
+    let src_ip = answered.src.ip().to_string();
+    let dst_ip = three_leg.dst.ip().to_string();
+    let src_port = answered.src.port();
+    let dst_port = busy.dst.port();
+    let ruri_domain = answered_msg.ruri_domain().unwrap().to_owned();
+    let from_domain = busy_msg.from_domain().unwrap().to_owned();
+    let from_prefix = from_domain.get(..3).unwrap().to_owned();
+    let to_domain = cancelled_msg.to_domain().unwrap().to_owned();
+    let leg1 = call_ids(&f.three_leg)[0].clone();
+    // HOMER's correlation_id: the first configured correlation header differing from the
+    // Call-ID (X-CID, X-Call-ID, then the fixture's X-Acme-Call-ID), else the Call-ID.
+    let headers = ["X-CID", "X-Call-ID", "X-Acme-Call-ID"];
+    let correlation = |p: &Packet, m: &app::domain::sip::SipMessage| {
+        m.correlation_ids(&headers)
+            .into_iter()
+            .map(|(_, v)| v)
+            .find(|v| *v != p.call_id)
+            .unwrap_or_else(|| p.call_id.clone())
+    };
+    type Keep<'a> = Box<dyn Fn(&Packet, &app::domain::sip::SipMessage) -> bool + 'a>;
+    let cases: Vec<(&str, String, &str, Keep)> = vec![
+        (
+            "protocol_header.srcIp",
+            src_ip.clone(),
+            "string",
+            Box::new(|p, _| p.src.ip().to_string() == src_ip),
+        ),
+        (
+            "protocol_header.dstIp",
+            dst_ip.clone(),
+            "string",
+            Box::new(|p, _| p.dst.ip().to_string() == dst_ip),
+        ),
+        (
+            "protocol_header.srcIp",
+            format!("!={src_ip}"),
+            "string",
+            Box::new(|p, _| p.src.ip().to_string() != src_ip),
+        ),
+        (
+            "protocol_header.srcPort",
+            src_port.to_string(),
+            "integer",
+            Box::new(|p, _| p.src.port() == src_port),
+        ),
+        (
+            "protocol_header.dstPort",
+            dst_port.to_string(),
+            "integer",
+            Box::new(|p, _| p.dst.port() == dst_port),
+        ),
+        (
+            "data_header.ruri_domain",
+            ruri_domain.clone(),
+            "string",
+            Box::new(|_, m| m.ruri_domain() == Some(ruri_domain.as_str())),
+        ),
+        (
+            "data_header.from_domain",
+            format!("{from_prefix}%"),
+            "string",
+            Box::new(|_, m| m.from_domain().is_some_and(|d| d.starts_with(&from_prefix))),
+        ),
+        (
+            "data_header.to_domain",
+            to_domain.clone(),
+            "string",
+            Box::new(|_, m| m.to_domain() == Some(to_domain.as_str())),
+        ),
+        (
+            "protocol_header.correlation_id",
+            leg1.clone(),
+            "string",
+            Box::new(|p, m| correlation(p, m) == leg1),
+        ),
+    ];
+    for (name, value, kind, keep) in cases {
+        let (status, answer) = post_json(
+            &f.app,
+            "/search/call/data",
+            f.search(
+                json!([{"name": name, "value": value, "type": kind, "hepid": 1},
+                            {"name": "limit", "value": "1000", "type": "string", "hepid": 1}]),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{name} {value}: {answer}");
+        let expected = packet_keys(&f, keep);
+        assert!(!expected.is_empty(), "{name} {value} matches nothing");
+        assert_eq!(row_keys(&answer), expected, "{name} {value}");
+    }
+    // X-CID names leg 1 in leg 2's INVITE: that row is found by leg 1's Call-ID.
+    let (_, answer) = post_json(
+        &f.app,
+        "/search/call/data",
+        f.search(
+            json!([{"name": "protocol_header.correlation_id", "value": leg1, "type": "string"}]),
+        ),
+    )
+    .await;
+    assert!(
+        rows(&answer).iter().any(|r| r["sid"] != leg1.as_str()),
+        "{answer}"
+    );
+}

@@ -86,6 +86,15 @@ impl FilterElement {
         }
     }
 
+    /// A filter on a field HOMER's mapping types `integer` (ports): homer-app casts the column
+    /// with `::int` for these. The value is still sent as a string (§3.1).
+    pub fn integer(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            field_type: FieldType::Integer,
+            ..Self::string(name, value)
+        }
+    }
+
     /// The row-limit element (`{"name":"limit","value":"<n>"}`); it must come last.
     pub fn limit(limit: u32) -> Self {
         Self::string(LIMIT_NAME, limit.to_string())

@@ -24,11 +24,27 @@ pub enum Field {
     Status,
     /// Call-ID (alias `sid`), HOMER's indexed session id.
     CallId,
+    /// Source IP of the packet (alias `source_ip`, HOMER 7's search name).
+    SrcIp,
+    /// Destination IP of the packet (alias `destination_ip`).
+    DstIp,
+    /// Source port; a number in HOMER's mapping.
+    SrcPort,
+    /// Destination port; a number in HOMER's mapping.
+    DstPort,
+    /// Host part of the Request-URI (not in HOMER 7's default mapping).
+    RuriDomain,
+    /// Host part of the From URI (not in HOMER 7's default mapping).
+    FromDomain,
+    /// Host part of the To URI (not in HOMER 7's default mapping).
+    ToDomain,
+    /// HOMER's correlation id: the `X-CID` header where the message has one, else its Call-ID.
+    XCid,
 }
 
 impl Field {
     /// Every field, in the order shown in help texts.
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 16] = [
         Field::FromUser,
         Field::ToUser,
         Field::RuriUser,
@@ -37,9 +53,18 @@ impl Field {
         Field::Method,
         Field::Status,
         Field::CallId,
+        Field::SrcIp,
+        Field::DstIp,
+        Field::SrcPort,
+        Field::DstPort,
+        Field::RuriDomain,
+        Field::FromDomain,
+        Field::ToDomain,
+        Field::XCid,
     ];
 
-    /// Reads a field name (case-insensitive; `ua` and `sid` are aliases).
+    /// Reads a field name (case-insensitive; `ua`, `sid`, `source_ip` and `destination_ip` are
+    /// aliases).
     pub fn parse(name: &str) -> Option<Self> {
         let lower = name.to_ascii_lowercase();
         Some(match lower.as_str() {
@@ -51,6 +76,14 @@ impl Field {
             "method" => Field::Method,
             "status" => Field::Status,
             "call_id" | "sid" => Field::CallId,
+            "src_ip" | "source_ip" => Field::SrcIp,
+            "dst_ip" | "destination_ip" => Field::DstIp,
+            "src_port" => Field::SrcPort,
+            "dst_port" => Field::DstPort,
+            "ruri_domain" => Field::RuriDomain,
+            "from_domain" => Field::FromDomain,
+            "to_domain" => Field::ToDomain,
+            "x_cid" => Field::XCid,
             _ => return None,
         })
     }
@@ -66,6 +99,14 @@ impl Field {
             Field::Method => "method",
             Field::Status => "status",
             Field::CallId => "call_id",
+            Field::SrcIp => "src_ip",
+            Field::DstIp => "dst_ip",
+            Field::SrcPort => "src_port",
+            Field::DstPort => "dst_port",
+            Field::RuriDomain => "ruri_domain",
+            Field::FromDomain => "from_domain",
+            Field::ToDomain => "to_domain",
+            Field::XCid => "x_cid",
         }
     }
 
@@ -79,13 +120,47 @@ impl Field {
             Field::CSeq => "data_header.cseq",
             Field::Method | Field::Status => "data_header.method",
             Field::CallId => "sid",
+            Field::SrcIp => "protocol_header.srcIp",
+            Field::DstIp => "protocol_header.dstIp",
+            Field::SrcPort => "protocol_header.srcPort",
+            Field::DstPort => "protocol_header.dstPort",
+            Field::RuriDomain => "data_header.ruri_domain",
+            Field::FromDomain => "data_header.from_domain",
+            Field::ToDomain => "data_header.to_domain",
+            Field::XCid => "protocol_header.correlation_id",
+        }
+    }
+
+    /// Whether HOMER 7's mapping types the field as a number (`type: integer`): the value must be
+    /// digits, and homer-app cannot negate it (§3.3).
+    pub fn is_number(self) -> bool {
+        matches!(self, Field::SrcPort | Field::DstPort)
+    }
+
+    /// Whether HOMER 7's default mapping lacks the field in every profile: homer-app drops an
+    /// unmapped filter silently (§3.2), so it is sent only to a backend whose mapping lists it.
+    pub fn needs_custom_mapping(self) -> bool {
+        matches!(
+            self,
+            Field::RuriDomain | Field::FromDomain | Field::ToDomain
+        )
+    }
+
+    /// Whether HOMER 7's default mapping for `profile_key` (e.g. `1_call`) lists the field.
+    pub fn in_default_mapping(self, profile_key: &str) -> bool {
+        match self {
+            Field::RuriUser => profile_key == "1_call",
+            _ => !self.needs_custom_mapping(),
         }
     }
 
     /// The valid names, comma-separated, for error messages.
     pub fn valid_names() -> String {
         let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
-        format!("{} (aliases: ua, sid)", names.join(", "))
+        format!(
+            "{} (aliases: ua, sid, source_ip, destination_ip)",
+            names.join(", ")
+        )
     }
 }
 
@@ -137,5 +212,29 @@ mod tests {
         assert_eq!(Field::parse("sid"), Some(Field::CallId));
         assert_eq!(Field::parse("from"), None);
         assert_eq!(Field::Status.homer_id(), "data_header.method");
+        assert_eq!(Field::parse("Source_IP"), Some(Field::SrcIp));
+        assert_eq!(Field::parse("destination_ip"), Some(Field::DstIp));
+        assert_eq!(Field::parse("x-cid"), None);
+    }
+
+    #[test]
+    fn new_fields_map_to_homer_default_ids_and_types() {
+        let cases = [
+            (Field::SrcIp, "protocol_header.srcIp", false),
+            (Field::DstIp, "protocol_header.dstIp", false),
+            (Field::SrcPort, "protocol_header.srcPort", true),
+            (Field::DstPort, "protocol_header.dstPort", true),
+            (Field::XCid, "protocol_header.correlation_id", false),
+            (Field::RuriDomain, "data_header.ruri_domain", false),
+            (Field::FromDomain, "data_header.from_domain", false),
+            (Field::ToDomain, "data_header.to_domain", false),
+        ];
+        for (field, id, number) in cases {
+            assert_eq!(field.homer_id(), id);
+            assert_eq!(field.is_number(), number, "{id}");
+        }
+        assert!(Field::SrcIp.in_default_mapping("1_registration"));
+        assert!(!Field::RuriDomain.in_default_mapping("1_call"));
+        assert!(!Field::RuriUser.in_default_mapping("1_default"));
     }
 }

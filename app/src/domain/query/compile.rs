@@ -27,7 +27,7 @@ use super::parse::parse;
 use super::time::{resolve_range, TimeRange};
 use crate::domain::calls::{group_calls, CallSummary};
 use crate::domain::homer::search::TimezoneParam;
-use crate::domain::homer::{FilterElement, HomerRow, SearchRequest};
+use crate::domain::homer::{FilterElement, HomerRow, MappingList, MappingProfile, SearchRequest};
 use crate::domain::search_form::{Profile, SearchForm, SortOrder};
 
 /// Most HOMER requests one search may expand into.
@@ -125,6 +125,38 @@ pub fn compile(
     now: Timestamp,
     tz: &TimeZone,
 ) -> Result<CompiledSearch, QueryError> {
+    compile_inner(form, view, now, tz, None)
+}
+
+/// [`compile`] for a backend whose mapping (`GET /mapping/protocol`) is known: a query field is
+/// accepted when the profile's `fields_mapping` lists its id, so fields outside HOMER 7's
+/// default mapping (`ruri_domain`, ...) work where an admin mapped them or on the embedded
+/// store. Without a row for the profile, HOMER 7's default mapping decides, as in [`compile`].
+///
+/// # Errors
+/// As [`compile`].
+pub fn compile_with_mapping(
+    form: &SearchForm,
+    view: ResultView,
+    now: Timestamp,
+    tz: &TimeZone,
+    mapping: &MappingList,
+) -> Result<CompiledSearch, QueryError> {
+    let profile = mapping.profile(&form.profile.homer_key().to_string());
+    compile_inner(form, view, now, tz, profile)
+}
+
+fn compile_inner(
+    form: &SearchForm,
+    view: ResultView,
+    now: Timestamp,
+    tz: &TimeZone,
+    mapping: Option<&MappingProfile>,
+) -> Result<CompiledSearch, QueryError> {
+    let rules = Rules {
+        profile: form.profile,
+        mapping,
+    };
     let range = resolve_range(&form.since, &form.until, &form.at, now, tz)?;
     let limit = match (form.limit, view) {
         (Some(0), _) => {
@@ -161,7 +193,7 @@ pub fn compile(
         }
     }
     if let Some(expr) = parse(&form.query)? {
-        groups.push(expression_alternatives(&expr, &form.query, form.profile)?);
+        groups.push(expression_alternatives(&expr, &form.query, rules)?);
     }
 
     let needed = groups
@@ -288,21 +320,66 @@ fn number_alternatives(text: &str) -> Result<Option<Vec<Vec<FilterElement>>>, Qu
     Ok(Some(alternatives))
 }
 
+/// Which fields the target accepts: the profile searched and, when known, the backend's mapping
+/// of it.
+#[derive(Clone, Copy, Debug)]
+struct Rules<'a> {
+    profile: Profile,
+    mapping: Option<&'a MappingProfile>,
+}
+
+impl Rules<'_> {
+    /// The error for a field the target would drop (homer-app ignores unmapped filters, §3.2).
+    fn check_field(&self, cmp: &Comparison) -> Result<(), QueryError> {
+        let key = self.profile.homer_key().to_string();
+        let mapped = match self.mapping {
+            Some(mapping) => mapping.accepts_filter(cmp.field.homer_id()),
+            None => cmp.field.in_default_mapping(&key),
+        };
+        if mapped {
+            return Ok(());
+        }
+        let kind = if cmp.field.needs_custom_mapping() {
+            QueryErrorKind::FieldNotMapped {
+                field: cmp.field,
+                profile: key,
+            }
+        } else {
+            QueryErrorKind::FieldNotInProfile {
+                field: cmp.field,
+                profile: key,
+            }
+        };
+        Err(QueryError::query(cmp.field_span.clone(), kind))
+    }
+}
+
+/// Checks a port: digits only (homer-app casts it with `::int`), 1 to 65535.
+fn check_port(cmp: &Comparison) -> Result<(), QueryError> {
+    let number = cmp.value.bytes().all(|b| b.is_ascii_digit())
+        && cmp.value.parse::<u16>().is_ok_and(|p| p > 0);
+    if !number {
+        return Err(QueryError::query(
+            cmp.value_span.clone(),
+            QueryErrorKind::InvalidPort(cmp.value.clone()),
+        ));
+    }
+    if cmp.op == Op::Ne {
+        return Err(QueryError::query(
+            cmp.field_span.start..cmp.value_span.end,
+            QueryErrorKind::NegatedNumber(cmp.field),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks one comparison and turns it into a filter element.
 fn comparison_element(
     cmp: &Comparison,
     query: &str,
-    profile: Profile,
+    rules: Rules<'_>,
 ) -> Result<FilterElement, QueryError> {
-    if cmp.field == Field::RuriUser && profile != Profile::Call {
-        return Err(QueryError::query(
-            cmp.field_span.clone(),
-            QueryErrorKind::FieldNotInProfile {
-                field: cmp.field,
-                profile: profile.homer_key().to_string(),
-            },
-        ));
-    }
+    rules.check_field(cmp)?;
     let token = query.get(cmp.value_span.clone()).unwrap_or("");
     let quoted = token.starts_with('\'') || token.starts_with('"');
     let value_start = cmp.value_span.start + usize::from(quoted);
@@ -326,6 +403,10 @@ fn comparison_element(
         }
         // SIP methods are upper case on the wire; accept `invite` from the keyboard.
         Field::Method => cmp.value.to_ascii_uppercase(),
+        field if field.is_number() => {
+            check_port(cmp)?;
+            return Ok(FilterElement::integer(field.homer_id(), cmp.value.clone()));
+        }
         _ => cmp.value.clone(),
     };
     let value = match cmp.op {
@@ -349,20 +430,20 @@ fn dnf_len(expr: &Expr) -> usize {
 }
 
 /// The DNF of `expr` as filter-element lists (call only when `dnf_len` is small).
-fn dnf(expr: &Expr, query: &str, profile: Profile) -> Result<Vec<Vec<FilterElement>>, QueryError> {
+fn dnf(expr: &Expr, query: &str, rules: Rules<'_>) -> Result<Vec<Vec<FilterElement>>, QueryError> {
     match expr {
-        Expr::Cmp(cmp) => Ok(vec![vec![comparison_element(cmp, query, profile)?]]),
+        Expr::Cmp(cmp) => Ok(vec![vec![comparison_element(cmp, query, rules)?]]),
         Expr::Or(items) => {
             let mut out = Vec::new();
             for item in items {
-                out.extend(dnf(item, query, profile)?);
+                out.extend(dnf(item, query, rules)?);
             }
             Ok(out)
         }
         Expr::And(items) => {
             let groups = items
                 .iter()
-                .map(|item| dnf(item, query, profile))
+                .map(|item| dnf(item, query, rules))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(cartesian(&groups))
         }
@@ -372,7 +453,7 @@ fn dnf(expr: &Expr, query: &str, profile: Profile) -> Result<Vec<Vec<FilterEleme
 fn expression_alternatives(
     expr: &Expr,
     query: &str,
-    profile: Profile,
+    rules: Rules<'_>,
 ) -> Result<Vec<Vec<FilterElement>>, QueryError> {
     let needed = dnf_len(expr);
     if needed > MAX_REQUESTS {
@@ -384,7 +465,7 @@ fn expression_alternatives(
             },
         ));
     }
-    dnf(expr, query, profile)
+    dnf(expr, query, rules)
 }
 
 /// Every way of picking one alternative from each group, each pick's elements concatenated.
@@ -404,6 +485,8 @@ fn cartesian(groups: &[Vec<Vec<FilterElement>>]) -> Vec<Vec<FilterElement>> {
     out
 }
 
+#[cfg(test)]
+mod fields;
 #[cfg(test)]
 mod request_rules;
 #[cfg(test)]

@@ -70,6 +70,18 @@ pub enum QueryErrorKind {
         /// The profile key, e.g. `1_default`.
         profile: String,
     },
+    /// A field HOMER 7's default mapping lacks, and the backend's mapping (when known) too:
+    /// homer-app would drop the filter silently and answer unfiltered rows.
+    FieldNotMapped {
+        /// The field.
+        field: Field,
+        /// The profile key, e.g. `1_call`.
+        profile: String,
+    },
+    /// A port value that is not a number from 1 to 65535.
+    InvalidPort(String),
+    /// `!=` on a number field: homer-app turns the value into 0 (§3.3), so it cannot be sent.
+    NegatedNumber(Field),
     /// A field name was expected; the text found (empty at the end of input).
     ExpectedField(String),
     /// `=` or `!=` was expected after a field.
@@ -160,6 +172,24 @@ impl fmt::Display for QueryError {
                 f,
                 "{input}: field '{}' cannot be searched in profile '{profile}'; \
                  switch to the call profile or drop it",
+                field.name()
+            ),
+            QueryErrorKind::FieldNotMapped { field, profile } => write!(
+                f,
+                "{input}: field '{}' is not in this backend's mapping for '{profile}' \
+                 (homer 7's default mapping lacks '{}'; the embedded store has it); drop it",
+                field.name(),
+                field.homer_id()
+            ),
+            QueryErrorKind::InvalidPort(value) => write!(
+                f,
+                "{input}: port '{value}' is not a number from 1 to 65535 \
+                 (ports are numbers: no '%' wildcard)"
+            ),
+            QueryErrorKind::NegatedNumber(field) => write!(
+                f,
+                "{input}: '!=' does not work on the number field '{}' in homer; \
+                 use '=' or drop it",
                 field.name()
             ),
             QueryErrorKind::ExpectedField(found) => {

@@ -15,7 +15,7 @@ pub mod parse;
 pub mod time;
 
 pub use ast::{Comparison, Expr, Field, Op};
-pub use compile::{compile, CompiledSearch, ResultView, MAX_REQUESTS};
+pub use compile::{compile, compile_with_mapping, CompiledSearch, ResultView, MAX_REQUESTS};
 pub use error::{Input, QueryError, QueryErrorKind};
 pub use merge::{merge_rows, MethodFilter};
 pub use parse::parse;

@@ -10,9 +10,12 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use crate::domain::calls::{name_directions, CallSummary, HostPort};
+use crate::domain::homer::MappingList;
 use crate::domain::homer::{gather, AliasList, Gathered, HomerRow};
 use crate::domain::ladder::AliasTable;
-use crate::domain::query::{compile, CompiledSearch, Input, QueryError, ResultView};
+use crate::domain::query::{
+    compile, compile_with_mapping, CompiledSearch, Input, QueryError, QueryErrorKind, ResultView,
+};
 use crate::domain::results::{self, ColumnSort, DownloadFormat};
 use crate::domain::search_form::SearchForm;
 use crate::ui::client::ClientError;
@@ -151,8 +154,12 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
                 })
             }
         };
-        let compiled = match compile(&form, view, Timestamp::now(), &zone) {
-            Ok(c) => c,
+        let now = Timestamp::now();
+        // Fields outside HOMER 7's default mapping (the domains) need the backend's mapping:
+        // fetched only for such a query, then the form is compiled against it.
+        let first = match compile(&form, view, now, &zone) {
+            Ok(c) => Some(c),
+            Err(e) if matches!(e.kind, QueryErrorKind::FieldNotMapped { .. }) => None,
             Err(e) => {
                 return state.set(RunState::Invalid {
                     message: e.to_string(),
@@ -164,11 +171,29 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
         let signal = controller.as_ref().map(|c| c.signal());
         aborter.set_value(controller);
         debug.sent.set(Vec::new());
-        let total = compiled.requests.len();
+        // Total 0 while the mapping is read.
+        let total = first.as_ref().map_or(0, |c| c.requests.len());
         state.set(RunState::Running { done: 0, total });
         let started = now_ms();
         let backend = form.backend.clone();
         leptos::task::spawn_local(async move {
+            let compiled = match first {
+                Some(c) => c,
+                None => match compile_for_backend(&form, view, now, &zone).await {
+                    Ok(c) => c,
+                    Err((message, error)) => {
+                        if generation.try_get_value() == Some(my_generation) {
+                            state.try_set(RunState::Invalid { message, error });
+                        }
+                        return;
+                    }
+                },
+            };
+            if generation.try_get_value() != Some(my_generation) {
+                return;
+            }
+            let total = compiled.requests.len();
+            state.try_set(RunState::Running { done: 0, total });
             let outcome = run_requests(debug, &backend, &compiled, signal.as_ref(), move || {
                 if generation.try_get_value() == Some(my_generation) {
                     state.try_update(|s| {
@@ -366,6 +391,21 @@ pub(super) async fn load_aliases(backend: &str) -> Result<AliasTable, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Compiles `form` against its backend's mapping (`GET mapping/protocol`); the error as the
+/// message and, when the form is at fault, the [`QueryError`] to point at.
+async fn compile_for_backend(
+    form: &SearchForm,
+    view: ResultView,
+    now: Timestamp,
+    zone: &TimeZone,
+) -> Result<CompiledSearch, (String, Option<QueryError>)> {
+    let url = crate::ui::homer::v3_url(&form.backend, "mapping/protocol");
+    let mapping = crate::ui::client::get_json::<MappingList>(&url)
+        .await
+        .map_err(|e| (format!("reading the backend's field mapping: {e}"), None))?;
+    compile_with_mapping(form, view, now, zone, &mapping).map_err(|e| (e.to_string(), Some(e)))
+}
+
 /// Sends every compiled request (in parallel), reporting each completion through `progress`.
 /// `Ok` with the merged result, whether a request hit its row limit, and the failures of a partial
 /// answer; `Err` when every request failed.
@@ -435,7 +475,11 @@ fn StatusBanner(
             }.into_any(),
             RunState::Running { done, total } => view! {
                 <div class="banner ok" role="status" aria-live="polite">
-                    <span>{format!("Searching… {done} of {total} HOMER requests answered")}</span>
+                    <span>{if *total == 0 {
+                        "Searching… reading the backend's field mapping".to_owned()
+                    } else {
+                        format!("Searching… {done} of {total} HOMER requests answered")
+                    }}</span>
                     <button type="button" on:click=on_cancel>"Cancel"</button>
                 </div>
             }.into_any(),

@@ -174,7 +174,7 @@ pub fn SearchFilters(
                 </label>
                 <details class="help">
                     <summary>"How search works"</summary>
-                    <p>"Filters match messages; results carry every message of the matched Call-IDs (session-based, as HOMER does). Number matches the From or To user, with and without a leading +. Filters are combined with AND; alternatives are sent as separate HOMER requests and merged here. In Query, use field = 'value' or !=, % as a wildcard, AND, OR and parentheses. Fields: from_user, to_user, ruri_user, user_agent (ua), cseq, method, status, call_id (sid)."</p>
+                    <p>"Filters match messages; results carry every message of the matched Call-IDs (session-based, as HOMER does). Number matches the From or To user, with and without a leading +. Filters are combined with AND; alternatives are sent as separate HOMER requests and merged here. In Query, use field = 'value' or !=, % as a wildcard, AND, OR and parentheses. Fields: from_user, to_user, ruri_user, user_agent (ua), cseq, method, status, call_id (sid), src_ip (source_ip), dst_ip (destination_ip), src_port, dst_port (numbers: = only), x_cid (X-CID, else the Call-ID), and where the backend maps them (the embedded store does) ruri_domain, from_domain, to_domain."</p>
                 </details>
             </div>
         </form>

@@ -448,6 +448,16 @@ mod tests {
             ),
             ("raw", "%X-CID%", "(lower(CAST(raw AS TEXT)) LIKE lower(?))"),
             ("sid", "a;b%", "(sid LIKE ? OR sid LIKE ?)"),
+            ("protocol_header.dstIp", "10.0.%", "(dst_ip LIKE ?)"),
+            ("protocol_header.dstPort", "5080", "dst_port IN (?)"),
+            ("data_header.ruri_domain", "example.com", "ruri_domain = ?"),
+            ("data_header.from_domain", "ex%", "(from_domain LIKE ?)"),
+            ("data_header.to_domain", "!=example.com", "to_domain <> ?"),
+            (
+                "protocol_header.correlation_id",
+                "leg-a",
+                "COALESCE(correlation_id, sid) = ?",
+            ),
         ];
         for (name, value, want) in cases {
             assert_eq!(sql(&[el(name, value)]).0, *want, "{name} {value}");
@@ -593,6 +603,10 @@ mod tests {
         for value in ["10%", "!=1001", "isEmpty", ""] {
             assert_eq!(terms(call, &[user(value)], false), None, "{value:?}");
         }
+        assert_eq!(
+            terms(call, &[el("protocol_header.dstIp", "10.0.0.9")], false),
+            Some(vec!["DstIp=10.0.0.9".into()])
+        );
         assert_eq!(
             terms(
                 Profile::Rtcp,

@@ -1,5 +1,6 @@
 //! The search profiles' field mappings (`GET /mapping/protocol`) and the filter allowlist derived
-//! from them, built from HOMER 7's default `mapping_schema` rows kept in `mapping.json`.
+//! from them, built from HOMER 7's default `mapping_schema` rows kept in `mapping.json` (a copy of
+//! HOMER's defaults) plus the SIP fields the store keeps beyond them ([`STORE_SIP_FIELDS`]).
 
 use std::sync::OnceLock;
 
@@ -28,6 +29,28 @@ fn row_for(hepid: i64, profile: &str) -> Option<&'static Value> {
     })
 }
 
+/// SIP fields the store keeps and searches beyond HOMER 7's default mapping, as an admin adds
+/// them to HOMER's: the domains of the Request-URI, From and To. Listed in every SIP profile's
+/// `fields_mapping` so clients that check the mapping (the app's query compiler) may send them.
+const STORE_SIP_FIELDS: [(&str, &str); 3] = [
+    ("data_header.ruri_domain", "SIP RURI domain"),
+    ("data_header.from_domain", "SIP From domain"),
+    ("data_header.to_domain", "SIP To domain"),
+];
+
+/// The `fields_mapping` entries of [`STORE_SIP_FIELDS`], after HOMER's own (`after` entries).
+fn store_sip_entries(after: usize) -> impl Iterator<Item = Value> {
+    STORE_SIP_FIELDS
+        .iter()
+        .enumerate()
+        .map(move |(i, (id, name))| {
+            json!({
+                "id": id, "name": name, "type": "string", "index": "none", "form_type": "input",
+                "position": after + i + 1, "skip": false, "hide": true,
+            })
+        })
+}
+
 fn field_ids(row: &Value) -> impl Iterator<Item = &str> {
     row.get("fields_mapping")
         .and_then(Value::as_array)
@@ -47,7 +70,8 @@ pub fn allows(profile: Profile, id: &str) -> bool {
         Profile::Log => (100, "default"),
         Profile::Rtcp | Profile::Report => return id.starts_with("protocol_header."),
     };
-    row_for(hepid, name).is_some_and(|row| field_ids(row).any(|f| f == id))
+    let store_field = hepid == 1 && STORE_SIP_FIELDS.iter().any(|(f, _)| *f == id);
+    row_for(hepid, name).is_some_and(|row| store_field || field_ids(row).any(|f| f == id))
 }
 
 /// The answer of `GET /mapping/protocol`: `{"count", "data": [mapping_schema rows]}`.
@@ -57,6 +81,15 @@ pub fn protocol_list() -> Value {
         .enumerate()
         .map(|(index, row)| {
             let hepid = row.get("hepid").and_then(Value::as_i64).unwrap_or(0);
+            let mut fields: Vec<Value> = row
+                .get("fields_mapping")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if hepid == 1 {
+                let after = fields.len();
+                fields.extend(store_sip_entries(after));
+            }
             json!({
                 "guid": format!("{hepid:08x}-0000-4000-8000-{index:012x}"),
                 "profile": row.get("profile").cloned().unwrap_or(Value::Null),
@@ -69,7 +102,7 @@ pub fn protocol_list() -> Value {
                 "create_index": {},
                 "create_table": "",
                 "correlation_mapping": row.get("correlation_mapping").cloned().unwrap_or(json!([])),
-                "fields_mapping": row.get("fields_mapping").cloned().unwrap_or(json!([])),
+                "fields_mapping": fields,
                 "fields_settings": {},
                 "schema_mapping": {},
                 "schema_settings": {},
@@ -95,5 +128,27 @@ mod tests {
         assert_eq!(list["count"], 5);
         assert_eq!(list["data"][1]["profile"], "call");
         assert_eq!(list["data"][1]["partid"], 10);
+    }
+
+    #[test]
+    fn sip_profiles_also_map_the_domains_the_store_keeps() {
+        for profile in [Profile::Call, Profile::Registration, Profile::SipDefault] {
+            for (id, _) in STORE_SIP_FIELDS {
+                assert!(allows(profile, id), "{profile:?} {id}");
+            }
+        }
+        assert!(!allows(Profile::Log, "data_header.ruri_domain"));
+        assert!(!allows(Profile::Rtcp, "data_header.from_domain"));
+        let list = protocol_list();
+        for row in list["data"].as_array().unwrap() {
+            let ids: Vec<&str> = row["fields_mapping"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|f| f["id"].as_str())
+                .collect();
+            let sip = row["hepid"] == 1;
+            assert_eq!(ids.contains(&"data_header.to_domain"), sip, "{ids:?}");
+        }
     }
 }

@@ -137,6 +137,12 @@ fn arb_expression() -> impl Strategy<Value = String> {
         "call_id",
         "sid",
         "status",
+        "src_ip",
+        "dst_ip",
+        "source_ip",
+        "x_cid",
+        "src_port",
+        "dst_port",
     ]);
     let value = "[A-Za-z0-9+@._%-][A-Za-z0-9+@._% -]{0,11}";
     let status = prop::sample::select(vec!["200", "486", "4%", "1%"]);
@@ -144,6 +150,8 @@ fn arb_expression() -> impl Strategy<Value = String> {
     let leaf = (field, op, value, status).prop_map(|(field, op, value, status)| {
         let value = if field == "status" {
             status.to_owned()
+        } else if field.ends_with("_port") {
+            "5060".to_owned()
         } else {
             value
         };
@@ -216,6 +224,7 @@ proptest! {
                     err.kind,
                     QueryErrorKind::TooManyAlternatives { .. }
                         | QueryErrorKind::FieldNotInProfile { .. }
+                        | QueryErrorKind::NegatedNumber(_)
                 ),
                 "{query}: {err}"
             ),
