@@ -14,6 +14,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::auth::SESSION_COOKIE;
+use crate::homer::allowlist;
 
 /// The security scheme names the handlers' `security(...)` attributes use.
 pub const SESSION_COOKIE_SCHEME: &str = "session_cookie";
@@ -58,7 +59,7 @@ pub const BEARER_SCHEME: &str = "bearer";
         crate::probes::metrics,
         openapi_json,
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &HomerAllowlist),
     tags(
         (name = "auth", description = "Login, logout, the session, passwords, stream tickets"),
         (name = "shares", description = "Share links: made with a session, opened without"),
@@ -99,6 +100,38 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The HOMER pass-through routes whose allowlist is appended to their description.
+const PASS_THROUGH: [&str; 2] = ["/api/v3/{path}", "/api/b/{name}/v3/{path}"];
+
+/// Appends [`allowlist::DOCUMENTED`] to the pass-through routes' descriptions, so the document
+/// lists exactly what the proxy lets through.
+struct HomerAllowlist;
+
+impl Modify for HomerAllowlist {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let routes: Vec<String> = allowlist::DOCUMENTED
+            .iter()
+            .map(|(method, path)| format!("`{method} {path}`"))
+            .collect();
+        let list = format!("Allowed: {}.", routes.join(", "));
+        for path in PASS_THROUGH {
+            let Some(item) = openapi.paths.paths.get_mut(path) else {
+                continue;
+            };
+            for operation in [item.get.as_mut(), item.post.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                let description = operation.description.get_or_insert_with(String::new);
+                if !description.is_empty() {
+                    description.push_str("\n\n");
+                }
+                description.push_str(&list);
+            }
+        }
+    }
+}
+
 /// The document as JSON, rendered once.
 static DOCUMENT: LazyLock<Result<String, String>> =
     LazyLock::new(|| ApiDoc::openapi().to_json().map_err(|e| e.to_string()));
@@ -124,5 +157,30 @@ pub async fn openapi_json() -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("rendering the OpenAPI document: {e}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pass_through_routes_list_the_allowlist() {
+        let doc = ApiDoc::openapi();
+        for path in PASS_THROUGH {
+            let item = doc.paths.paths.get(path).expect(path);
+            for operation in [&item.get, &item.post] {
+                let description = operation
+                    .as_ref()
+                    .and_then(|o| o.description.as_deref())
+                    .unwrap_or_default();
+                for (method, route) in allowlist::DOCUMENTED {
+                    assert!(
+                        description.contains(&format!("`{method} {route}`")),
+                        "{path}: {description}"
+                    );
+                }
+            }
+        }
     }
 }

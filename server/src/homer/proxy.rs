@@ -92,7 +92,7 @@ async fn backend_check(
     method(get, post),
     path = "/api/v3/{path}",
     tag = "homer",
-    description = "Only HOMER 7's read routes pass (`homer::allowlist`): POST `search/call/data`, `search/call/message`, `call/transaction`, `call/report/qos`, `call/report/log`, `export/call/messages/pcap`, `export/call/messages/text`; GET `alias`, `mapping/protocol`, `mapping/protocol/{hepid}[/{profile}]` (not `reset`), `database/node/list`, `auth/type/list`, `smart/search/tag/{hepid}/{profile}`. Any other method or path is answered 403 without reaching the backend. Request and answer bodies are HOMER 7's, passed through unchanged (the embedded store answers the same API).",
+    description = "HOMER 7's API, passed through: request and answer bodies are HOMER 7's, unchanged (the embedded store answers the same API). Only the read routes listed below pass; any other method or path is answered 403 without reaching the backend.",
     params(("path" = String, Path, description = "The HOMER 7 API route after /api/v3/, e.g. search/call/data (may contain /)")),
     security(("session_cookie" = []), ("bearer" = [])),
     responses(
@@ -126,7 +126,7 @@ async fn v3_default(
     method(get, post),
     path = "/api/b/{name}/v3/{path}",
     tag = "homer",
-    description = "Only HOMER 7's read routes pass (`homer::allowlist`): POST `search/call/data`, `search/call/message`, `call/transaction`, `call/report/qos`, `call/report/log`, `export/call/messages/pcap`, `export/call/messages/text`; GET `alias`, `mapping/protocol`, `mapping/protocol/{hepid}[/{profile}]` (not `reset`), `database/node/list`, `auth/type/list`, `smart/search/tag/{hepid}/{profile}`. Any other method or path is answered 403 without reaching the backend. Request and answer bodies are HOMER 7's, passed through unchanged (the embedded store answers the same API).",
+    description = "HOMER 7's API, passed through: request and answer bodies are HOMER 7's, unchanged (the embedded store answers the same API). Only the read routes listed below pass; any other method or path is answered 403 without reaching the backend.",
     params(
         ("name" = String, Path, description = "The backend's name"),
         ("path" = String, Path, description = "The HOMER 7 API route after v3/ (may contain /)"),
