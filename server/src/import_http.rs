@@ -23,7 +23,7 @@ use crate::AppState;
 pub const MAX_IMPORT_BYTES: usize = 256 * 1024 * 1024;
 
 /// What an import stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Packets stored.
     pub stored: usize,
@@ -73,6 +73,20 @@ pub fn import_capture(
 }
 
 /// `POST /api/import`: the request body is a pcap or pcapng file.
+#[utoipa::path(
+    post,
+    path = "/api/import",
+    tag = "store",
+    request_body(content = String, content_type = "application/octet-stream", description = "A pcap or pcapng file"),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "What was stored", body = ImportReport),
+        (status = 400, description = "Not a capture, or nothing SIP or HEP in it", body = app::domain::api::ErrorBody),
+        (status = 403, description = "Not an admin", body = app::domain::api::ErrorBody),
+        (status = 409, description = "The store is disabled, or another import runs", body = app::domain::api::ErrorBody),
+        (status = 413, description = "The capture is too large", body = app::domain::api::ErrorBody),
+    )
+)]
 pub async fn import_endpoint(
     State(state): State<AppState>,
     session: Session,

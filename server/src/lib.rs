@@ -17,6 +17,7 @@ pub mod import;
 pub mod import_http;
 pub mod ingest;
 pub mod live;
+pub mod openapi;
 pub mod origin;
 pub mod private_fs;
 pub mod probes;
@@ -172,6 +173,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/v4/stream/hep", get(live::endpoints::coordinator_stream))
         .merge(share::routes::public_routes())
         .with_state(state.clone())
@@ -252,6 +254,12 @@ pub async fn serve_tls(
 
 /// `GET /healthz`: `{"status":"ok"}`, or `"degraded"` with the reason while the store cannot
 /// write (disk full, I/O errors), plus the store's counters.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "probes",
+    responses((status = 200, description = "`{\"status\": \"ok\"|\"degraded\", \"reason\"?, \"store\"?}`", body = serde_json::Value))
+)]
 async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Json<serde_json::Value> {

@@ -89,6 +89,15 @@ impl Readiness {
 }
 
 /// `GET /readyz`: 200 `{"status":"ready"}`, or 503 `{"status":"not ready","reason":…}`.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "probes",
+    responses(
+        (status = 200, description = "`{\"status\": \"ready\"}`", body = serde_json::Value),
+        (status = 503, description = "`{\"status\": \"not ready\", \"reason\"}`", body = serde_json::Value),
+    )
+)]
 pub async fn readyz(State(readiness): State<Readiness>) -> Response {
     match readiness.check().await {
         Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
@@ -101,6 +110,12 @@ pub async fn readyz(State(readiness): State<Readiness>) -> Response {
 }
 
 /// `GET /metrics`: refreshes the store's gauges, then renders every metric.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "probes",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain"))
+)]
 pub async fn metrics(State(app): State<AppState>) -> Response {
     if let Some(store) = &app.store {
         export_store_gauges(store).await;

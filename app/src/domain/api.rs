@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/login` body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -13,6 +14,7 @@ pub struct LoginRequest {
 
 /// `POST /api/account/password` body: the current password and the new one. Its `Debug` hides both.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
     pub current: String,
     pub new: String,
@@ -27,6 +29,7 @@ impl std::fmt::Debug for PasswordChange {
 /// `POST /api/stream-ticket` answer: a short-lived token for `?access_token=` on
 /// `GET /api/v4/stream/hep`, good for that stream only and never as a session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StreamTicket {
     pub ticket: String,
     /// Seconds since the Unix epoch; open the stream before then.
@@ -36,6 +39,7 @@ pub struct StreamTicket {
 /// A user's role. Admins may import captures, run SQL and create share links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Admin,
     #[default]
@@ -54,6 +58,7 @@ impl Role {
 
 /// `GET /api/me` and the body of a successful login.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub username: String,
     pub role: Role,
@@ -75,6 +80,7 @@ impl Me {
 ///
 /// `backend` and `detail` are set for upstream (HOMER) failures.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,6 +122,7 @@ pub fn error_message(text: &str) -> Option<String> {
 /// What kind of data source a backend is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BackendKind {
     /// A HOMER 7 instance reached through the server's proxy.
     Homer7,
@@ -125,6 +132,7 @@ pub enum BackendKind {
 
 /// One entry of `GET /api/backends`. Never carries credentials.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BackendInfo {
     pub name: String,
     pub kind: BackendKind,
@@ -138,6 +146,7 @@ pub struct BackendInfo {
 
 /// `GET /api/backends/{name}/check`: dex's `discover` diagnostic of one backend.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckReport {
     /// Backend name.
     pub backend: String,
@@ -156,6 +165,7 @@ pub struct CheckReport {
 
 /// One step of a [`CheckReport`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckStep {
     /// `dns`, `tcp`, `login`, `mapping` (HOMER 7) or the embedded store's own steps.
     pub step: String,

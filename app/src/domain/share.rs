@@ -14,6 +14,7 @@ pub const MAX_SHARE_WINDOW_MS: i64 = 11 * 24 * 3600 * 1000;
 
 /// `POST /api/shares` body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareRequest {
     /// The Call-IDs the link shows.
     pub call_ids: Vec<String>,
@@ -77,6 +78,7 @@ impl ShareRequest {
 
 /// `POST /api/shares` answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareCreated {
     pub id: String,
     /// The link's path on this server, `/s/{token}`.
@@ -88,6 +90,7 @@ pub struct ShareCreated {
 /// Whether a share's link still opens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ShareStatus {
     Active,
     Expired,
@@ -118,6 +121,7 @@ impl ShareStatus {
 
 /// What a share link names: the call, where and when to look it up, who made it and until when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Share {
     /// 32 hex digits, random.
     pub id: String,
@@ -137,6 +141,7 @@ pub struct Share {
 /// One share as `GET /api/shares` and `GET /api/shared/{token}` describe it: the share's fields
 /// and its status, in one flat JSON object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareInfo {
     #[serde(flatten)]
     pub share: Share,

@@ -170,6 +170,18 @@ impl AuthState {
 }
 
 /// `POST /api/login`: checks the password, sets the session cookie, answers [`app::domain::api::Me`].
+#[utoipa::path(
+    post,
+    path = "/api/login",
+    tag = "auth",
+    request_body = app::domain::api::LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; sets the `hepscope_session` cookie", body = app::domain::api::Me),
+        (status = 400, description = "Not a login body, or a field too long", body = app::domain::api::ErrorBody),
+        (status = 401, description = "Wrong user name or password", body = app::domain::api::ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = app::domain::api::ErrorBody),
+    )
+)]
 pub async fn login(
     State(auth): State<AuthState>,
     client: ClientAddr,
@@ -196,6 +208,12 @@ pub async fn login(
 
 /// `POST /api/logout`: clears the cookie and, with a valid session, ends every session of its user
 /// (their other browsers and tools included, and their open live streams).
+#[utoipa::path(
+    post,
+    path = "/api/logout",
+    tag = "auth",
+    responses((status = 204, description = "Cookie cleared; with a valid session, every session of its user ended")),
+)]
 pub async fn logout(
     State(auth): State<AuthState>,
     headers: HeaderMap,
@@ -211,6 +229,20 @@ pub async fn logout(
 /// `POST /api/account/password` `{current, new}` (behind the session check): changes the password of
 /// a user whose password hepscope keeps (the built-in `admin`), ends all their sessions, and answers a
 /// fresh session cookie for this browser. Users from the config file get 409: their hash is there.
+#[utoipa::path(
+    post,
+    path = "/api/account/password",
+    tag = "auth",
+    request_body = app::domain::api::PasswordChange,
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed; every session ended, a fresh cookie set", body = app::domain::api::Me),
+        (status = 400, description = "Bad body, or the new password too short or long", body = app::domain::api::ErrorBody),
+        (status = 401, description = "No valid session", body = app::domain::api::ErrorBody),
+        (status = 403, description = "The current password is wrong", body = app::domain::api::ErrorBody),
+        (status = 409, description = "A user from the config file: the hash lives there", body = app::domain::api::ErrorBody),
+    )
+)]
 pub async fn change_password(
     State(auth): State<AuthState>,
     session: Session,

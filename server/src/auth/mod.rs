@@ -381,6 +381,16 @@ pub async fn require_session(
 }
 
 /// `GET /api/me`: the logged-in user.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "auth",
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The session's user", body = app::domain::api::Me),
+        (status = 401, description = "No valid session", body = app::domain::api::ErrorBody),
+    )
+)]
 pub async fn me(session: Session) -> Json<Me> {
     Json(Me {
         username: session.username,

@@ -54,6 +54,16 @@ impl AuthState {
 }
 
 /// `POST /api/stream-ticket` (behind the session check).
+#[utoipa::path(
+    post,
+    path = "/api/stream-ticket",
+    tag = "auth",
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A short-lived ticket for `GET /api/v4/stream/hep?access_token=`", body = app::domain::api::StreamTicket),
+        (status = 401, description = "No valid session", body = app::domain::api::ErrorBody),
+    )
+)]
 pub async fn stream_ticket(State(auth): State<AuthState>, headers: HeaderMap) -> Response {
     let Some((_, claims)) = token_from_headers(&headers).and_then(|t| auth.verify_claims(&t))
     else {

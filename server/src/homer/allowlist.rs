@@ -38,6 +38,25 @@ pub fn is_allowed(method: &Method, path: &str) -> bool {
     false
 }
 
+/// The allowed routes as documentation (the pass-through routes of `/api/openapi.json`): method and
+/// path, `{…}` standing for an id segment. A test checks that each one passes [`is_allowed`].
+pub const DOCUMENTED: &[(&str, &str)] = &[
+    ("POST", "search/call/data"),
+    ("POST", "search/call/message"),
+    ("POST", "call/transaction"),
+    ("POST", "call/report/qos"),
+    ("POST", "call/report/log"),
+    ("POST", "export/call/messages/pcap"),
+    ("POST", "export/call/messages/text"),
+    ("GET", "alias"),
+    ("GET", "mapping/protocol"),
+    ("GET", "mapping/protocol/{hepid-or-guid}"),
+    ("GET", "mapping/protocol/{hepid}/{profile}"),
+    ("GET", "database/node/list"),
+    ("GET", "auth/type/list"),
+    ("GET", "smart/search/tag/{hepid}/{profile}"),
+];
+
 /// No empty, `.` or `..` segment, and no percent-encoding that could hide a `/`.
 fn is_plain_segment(segment: &str) -> bool {
     !segment.is_empty() && segment != "." && segment != ".." && !segment.contains('%')
@@ -80,6 +99,18 @@ mod tests {
                 );
             }
         };
+    }
+
+    #[test]
+    fn every_documented_route_is_allowed() {
+        for (method, pattern) in DOCUMENTED {
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let path: Vec<&str> = pattern
+                .split('/')
+                .map(|s| if s.starts_with('{') { "1" } else { s })
+                .collect();
+            assert!(is_allowed(&method, &path.join("/")), "{method} {pattern}");
+        }
     }
 
     allowed!(allows_search_call_data, POST, "search/call/data");

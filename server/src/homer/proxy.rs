@@ -38,12 +38,32 @@ pub fn router(registry: Arc<BackendRegistry>) -> Router {
         .with_state(registry)
 }
 
+/// `GET /api/backends`: every backend's name, kind, URL, default flag and last status.
+#[utoipa::path(
+    get,
+    path = "/api/backends",
+    tag = "backends",
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses((status = 200, description = "The backends (never with credentials)", body = Vec<BackendInfo>))
+)]
 async fn backends_list(State(registry): State<Arc<BackendRegistry>>) -> Json<Vec<BackendInfo>> {
     Json(registry.infos())
 }
 
 /// Runs the check for an admin. The session comes from the session middleware's extension; without one
 /// (a router not behind it) the check is refused too.
+#[utoipa::path(
+    get,
+    path = "/api/backends/{name}/check",
+    tag = "backends",
+    params(("name" = String, Path, description = "The backend's name")),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The diagnostic's steps (a failed check is still 200, `ok: false`)", body = CheckReport),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No backend of that name", body = ErrorBody),
+    )
+)]
 async fn backend_check(
     State(registry): State<Arc<BackendRegistry>>,
     session: Option<Extension<Session>>,
@@ -67,6 +87,24 @@ async fn backend_check(
     Ok(Json(report))
 }
 
+/// `ANY /api/v3/{*path}`: the HOMER 7 API of the default backend.
+#[utoipa::path(
+    method(get, post),
+    path = "/api/v3/{path}",
+    tag = "homer",
+    description = "HOMER 7's API, passed through: request and answer bodies are HOMER 7's, unchanged (the embedded store answers the same API). Only the read routes listed below pass; any other method or path is answered 403 without reaching the backend.",
+    params(("path" = String, Path, description = "The HOMER 7 API route after /api/v3/, e.g. search/call/data (may contain /)")),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The backend's answer, passed through (JSON, or pcap/text for exports)"),
+        (status = 403, description = "Not an allowlisted read route", body = ErrorBody),
+        (status = 404, description = "No backend of that name", body = ErrorBody),
+        (status = 413, description = "Request body over 1 MiB", body = ErrorBody),
+        (status = 502, description = "The backend failed or answered garbage", body = ErrorBody),
+        (status = 504, description = "The backend timed out", body = ErrorBody),
+        (status = 503, description = "No backend configured", body = ErrorBody),
+    )
+)]
 async fn v3_default(
     State(registry): State<Arc<BackendRegistry>>,
     method: Method,
@@ -83,6 +121,27 @@ async fn v3_default(
     forward(&registry, name, method, tail, uri.query(), body).await
 }
 
+/// `ANY /api/b/{name}/v3/{*path}`: the HOMER 7 API of the backend `name`.
+#[utoipa::path(
+    method(get, post),
+    path = "/api/b/{name}/v3/{path}",
+    tag = "homer",
+    description = "HOMER 7's API, passed through: request and answer bodies are HOMER 7's, unchanged (the embedded store answers the same API). Only the read routes listed below pass; any other method or path is answered 403 without reaching the backend.",
+    params(
+        ("name" = String, Path, description = "The backend's name"),
+        ("path" = String, Path, description = "The HOMER 7 API route after v3/ (may contain /)"),
+    ),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The backend's answer, passed through (JSON, or pcap/text for exports)"),
+        (status = 403, description = "Not an allowlisted read route", body = ErrorBody),
+        (status = 404, description = "No backend of that name", body = ErrorBody),
+        (status = 413, description = "Request body over 1 MiB", body = ErrorBody),
+        (status = 502, description = "The backend failed or answered garbage", body = ErrorBody),
+        (status = 504, description = "The backend timed out", body = ErrorBody),
+        (status = 503, description = "No backend configured", body = ErrorBody),
+    )
+)]
 async fn v3_named(
     State(registry): State<Arc<BackendRegistry>>,
     method: Method,

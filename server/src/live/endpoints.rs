@@ -153,6 +153,20 @@ fn token_matches(expected: &Secret, presented: &str) -> bool {
 }
 
 /// `GET /api/v4/stream/hep`: the live stream for logged-in users.
+#[utoipa::path(
+    get,
+    path = "/api/v4/stream/hep",
+    tag = "live",
+    description = "A WebSocket (send `Connection: Upgrade`, `Upgrade: websocket`) of live HEP events as JSON text frames. Authenticated by the session (cookie or `Authorization: Bearer`), or by a ticket from `POST /api/stream-ticket` as `?access_token=` (session tokens in the URL are refused). Other query parameters filter the stream (see the README's live stream section).",
+    params(("access_token" = Option<String>, Query, description = "A stream ticket from POST /api/stream-ticket")),
+    security(("session_cookie" = []), ("bearer" = []), ()),
+    responses(
+        (status = 101, description = "Switching to the WebSocket"),
+        (status = 401, description = "No session and no valid ticket", body = app::domain::api::ErrorBody),
+        (status = 403, description = "Cross-origin request", body = app::domain::api::ErrorBody),
+        (status = 503, description = "The live stream is off, or at its subscriber cap", body = app::domain::api::ErrorBody),
+    )
+)]
 pub async fn coordinator_stream(
     State(live): State<LiveState>,
     State(auth): State<AuthState>,

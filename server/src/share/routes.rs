@@ -52,25 +52,32 @@ where
         .route("/shared/{token}", get(shared_info))
         .route(
             "/shared/{token}/v3/call/transaction",
-            post(|s: State<Shares>, c: Peer, t: Path<String>| {
-                shared_forward(s, c, t, "call/transaction")
-            }),
+            post(shared_transaction),
         )
         .route(
             "/shared/{token}/v3/export/call/messages/pcap",
-            post(|s: State<Shares>, c: Peer, t: Path<String>| {
-                shared_forward(s, c, t, "export/call/messages/pcap")
-            }),
+            post(shared_pcap),
         )
         .route(
             "/shared/{token}/v3/export/call/messages/text",
-            post(|s: State<Shares>, c: Peer, t: Path<String>| {
-                shared_forward(s, c, t, "export/call/messages/text")
-            }),
+            post(shared_text),
         )
         .route("/shared/{token}/v3/alias", get(shared_alias))
 }
 
+/// `POST /api/shares`: makes a share link (admins, and users with `share = true`).
+#[utoipa::path(
+    post,
+    path = "/api/shares",
+    tag = "shares",
+    request_body = ShareRequest,
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The new link", body = ShareCreated),
+        (status = 400, description = "Bad Call-IDs, window, ttl or backend", body = ErrorBody),
+        (status = 403, description = "This user may not share", body = ErrorBody),
+    )
+)]
 async fn shares_create(
     State(shares): State<Shares>,
     session: Session,
@@ -152,6 +159,16 @@ async fn shares_create(
     }))
 }
 
+/// `GET /api/shares`: admins see every share, others their own.
+#[utoipa::path(
+    get,
+    path = "/api/shares",
+    tag = "shares",
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The shares this user may see", body = Vec<ShareInfo>),
+    )
+)]
 async fn shares_list(State(shares): State<Shares>, session: Session) -> Json<Vec<ShareInfo>> {
     let now = unix_now();
     Json(
@@ -165,6 +182,18 @@ async fn shares_list(State(shares): State<Shares>, session: Session) -> Json<Vec
     )
 }
 
+/// `DELETE /api/shares/{id}`: revokes a link (its creator or an admin).
+#[utoipa::path(
+    delete,
+    path = "/api/shares/{id}",
+    tag = "shares",
+    params(("id" = String, Path, description = "The share's id")),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such share visible to this user", body = ErrorBody),
+    )
+)]
 async fn share_revoke(
     State(shares): State<Shares>,
     session: Session,
@@ -248,6 +277,19 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// `GET /api/shared/{token}`: the shared call's metadata, without a session.
+#[utoipa::path(
+    get,
+    path = "/api/shared/{token}",
+    tag = "shares",
+    params(("token" = String, Path, description = "The signed token of the link `/s/{token}`")),
+    responses(
+        (status = 200, description = "The share", body = ShareInfo),
+        (status = 403, description = "Not a link this server signed: `{\"error\": \"invalid\"}`", body = ErrorBody),
+        (status = 410, description = "`{\"error\": \"expired\"}` or `{\"error\": \"revoked\"}`", body = ErrorBody),
+        (status = 429, description = "Too many invalid links from this address; see Retry-After", body = ErrorBody),
+    )
+)]
 async fn shared_info(
     State(shares): State<Shares>,
     peer: Peer,
@@ -257,6 +299,60 @@ async fn shared_info(
         Ok(record) => no_store(Json(record.info(unix_now())).into_response()),
         Err(refused) => refused.into_response(),
     }
+}
+
+/// `POST /api/shared/{token}/v3/call/transaction`: HOMER's `call/transaction` for the shared call, without a session. The
+/// request body is ignored: the server builds it from the share's Call-IDs, backend and window.
+#[utoipa::path(
+    post,
+    path = "/api/shared/{token}/v3/call/transaction",
+    tag = "shares",
+    params(("token" = String, Path, description = "The signed token of the link `/s/{token}`")),
+    responses(
+        (status = 200, description = "The backend's answer", content_type = "application/json"),
+        (status = 403, description = "Not a link this server signed: `{\"error\": \"invalid\"}`", body = ErrorBody),
+        (status = 410, description = "`{\"error\": \"expired\"}` or `{\"error\": \"revoked\"}`", body = ErrorBody),
+        (status = 429, description = "Too many invalid links from this address; see Retry-After", body = ErrorBody),
+    )
+)]
+async fn shared_transaction(shares: State<Shares>, peer: Peer, token: Path<String>) -> Response {
+    shared_forward(shares, peer, token, "call/transaction").await
+}
+
+/// `POST /api/shared/{token}/v3/export/call/messages/pcap`: HOMER's `export/call/messages/pcap` for the shared call, without a session. The
+/// request body is ignored: the server builds it from the share's Call-IDs, backend and window.
+#[utoipa::path(
+    post,
+    path = "/api/shared/{token}/v3/export/call/messages/pcap",
+    tag = "shares",
+    params(("token" = String, Path, description = "The signed token of the link `/s/{token}`")),
+    responses(
+        (status = 200, description = "The backend's answer", content_type = "application/vnd.tcpdump.pcap"),
+        (status = 403, description = "Not a link this server signed: `{\"error\": \"invalid\"}`", body = ErrorBody),
+        (status = 410, description = "`{\"error\": \"expired\"}` or `{\"error\": \"revoked\"}`", body = ErrorBody),
+        (status = 429, description = "Too many invalid links from this address; see Retry-After", body = ErrorBody),
+    )
+)]
+async fn shared_pcap(shares: State<Shares>, peer: Peer, token: Path<String>) -> Response {
+    shared_forward(shares, peer, token, "export/call/messages/pcap").await
+}
+
+/// `POST /api/shared/{token}/v3/export/call/messages/text`: HOMER's `export/call/messages/text` for the shared call, without a session. The
+/// request body is ignored: the server builds it from the share's Call-IDs, backend and window.
+#[utoipa::path(
+    post,
+    path = "/api/shared/{token}/v3/export/call/messages/text",
+    tag = "shares",
+    params(("token" = String, Path, description = "The signed token of the link `/s/{token}`")),
+    responses(
+        (status = 200, description = "The backend's answer", content_type = "text/plain"),
+        (status = 403, description = "Not a link this server signed: `{\"error\": \"invalid\"}`", body = ErrorBody),
+        (status = 410, description = "`{\"error\": \"expired\"}` or `{\"error\": \"revoked\"}`", body = ErrorBody),
+        (status = 429, description = "Too many invalid links from this address; see Retry-After", body = ErrorBody),
+    )
+)]
+async fn shared_text(shares: State<Shares>, peer: Peer, token: Path<String>) -> Response {
+    shared_forward(shares, peer, token, "export/call/messages/text").await
 }
 
 async fn shared_forward(
@@ -284,6 +380,19 @@ async fn shared_forward(
     call_backend(&shares, &record, Method::POST, route, body).await
 }
 
+/// `GET /api/shared/{token}/v3/alias`: the shared call's backend's aliases, without a session.
+#[utoipa::path(
+    get,
+    path = "/api/shared/{token}/v3/alias",
+    tag = "shares",
+    params(("token" = String, Path, description = "The signed token of the link `/s/{token}`")),
+    responses(
+        (status = 200, description = "The backend's alias list (HOMER 7 format)", body = serde_json::Value),
+        (status = 403, description = "Not a link this server signed: `{\"error\": \"invalid\"}`", body = ErrorBody),
+        (status = 410, description = "`{\"error\": \"expired\"}` or `{\"error\": \"revoked\"}`", body = ErrorBody),
+        (status = 429, description = "Too many invalid links from this address; see Retry-After", body = ErrorBody),
+    )
+)]
 async fn shared_alias(
     State(shares): State<Shares>,
     peer: Peer,

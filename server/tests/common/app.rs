@@ -22,6 +22,38 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The state a [`TestServer`] runs with (the admin's password is [`ADMIN_PASSWORD`]), with its
+/// temporary dist and data dirs.
+pub fn test_state(toml_text: &str) -> (AppState, PathBuf, PathBuf) {
+    let dist = temp_dir("dist");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>hepscope</title>",
+    )
+    .unwrap();
+    std::fs::write(
+        dist.join("app-0123456789abcdef_bg.wasm"),
+        vec![b'a'; 20_000],
+    )
+    .unwrap();
+    let data = temp_dir("data");
+    let raw: RawConfig = toml::from_str(toml_text).unwrap();
+    let env: BTreeMap<String, String> = [(
+        "HEPSCOPE_ADMIN_PASSWORD".to_string(),
+        ADMIN_PASSWORD.to_string(),
+    )]
+    .into();
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data.clone()),
+        dist_dir: Some(dist.clone()),
+        ..Overrides::default()
+    };
+    let config = Config::from_raw(raw, None, &overrides, &env).unwrap();
+    let (state, _) = AppState::from_config(config, Vec::new()).unwrap();
+    (state, dist, data)
+}
+
 /// A running server; stops when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -34,32 +66,7 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with the given TOML config text.
     pub async fn start(toml_text: &str) -> TestServer {
-        let dist = temp_dir("dist");
-        std::fs::write(
-            dist.join("index.html"),
-            "<!doctype html><title>hepscope</title>",
-        )
-        .unwrap();
-        std::fs::write(
-            dist.join("app-0123456789abcdef_bg.wasm"),
-            vec![b'a'; 20_000],
-        )
-        .unwrap();
-        let data = temp_dir("data");
-        let raw: RawConfig = toml::from_str(toml_text).unwrap();
-        let env: BTreeMap<String, String> = [(
-            "HEPSCOPE_ADMIN_PASSWORD".to_string(),
-            ADMIN_PASSWORD.to_string(),
-        )]
-        .into();
-        let overrides = Overrides {
-            listen: Some("127.0.0.1:0".into()),
-            data_dir: Some(data.clone()),
-            dist_dir: Some(dist.clone()),
-            ..Overrides::default()
-        };
-        let config = Config::from_raw(raw, None, &overrides, &env).unwrap();
-        let (state, _) = AppState::from_config(config, Vec::new()).unwrap();
+        let (state, dist, data) = test_state(toml_text);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

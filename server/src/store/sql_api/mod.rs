@@ -114,7 +114,9 @@ struct GetParams {
     q: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// `POST /api/query` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = SqlQuery)]
 struct PostBody {
     query: String,
 }
@@ -166,6 +168,20 @@ impl IntoResponse for QueryError {
     }
 }
 
+/// `GET /api/query?q=<SQL>` (admins).
+#[utoipa::path(
+    get,
+    path = "/api/query",
+    tag = "store",
+    params(("q" = String, Query, description = "A SELECT over the views hep_1, hep_5, hep_35, hep_100")),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A JSON array of row objects; when capped, `{rows, truncated: true, message}` and `X-Query-Truncated: true`", body = serde_json::Value),
+        (status = 400, description = "Not a read-only SELECT, or a SQL error", body = app::domain::api::ErrorBody),
+        (status = 403, description = "Not an admin, or a cookie-authenticated GET without `Sec-Fetch-Site: same-origin`", body = app::domain::api::ErrorBody),
+        (status = 422, description = "Interrupted after the time budget: `{error, interrupted: true}`", body = app::domain::api::ErrorBody),
+    )
+)]
 async fn query_get(
     State(state): State<SqlState>,
     session: Option<Extension<Session>>,
@@ -181,6 +197,20 @@ async fn query_get(
     }
 }
 
+/// `POST /api/query {"query": "<SQL>"}` (admins).
+#[utoipa::path(
+    post,
+    path = "/api/query",
+    tag = "store",
+    request_body = PostBody,
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A JSON array of row objects; when capped, `{rows, truncated: true, message}` and `X-Query-Truncated: true`", body = serde_json::Value),
+        (status = 400, description = "Not a read-only SELECT, or a SQL error", body = app::domain::api::ErrorBody),
+        (status = 403, description = "Not an admin, or a cookie-authenticated GET without `Sec-Fetch-Site: same-origin`", body = app::domain::api::ErrorBody),
+        (status = 422, description = "Interrupted after the time budget: `{error, interrupted: true}`", body = app::domain::api::ErrorBody),
+    )
+)]
 async fn query_post(
     State(state): State<SqlState>,
     session: Option<Extension<Session>>,
