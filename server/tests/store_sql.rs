@@ -422,7 +422,11 @@ async fn more_than_500_hour_partitions_and_stray_ones_still_answer() {
 
 /// A full server whose store holds `single_call` 1 two hours ago and 2 a minute ago (UDP, IPv4),
 /// with a viewer `vera`; and the admin's session cookie.
-async fn hepop_server() -> (common::app::TestServer, String, Vec<app::domain::fixture::Packet>) {
+async fn hepop_server() -> (
+    common::app::TestServer,
+    String,
+    Vec<app::domain::fixture::Packet>,
+) {
     let hash = server::users::hash_password("viewer-pass").unwrap();
     let admin = server::users::hash_password(common::app::ADMIN_PASSWORD).unwrap();
     let toml = format!(
@@ -466,13 +470,19 @@ async fn hepop_query_path_answers_like_api_query_with_hepop_columns() {
     let (status, root) = bearer_get(&server, &token, &url(&sql)).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&root));
     let (_, api) = bearer_get(&server, &token, &format!("/api{}", url(&sql))).await;
-    assert_eq!(root, api, "GET /query and GET /api/query answer the same bytes");
+    assert_eq!(
+        root, api,
+        "GET /query and GET /api/query answer the same bytes"
+    );
     let post_root =
         common::app::post_with(&server, "/query", Some(&cookie), &json!({"query": sql})).await;
     assert_eq!(post_root.status(), StatusCode::OK);
     let post_api =
         common::app::post_with(&server, "/api/query", Some(&cookie), &json!({"query": sql})).await;
-    assert_eq!(post_root.bytes().await.unwrap(), post_api.bytes().await.unwrap());
+    assert_eq!(
+        post_root.bytes().await.unwrap(),
+        post_api.bytes().await.unwrap()
+    );
     assert_eq!(root, api);
 
     // time_sec in WHERE lifts the 10-minute window: the call of two hours ago is there too.
@@ -515,8 +525,9 @@ async fn limit_offset_pages_are_disjoint_and_cover_the_ordered_set() {
     let (server, cookie, _) = hepop_server().await;
     let token = cookie.split_once('=').unwrap().1.to_owned();
     let since = now_us() - 3 * 3_600_000_000;
-    let base =
-        format!("SELECT id, time_us, method FROM hep_1 WHERE time_us >= {since} ORDER BY time_us, id");
+    let base = format!(
+        "SELECT id, time_us, method FROM hep_1 WHERE time_us >= {since} ORDER BY time_us, id"
+    );
     let (_, all) = bearer_get(&server, &token, &url(&base)).await;
     let all: Vec<Value> = serde_json::from_slice(&all).unwrap();
     assert!(all.len() > 10, "{}", all.len());
@@ -547,8 +558,8 @@ async fn hepop_query_path_refuses_viewers_anonymous_links_and_cross_site_posts()
     let path = "/query?q=SELECT%201%20AS%20one";
     let anonymous = common::app::get_with(&server, path, None).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let anonymous = common::app::post_with(&server, "/query", None, &json!({"query": "SELECT 1"}))
-        .await;
+    let anonymous =
+        common::app::post_with(&server, "/query", None, &json!({"query": "SELECT 1"})).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
     let viewer = common::app::login(&server, "vera", "viewer-pass").await;
@@ -561,9 +572,13 @@ async fn hepop_query_path_refuses_viewers_anonymous_links_and_cross_site_posts()
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let refused =
-        common::app::post_with(&server, "/query", Some(&viewer), &json!({"query": "SELECT 1"}))
-            .await;
+    let refused = common::app::post_with(
+        &server,
+        "/query",
+        Some(&viewer),
+        &json!({"query": "SELECT 1"}),
+    )
+    .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
     // The admin's cookie: a link (no Sec-Fetch-Site) is refused, the app's own fetch is not.

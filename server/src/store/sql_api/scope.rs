@@ -60,7 +60,9 @@ pub fn time_scope(sql: &str) -> TimeScope {
                 "from" | "group" | "order" | "limit" | "window" | "union" | "except"
                 | "intersect" => clause = Clause::Other,
                 "or" | "not" => disjunction = true,
-                "time" | "time_us" | "time_sec" | "time_usec" if clause == Clause::Condition => constrained = true,
+                "time" | "time_us" | "time_sec" | "time_usec" if clause == Clause::Condition => {
+                    constrained = true
+                }
                 _ => {}
             },
             _ => {}
@@ -177,10 +179,9 @@ fn boundary(token: Option<&Token>) -> bool {
 fn literal(column: Column, token: &Token) -> Option<i64> {
     match (column, token) {
         (Column::TimeUs, Token::Number(n)) => n.parse().ok(),
-        (Column::TimeSec, Token::Number(n)) => n
-            .parse::<i64>()
-            .ok()
-            .map(|s| s.saturating_mul(1_000_000)),
+        (Column::TimeSec, Token::Number(n)) => {
+            n.parse::<i64>().ok().map(|s| s.saturating_mul(1_000_000))
+        }
         (Column::Time, Token::Text(t)) => t
             .parse::<jiff::Timestamp>()
             .ok()
