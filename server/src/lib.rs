@@ -183,8 +183,22 @@ pub fn router(state: AppState) -> Router {
             OriginPolicy::from_ref(&state),
             origin::same_origin_writes,
         ));
-    let app = Router::new()
-        .nest("/api", api)
+    let mut app = Router::new().nest("/api", api);
+    if let Some(store) = &state.store {
+        // HEPop's path for the same SQL API, with the same session check and CSRF rule.
+        app = app.merge(
+            store::sql_api::router(store.clone())
+                .route_layer(middleware::from_fn_with_state(
+                    state.auth.clone(),
+                    auth::require_session,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    OriginPolicy::from_ref(&state),
+                    origin::same_origin_writes,
+                )),
+        );
+    }
+    let app = app
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route(
             "/readyz",

@@ -59,7 +59,7 @@ pub const BEARER_SCHEME: &str = "bearer";
         crate::probes::metrics,
         openapi_json,
     ),
-    modifiers(&SecuritySchemes, &HomerAllowlist),
+    modifiers(&SecuritySchemes, &HomerAllowlist, &HepopQueryPath),
     tags(
         (name = "auth", description = "Login, logout, the session, passwords, stream tickets"),
         (name = "shares", description = "Share links: made with a session, opened without"),
@@ -129,6 +129,37 @@ impl Modify for HomerAllowlist {
                 description.push_str(&list);
             }
         }
+    }
+}
+
+/// The SQL API's root path, HEPop's `/query`: the same handlers as `/api/query`.
+const HEPOP_QUERY: (&str, &str) = ("/api/query", "/query");
+
+/// Documents `/query` as a copy of `/api/query` (one `#[utoipa::path]` per handler, so the two
+/// paths cannot drift apart).
+struct HepopQueryPath;
+
+impl Modify for HepopQueryPath {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let (api, root) = HEPOP_QUERY;
+        let Some(mut item) = openapi.paths.paths.get(api).cloned() else {
+            return;
+        };
+        for operation in [item.get.as_mut(), item.post.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            operation.operation_id = operation
+                .operation_id
+                .take()
+                .map(|id| format!("hepop_{id}"));
+            let summary = format!("HEPop's path for `{api}`: the same answer, auth and rules.");
+            operation.description = Some(match operation.description.take() {
+                Some(d) => format!("{summary}\n\n{d}"),
+                None => summary,
+            });
+        }
+        openapi.paths.paths.insert(root.to_owned(), item);
     }
 }
 

@@ -105,7 +105,8 @@ async fn the_openapi_document_is_served_without_a_session_and_covers_every_route
     assert!(version.starts_with("3."), "OpenAPI 3.x, not {version:?}");
     let documented = doc["paths"].as_object().expect("paths");
 
-    // The same router the server runs (the default config: the embedded store on, so /api/query).
+    // The same router the server runs (the default config: the embedded store on, so /api/query and
+    // HEPop's /query).
     let (state, _, _) = test_state("");
     let routes = registered_routes(&server::router(state));
     for must in [
@@ -113,6 +114,8 @@ async fn the_openapi_document_is_served_without_a_session_and_covers_every_route
         "/api/openapi.json",
         "/api/v3/{path}",
         "/healthz",
+        "/api/query",
+        "/query",
     ] {
         assert!(
             routes.contains_key(must),

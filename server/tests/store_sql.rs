@@ -1,5 +1,5 @@
 //! The SQL query API: admin only, views over the partitions, the 10-minute default window, and
-//! refused escape attempts, row cap and time budget.
+//! refused escape attempts, row cap and time budget; HEPop's `/query` path and column names.
 
 mod common;
 
@@ -418,4 +418,194 @@ async fn more_than_500_hour_partitions_and_stray_ones_still_answer() {
     let (status, latest, _) = get(&app, "SELECT count(*) AS n FROM hep_1").await;
     assert_eq!(status, StatusCode::OK, "{latest}");
     assert_eq!(latest[0]["n"], per_call);
+}
+
+/// A full server whose store holds `single_call` 1 two hours ago and 2 a minute ago (UDP, IPv4),
+/// with a viewer `vera`; and the admin's session cookie.
+async fn hepop_server() -> (
+    common::app::TestServer,
+    String,
+    Vec<app::domain::fixture::Packet>,
+) {
+    let hash = server::users::hash_password("viewer-pass").unwrap();
+    let admin = server::users::hash_password(common::app::ADMIN_PASSWORD).unwrap();
+    let toml = format!(
+        "[[users]]\nusername = \"vera\"\npassword_hash = \"{hash}\"\nrole = \"viewer\"\n\
+         [[users]]\nusername = \"admin\"\npassword_hash = \"{admin}\"\nrole = \"admin\"\n"
+    );
+    let (state, dist, data) = common::app::test_state(&toml);
+    let store = state.store.clone().unwrap();
+    let mut packets = single_call(1, now_us() - 7_200_000_000, Outcome::Busy);
+    packets.extend(single_call(2, now_us() - 60_000_000, Outcome::Answered));
+    store_all(&store, &packets);
+    let server = common::app::TestServer::serve_state(state, dist, data).await;
+    let cookie = logged_in_admin(&server).await;
+    (server, cookie, packets)
+}
+
+/// GET `path` with `Authorization: Bearer`: status and body bytes.
+async fn bearer_get(
+    server: &common::app::TestServer,
+    token: &str,
+    path: &str,
+) -> (StatusCode, Vec<u8>) {
+    let answer = common::app::client()
+        .get(server.url(path))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    (answer.status(), answer.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn hepop_query_path_answers_like_api_query_with_hepop_columns() {
+    let (server, cookie, packets) = hepop_server().await;
+    let token = cookie.split_once('=').unwrap().1.to_owned();
+    let since_sec = (now_us() - 3 * 3_600_000_000) / 1_000_000;
+    let sql = format!(
+        "SELECT id, time_us, time_sec, time_usec, proto_type, protocol, ip_family, capture_id, \
+         correlation_id, call_id FROM hep_1 WHERE time_sec >= {since_sec} ORDER BY time_us, id"
+    );
+    let (status, root) = bearer_get(&server, &token, &url(&sql)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&root));
+    let (_, api) = bearer_get(&server, &token, &format!("/api{}", url(&sql))).await;
+    assert_eq!(
+        root, api,
+        "GET /query and GET /api/query answer the same bytes"
+    );
+    let post_root =
+        common::app::post_with(&server, "/query", Some(&cookie), &json!({"query": sql})).await;
+    assert_eq!(post_root.status(), StatusCode::OK);
+    let post_api =
+        common::app::post_with(&server, "/api/query", Some(&cookie), &json!({"query": sql})).await;
+    assert_eq!(
+        post_root.bytes().await.unwrap(),
+        post_api.bytes().await.unwrap()
+    );
+    assert_eq!(root, api);
+
+    // time_sec in WHERE lifts the 10-minute window: the call of two hours ago is there too.
+    let rows: Value = serde_json::from_slice(&root).unwrap();
+    let rows = rows.as_array().unwrap();
+    let sip: Vec<_> = packets
+        .iter()
+        .filter(|p| p.kind == app::domain::fixture::PacketKind::Sip)
+        .collect();
+    assert_eq!(rows.len(), sip.len());
+    for row in rows {
+        let (time_us, sec, usec) = (
+            row["time_us"].as_i64().unwrap(),
+            row["time_sec"].as_i64().unwrap(),
+            row["time_usec"].as_i64().unwrap(),
+        );
+        assert_eq!(sec * 1_000_000 + usec, time_us, "{row}");
+        assert!((0..1_000_000).contains(&usec));
+        assert_eq!(row["proto_type"], 1, "HEP payload type SIP: {row}");
+        assert_eq!(row["protocol"], 17, "UDP: {row}");
+        assert_eq!(row["ip_family"], 2, "IPv4 as HEP chunk 1 says it: {row}");
+        let packet = sip
+            .iter()
+            .find(|p| p.ts_us == time_us && p.call_id == row["call_id"])
+            .unwrap_or_else(|| panic!("no packet for {row}"));
+        assert_eq!(row["capture_id"], packet.capture_id, "{row}");
+        assert_eq!(row["correlation_id"], row["call_id"]);
+    }
+
+    // Without a time condition, HEPop's columns in the SELECT list keep the 10-minute default.
+    let (_, recent) = bearer_get(&server, &token, &url("SELECT time_sec FROM hep_1")).await;
+    let recent: Value = serde_json::from_slice(&recent).unwrap();
+    let answered = single_call(2, 0, Outcome::Answered).len();
+    assert_eq!(recent.as_array().unwrap().len(), answered);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn limit_offset_pages_are_disjoint_and_cover_the_ordered_set() {
+    let (server, cookie, _) = hepop_server().await;
+    let token = cookie.split_once('=').unwrap().1.to_owned();
+    let since = now_us() - 3 * 3_600_000_000;
+    let base = format!(
+        "SELECT id, time_us, method FROM hep_1 WHERE time_us >= {since} ORDER BY time_us, id"
+    );
+    let (_, all) = bearer_get(&server, &token, &url(&base)).await;
+    let all: Vec<Value> = serde_json::from_slice(&all).unwrap();
+    assert!(all.len() > 10, "{}", all.len());
+    let mut paged: Vec<Value> = Vec::new();
+    let page_size = 4;
+    for page in 0.. {
+        let sql = format!("{base} LIMIT {page_size} OFFSET {}", page * page_size);
+        let (status, rows) = bearer_get(&server, &token, &url(&sql)).await;
+        assert_eq!(status, StatusCode::OK);
+        let rows: Vec<Value> = serde_json::from_slice(&rows).unwrap();
+        assert!(rows.len() <= page_size);
+        for row in &rows {
+            assert!(!paged.contains(row), "pages overlap at {row}");
+        }
+        let last = rows.len() < page_size;
+        paged.extend(rows);
+        if last {
+            break;
+        }
+    }
+    assert_eq!(paged, all, "the pages in order are the whole ordered set");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn hepop_query_path_refuses_viewers_anonymous_links_and_cross_site_posts() {
+    let (server, cookie, _) = hepop_server().await;
+    let path = "/query?q=SELECT%201%20AS%20one";
+    let anonymous = common::app::get_with(&server, path, None).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let anonymous =
+        common::app::post_with(&server, "/query", None, &json!({"query": "SELECT 1"})).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let viewer = common::app::login(&server, "vera", "viewer-pass").await;
+    let viewer = common::app::session_cookie(&viewer);
+    let refused = common::app::client()
+        .get(server.url(path))
+        .header("cookie", &viewer)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused = common::app::post_with(
+        &server,
+        "/query",
+        Some(&viewer),
+        &json!({"query": "SELECT 1"}),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // The admin's cookie: a link (no Sec-Fetch-Site) is refused, the app's own fetch is not.
+    let link = common::app::get_with(&server, path, Some(&cookie)).await;
+    assert_eq!(link.status(), StatusCode::FORBIDDEN);
+    let body: Value = link.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("Sec-Fetch-Site"));
+    let own = common::app::client()
+        .get(server.url(path))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+
+    // A POST from another site's page is refused like every other state-changing route.
+    let cross = common::app::client()
+        .post(server.url("/query"))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .json(&json!({"query": "SELECT 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    let body: Value = cross.json().await.unwrap();
+    assert!(!body["error"].as_str().unwrap().contains("admin"), "{body}");
+    server.shutdown().await.unwrap();
 }

@@ -67,6 +67,11 @@ impl TestServer {
     /// Starts a server with the given TOML config text.
     pub async fn start(toml_text: &str) -> TestServer {
         let (state, dist, data) = test_state(toml_text);
+        TestServer::serve_state(state, dist, data).await
+    }
+
+    /// Serves a state from [`test_state`] (to prepare its store first).
+    pub async fn serve_state(state: AppState, dist: PathBuf, data: PathBuf) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();

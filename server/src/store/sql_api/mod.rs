@@ -5,12 +5,14 @@
 //! `hep_5` (RTCP), `hep_35` (other reports) and `hep_100` (logs) spanning the partitions, with
 //! readable columns: `id, time, time_us, profile, call_id, correlation_id, method, cseq, from_user,
 //! to_user, ruri_user, user_agent, src_ip, src_port, dst_ip, dst_port, transport, payload_type, node,
-//! payload`. `time` is RFC 3339 text (ms); compare `time_us` (µs since the epoch) to use the index.
+//! payload`, and HEPop's names `time_sec, time_usec, capture_id, proto_type, protocol, ip_family`.
+//! `time` is RFC 3339 text (ms); compare `time_us` (µs since the epoch) to use the index.
+//! The same routes answer under `/api` (`/api/query`) and at the root (`/query`, HEPop's path).
 //!
-//! **Time range** ([`scope`]): unless a WHERE, ON or HAVING clause names `time` or `time_us`, the
-//! views hold only the last 10 minutes (naming `time` in the SELECT list does not widen it). When
-//! the conditions bound the time (`WHERE time_us > 1783166400000000`), the views span only the
-//! partitions in that range ([`views`]).
+//! **Time range** ([`scope`]): unless a WHERE, ON or HAVING clause names `time`, `time_us`,
+//! `time_sec` or `time_usec`, the views hold only the last 10 minutes (naming `time` in the SELECT
+//! list does not widen it). When the conditions bound the time (`WHERE time_us > 1783166400000000`,
+//! `WHERE time_sec >= 1783166400`), the views span only the partitions in that range ([`views`]).
 //!
 //! **Safety**: an authorizer lets the user's statement only SELECT, read and call functions other
 //! than file and extension functions; INSERT/UPDATE/DELETE/DROP/CREATE, ATTACH, PRAGMA and
@@ -89,8 +91,8 @@ struct SqlState {
     limits: SqlLimits,
 }
 
-/// `/query` (GET and POST) with the store's configured limits; mount under `/api` behind the
-/// session check.
+/// `/query` (GET and POST) with the store's configured limits; mounted under `/api` and at the
+/// root, behind the session check and the same-origin rule for POST.
 pub fn router<S: Clone + Send + Sync + 'static>(store: Store) -> Router<S> {
     let limits = SqlLimits {
         max_bytes: store.config().sql_max_answer_bytes,

@@ -1,5 +1,5 @@
-//! What a user's SQL says about time: whether its WHERE (or ON/HAVING) clauses constrain `time` or
-//! `time_us` (then the 10-minute default window does not apply), and, for a plain single SELECT,
+//! What a user's SQL says about time: whether its WHERE (or ON/HAVING) clauses constrain `time`,
+//! `time_us` or HEPop's `time_sec`/`time_usec` (then the 10-minute default window does not apply), and, for a plain single SELECT,
 //! the time range its conditions keep (then the views hold only the partitions in that range).
 //!
 //! A small tokenizer, not a parser: string literals, quoted identifiers and comments are skipped,
@@ -17,7 +17,7 @@ pub struct Range {
 /// What the query says about time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TimeScope {
-    /// A WHERE, ON or HAVING clause names `time` or `time_us`.
+    /// A WHERE, ON or HAVING clause names `time`, `time_us`, `time_sec` or `time_usec`.
     pub constrained: bool,
     /// The range those conditions certainly keep (open when unsure).
     pub range: Range,
@@ -60,7 +60,9 @@ pub fn time_scope(sql: &str) -> TimeScope {
                 "from" | "group" | "order" | "limit" | "window" | "union" | "except"
                 | "intersect" => clause = Clause::Other,
                 "or" | "not" => disjunction = true,
-                "time" | "time_us" if clause == Clause::Condition => constrained = true,
+                "time" | "time_us" | "time_sec" | "time_usec" if clause == Clause::Condition => {
+                    constrained = true
+                }
                 _ => {}
             },
             _ => {}
@@ -81,7 +83,8 @@ pub fn time_scope(sql: &str) -> TimeScope {
     TimeScope { constrained, range }
 }
 
-/// The range kept by the comparisons of `time_us` with integers and of `time` with RFC 3339 text.
+/// The range kept by the comparisons of `time_us` and `time_sec` with integers and of `time` with
+/// RFC 3339 text (`time_usec`, the µs within the second, bounds nothing).
 fn bounds(tokens: &[Token]) -> Range {
     let mut range = Range::default();
     // Strict and loose comparisons keep the same partitions; `slack` loosens text comparisons.
@@ -103,7 +106,7 @@ fn bounds(tokens: &[Token]) -> Range {
         };
         let value_at = |i: usize| tokens.get(i).and_then(|t| literal(column, t));
         let slack = match column {
-            Column::Time => 1_000_000,
+            Column::Time | Column::TimeSec => 1_000_000,
             Column::TimeUs => 0,
         };
         // `alias.time_us` starts at the alias.
@@ -147,13 +150,16 @@ fn bounds(tokens: &[Token]) -> Range {
 enum Column {
     Time,
     TimeUs,
+    /// HEPop's whole seconds: a bound is taken 1 s loose, as `time_sec > N` keeps `N + 0.5 s`.
+    TimeSec,
 }
 
-/// `time` or `time_us` (bare or after `alias.`) at `at`, not itself a qualifier.
+/// `time`, `time_us` or `time_sec` (bare or after `alias.`) at `at`, not itself a qualifier.
 fn time_column(tokens: &[Token], at: usize, token: &Token) -> Option<Column> {
     let column = match token {
         Token::Word(w) if w == "time" => Column::Time,
         Token::Word(w) if w == "time_us" => Column::TimeUs,
+        Token::Word(w) if w == "time_sec" => Column::TimeSec,
         _ => return None,
     };
     (tokens.get(at + 1) != Some(&Token::Symbol(".".into()))).then_some(column)
@@ -173,6 +179,9 @@ fn boundary(token: Option<&Token>) -> bool {
 fn literal(column: Column, token: &Token) -> Option<i64> {
     match (column, token) {
         (Column::TimeUs, Token::Number(n)) => n.parse().ok(),
+        (Column::TimeSec, Token::Number(n)) => {
+            n.parse::<i64>().ok().map(|s| s.saturating_mul(1_000_000))
+        }
         (Column::Time, Token::Text(t)) => t
             .parse::<jiff::Timestamp>()
             .ok()
@@ -335,6 +344,29 @@ mod tests {
         let text = time_scope("SELECT * FROM hep_1 WHERE time > '2026-07-04T12:00:00Z'");
         assert_eq!(text.range.from_us, Some(T - 1_000_000));
         assert_eq!(text.range.to_us, None);
+    }
+
+    #[test]
+    fn hepop_time_sec_and_time_usec_constrain_and_time_sec_bounds_one_second_loose() {
+        assert!(!time_scope("SELECT time_sec, time_usec FROM hep_1").constrained);
+        assert!(time_scope("SELECT * FROM hep_1 WHERE time_usec < 500").constrained);
+        let secs = T / 1_000_000;
+        let scope = time_scope(&format!(
+            "SELECT time_sec FROM hep_1 WHERE time_sec >= {secs} AND time_sec < {}",
+            secs + 60
+        ));
+        assert!(scope.constrained);
+        assert_eq!(
+            scope.range,
+            Range {
+                from_us: Some(T - 1_000_000),
+                to_us: Some(T + 61_000_000)
+            }
+        );
+        assert_eq!(
+            time_scope("SELECT * FROM hep_1 WHERE time_usec > 5").range,
+            Range::default()
+        );
     }
 
     #[test]

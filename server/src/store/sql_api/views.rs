@@ -19,10 +19,16 @@ pub const VIEWS: [&str; 4] = ["hep_1", "hep_5", "hep_35", "hep_100"];
 /// Terms per compound SELECT, under SQLite's default limit of 500.
 const MAX_TERMS: usize = 400;
 
+/// Ours first, then HEPop's names for the same stored fields (`time_sec`/`time_usec` split
+/// `time_us`; `proto_type` is the HEP payload type, 1 SIP, 5 RTCP, 100 log; `protocol` the IP
+/// protocol, 17 UDP, 6 TCP, 132 SCTP; `ip_family` HEP's chunk 1 as hep-js reports it in
+/// `protocolFamily`, 2 IPv4, 10 IPv6), so HEPop queries run unchanged.
 const VIEW_COLUMNS: &str = "id, strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') \
      AS time, time_us, '{profile}' AS profile, sid AS call_id, COALESCE(correlation_id, sid) AS \
      correlation_id, method, cseq, from_user, to_user, ruri_user, user_agent, src_ip, src_port, \
-     dst_ip, dst_port, transport, payload_type, node, CAST(raw AS TEXT) AS payload";
+     dst_ip, dst_port, transport, payload_type, node, CAST(raw AS TEXT) AS payload, time_us / \
+     1000000 AS time_sec, time_us % 1000000 AS time_usec, capture_id, payload_type AS proto_type, \
+     transport AS protocol, family AS ip_family";
 
 /// Creates the TEMP views over the partitions overlapping `range`; with `window_from_us`, the
 /// views also hold only rows from then on (the default window).
@@ -92,7 +98,8 @@ fn empty_term() -> String {
         "SELECT {empty} FROM (SELECT 0 AS id, 0 AS time_us, '' AS sid, NULL AS \
          correlation_id, '' AS method, '' AS cseq, '' AS from_user, '' AS to_user, '' AS \
          ruri_user, '' AS user_agent, '' AS src_ip, 0 AS src_port, '' AS dst_ip, 0 AS \
-         dst_port, 0 AS transport, 0 AS payload_type, '' AS node, '' AS raw) WHERE 0"
+         dst_port, 0 AS family, 0 AS transport, 0 AS payload_type, 0 AS capture_id, '' AS node, \
+         '' AS raw) WHERE 0"
     )
 }
 
