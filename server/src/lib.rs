@@ -197,6 +197,9 @@ pub fn router(state: AppState) -> Router {
                     origin::same_origin_writes,
                 )),
         );
+    } else {
+        // Without a store `/query` is still an API path: a JSON 404 that says why, not the app's page.
+        app = app.route("/query", axum::routing::any(query_without_store));
     }
     let app = app
         .route("/healthz", get(healthz).with_state(state.clone()))
@@ -289,6 +292,13 @@ async fn healthz(
         })),
         None => Json(serde_json::json!({ "status": "ok", "store": stats })),
     }
+}
+
+async fn query_without_store() -> Response {
+    json_error(
+        StatusCode::NOT_FOUND,
+        "the SQL query API reads the embedded store, which is off ([store] enabled = false)",
+    )
 }
 
 async fn api_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {

@@ -214,6 +214,11 @@ async fn homer_routes_need_a_session_and_say_when_no_backend_exists() {
         body["error"].as_str().unwrap().contains("backend"),
         "{body}"
     );
+    // HEPop's SQL path says the store is off instead of serving the app's page.
+    let query = get_with(&server, "/query?q=select%201", Some(&cookie)).await;
+    assert_eq!(query.status(), 404);
+    let body: Value = query.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("store"), "{body}");
 }
 
 #[tokio::test]
