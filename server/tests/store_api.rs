@@ -702,6 +702,16 @@ async fn pcap_export_keeps_tcp_and_writes_rtcp_that_tshark_decodes() {
         .filter(|p| p.transport == server::pcap::Transport::Tcp)
         .count();
     assert_eq!(tcp, sip.len());
+    // Each direction's sequence number runs on by the bytes sent before.
+    let mut next: std::collections::HashMap<_, u32> = std::collections::HashMap::new();
+    for p in capture.packets.iter().filter(|p| p.tcp_seq.is_some()) {
+        let seq = p.tcp_seq.unwrap();
+        if let Some(expected) = next.get(&(p.src, p.dst)) {
+            assert_eq!(seq, *expected, "{} -> {}", p.src, p.dst);
+        }
+        next.insert((p.src, p.dst), seq.wrapping_add(p.payload.len() as u32));
+    }
+    assert_eq!(next.len(), 2, "one flow per direction");
 
     // Expected RTCP values from the stored JSON, in time order: packet types and fractions.
     let mut rtcp_sorted = rtcp.clone();
