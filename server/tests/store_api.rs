@@ -571,16 +571,24 @@ async fn pcap_export_decodes_back_to_the_same_messages() {
     );
     let capture = server::pcap::read_capture(&bytes).unwrap();
     assert_eq!(capture.packets.len(), f.answered.len());
+    // SIP and log rows keep their bytes; RTCP rows become RTCP packets (checked in
+    // pcap_export_keeps_tcp_and_writes_rtcp_that_tshark_decodes).
     let mut expected: Vec<(i64, Vec<u8>)> = f
         .answered
         .iter()
-        .map(|p| (p.ts_us, p.payload.clone()))
+        .map(|p| match p.kind {
+            PacketKind::Rtcp => (p.ts_us, b"rtcp".to_vec()),
+            _ => (p.ts_us, p.payload.clone()),
+        })
         .collect();
     expected.sort();
     let mut got: Vec<(i64, Vec<u8>)> = capture
         .packets
         .iter()
-        .map(|p| (p.ts_us, p.payload.clone()))
+        .map(|p| match p.payload.get(..2) {
+            Some([0x80..=0x9F, 200 | 201]) => (p.ts_us, b"rtcp".to_vec()),
+            _ => (p.ts_us, p.payload.clone()),
+        })
         .collect();
     got.sort();
     assert_eq!(got, expected);
@@ -621,6 +629,194 @@ async fn pcap_export_decodes_back_to_the_same_messages() {
         let first_time: f64 = lines[0].split('\t').next().unwrap().parse().unwrap();
         assert!((first_time * 1e6 - expected[0].0 as f64).abs() < 2.0);
     }
+}
+
+/// Runs tshark on `pcap` with `args`; `None` (after saying so) when tshark is not installed.
+fn tshark(pcap: &[u8], name: &str, args: &[&str]) -> Option<String> {
+    if which_tshark().is_err() {
+        eprintln!("SKIPPED the tshark checks: tshark is not installed (scripts/setup.sh --test installs it)");
+        return None;
+    }
+    let file = common::app::temp_dir(name).join("export.pcap");
+    std::fs::write(&file, pcap).unwrap();
+    let output = std::process::Command::new("tshark")
+        .args(["-r", file.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn pcap_export_keeps_tcp_and_writes_rtcp_that_tshark_decodes() {
+    let packets = call(
+        21,
+        now_us() - 600_000_000,
+        &CallOptions {
+            rtcp: Some(RtcpOptions {
+                callee_rr_only: true,
+                ..RtcpOptions::default()
+            }),
+            transport: fixture::Transport::Tcp,
+            ..CallOptions::default()
+        },
+    );
+    let (store, _) = open_store("pcap-tcp-rtcp", Vec::new(), |_| {});
+    assert!(store_all(&store, &packets) > 0);
+    let app = api::router(store);
+    let ids = call_ids(&packets);
+    let request = json!({
+        "timestamp": {"from": 0, "to": now_us() / 1000},
+        "param": {"search": {"1_call": {"id": 1, "callid": ids}},
+                  "location": {"node": ["localnode"]},
+                  "transaction": {"call": true, "registration": false, "rest": false}}
+    });
+    let (status, _, bytes) = send(&app, "POST", "/export/call/messages/pcap", Some(&request)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Our own reader: SIP is TCP with per-direction sequence numbers, RTCP is UDP.
+    let capture = server::pcap::read_capture(&bytes).unwrap();
+    assert_eq!(capture.packets.len(), packets.len());
+    let sip: Vec<&Packet> = packets
+        .iter()
+        .filter(|p| p.kind == PacketKind::Sip)
+        .collect();
+    let rtcp: Vec<&Packet> = packets
+        .iter()
+        .filter(|p| p.kind == PacketKind::Rtcp)
+        .collect();
+    assert!(
+        sip.len() >= 5 && rtcp.len() >= 2,
+        "{} sip, {} rtcp",
+        sip.len(),
+        rtcp.len()
+    );
+    let tcp = capture
+        .packets
+        .iter()
+        .filter(|p| p.transport == server::pcap::Transport::Tcp)
+        .count();
+    assert_eq!(tcp, sip.len());
+    // Each direction's sequence number runs on by the bytes sent before.
+    let mut next: std::collections::HashMap<_, u32> = std::collections::HashMap::new();
+    for p in capture.packets.iter().filter(|p| p.tcp_seq.is_some()) {
+        let seq = p.tcp_seq.unwrap();
+        if let Some(expected) = next.get(&(p.src, p.dst)) {
+            assert_eq!(seq, *expected, "{} -> {}", p.src, p.dst);
+        }
+        next.insert((p.src, p.dst), seq.wrapping_add(p.payload.len() as u32));
+    }
+    assert_eq!(next.len(), 2, "one flow per direction");
+
+    // Expected RTCP values from the stored JSON, in time order: packet types and fractions.
+    let mut rtcp_sorted = rtcp.clone();
+    rtcp_sorted.sort_by_key(|p| p.ts_us);
+    let expected_rtcp: Vec<String> = rtcp_sorted
+        .iter()
+        .map(|p| {
+            let parsed =
+                app::domain::qos::rtcp::RtcpPacket::parse(std::str::from_utf8(&p.payload).unwrap())
+                    .unwrap();
+            let pt = if parsed.sender.is_some() {
+                "200,202"
+            } else {
+                "201,202"
+            };
+            let blocks = |f: &dyn Fn(&app::domain::qos::rtcp::ReportBlock) -> String| {
+                parsed.blocks.iter().map(f).collect::<Vec<_>>().join(",")
+            };
+            let packets = parsed
+                .sender
+                .map(|s| s.packets.to_string())
+                .unwrap_or_default();
+            format!(
+                "{pt}\t{:#010x}\t{packets}\t{}\t{}\t{}\t{}",
+                parsed.ssrc,
+                blocks(&|b| b.fraction_lost.to_string()),
+                blocks(&|b| b.cumulative_lost.unwrap_or(0).to_string()),
+                blocks(&|b| b.highest_seq.unwrap_or(0).to_string()),
+                blocks(&|b| format!("{}", b.jitter_units.round())),
+            )
+        })
+        .collect();
+    assert!(expected_rtcp.iter().any(|l| l.starts_with("200")));
+    assert!(expected_rtcp.iter().any(|l| l.starts_with("201")));
+
+    let Some(methods) = tshark(
+        &bytes,
+        "pcap-tcp-sip",
+        &[
+            "-d",
+            "tcp.port==5060,sip",
+            "-Y",
+            "sip",
+            "-T",
+            "fields",
+            "-e",
+            "sip.CSeq.method",
+            "-e",
+            "sip.Status-Code",
+        ],
+    ) else {
+        return;
+    };
+    let decoded: Vec<&str> = methods.lines().collect();
+    assert_eq!(decoded.len(), sip.len(), "{methods}");
+    let invites_sent = sip
+        .iter()
+        .filter(|p| p.payload.starts_with(b"INVITE "))
+        .count();
+    let invites_seen = decoded.iter().filter(|l| **l == "INVITE\t").count();
+    assert_eq!(invites_seen, invites_sent, "{methods}");
+    let byes_sent = sip
+        .iter()
+        .filter(|p| p.payload.starts_with(b"BYE "))
+        .count();
+    assert_eq!(decoded.iter().filter(|l| **l == "BYE\t").count(), byes_sent);
+
+    let follow = tshark(
+        &bytes,
+        "pcap-tcp-follow",
+        &["-q", "-z", "follow,tcp,ascii,0"],
+    )
+    .unwrap();
+    assert!(follow.contains("INVITE sip:"), "{follow}");
+    assert!(follow.contains("SIP/2.0 200 OK"), "{follow}");
+
+    let fields = tshark(
+        &bytes,
+        "pcap-rtcp",
+        &[
+            "--enable-heuristic",
+            "rtcp_udp",
+            "-Y",
+            "rtcp",
+            "-T",
+            "fields",
+            "-e",
+            "rtcp.pt",
+            "-e",
+            "rtcp.senderssrc",
+            "-e",
+            "rtcp.sender.packetcount",
+            "-e",
+            "rtcp.ssrc.fraction",
+            "-e",
+            "rtcp.ssrc.cum_nr",
+            "-e",
+            "rtcp.ssrc.ext_high",
+            "-e",
+            "rtcp.ssrc.jitter",
+        ],
+    )
+    .unwrap();
+    let got: Vec<&str> = fields.lines().collect();
+    assert_eq!(got, expected_rtcp, "{fields}");
 }
 
 fn which_tshark() -> Result<String, ()> {

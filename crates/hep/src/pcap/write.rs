@@ -28,8 +28,9 @@ const SNAPLEN: u32 = 262_144;
 const LINKTYPE_ETHERNET: u32 = 1;
 /// TTL / hop limit of the synthetic IP headers.
 const HOP_LIMIT: u8 = 64;
-/// First sequence number of every TCP flow.
-const INITIAL_SEQ: u32 = 1;
+/// FNV-1a offset basis and prime, for [`initial_seq`].
+const FNV_BASIS: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
 /// Advertised TCP window.
 const TCP_WINDOW: u16 = 65_535;
 
@@ -163,8 +164,16 @@ impl<W: Write> PcapWriter<W> {
                 .udp(src.port(), dst.port())
                 .write_to_vec(&mut frame, payload)?,
             Transport::Tcp => {
-                let seq = *self.next_seq.get(&(src, dst)).unwrap_or(&INITIAL_SEQ);
-                let ack = *self.next_seq.get(&(dst, src)).unwrap_or(&INITIAL_SEQ);
+                let seq = self
+                    .next_seq
+                    .get(&(src, dst))
+                    .copied()
+                    .unwrap_or_else(|| initial_seq(src, dst));
+                let ack = self
+                    .next_seq
+                    .get(&(dst, src))
+                    .copied()
+                    .unwrap_or_else(|| initial_seq(dst, src));
                 ip.tcp(src.port(), dst.port(), seq, TCP_WINDOW)
                     .psh()
                     .ack(ack)
@@ -176,6 +185,23 @@ impl<W: Write> PcapWriter<W> {
         }
         Ok(frame)
     }
+}
+
+/// The first sequence number of the `src` → `dst` direction: arbitrary as a real stack's ISN (so
+/// readers must follow relative numbers, as Wireshark does) but derived from the 4-tuple, so the
+/// output stays deterministic.
+fn initial_seq(src: SocketAddr, dst: SocketAddr) -> u32 {
+    let mut hash = FNV_BASIS;
+    for addr in [src, dst] {
+        let ip = match addr.ip() {
+            IpAddr::V4(v4) => v4.octets().to_vec(),
+            IpAddr::V6(v6) => v6.octets().to_vec(),
+        };
+        for byte in ip.iter().chain(&addr.port().to_be_bytes()) {
+            hash = (hash ^ u32::from(*byte)).wrapping_mul(FNV_PRIME);
+        }
+    }
+    hash
 }
 
 /// A locally administered MAC (`02:00:` + the last four bytes of the IP), stable per address.
@@ -262,9 +288,15 @@ mod tests {
                 },
             )
             .collect();
+        let (isn_a, isn_b) = (initial_seq(a, b), initial_seq(b, a));
+        assert_ne!(isn_a, isn_b);
         assert_eq!(
             tcp,
-            vec![(1, 1, true, true), (1, 6, true, true), (6, 4, true, true)]
+            vec![
+                (isn_a, isn_b, true, true),
+                (isn_b, isn_a.wrapping_add(5), true, true),
+                (isn_a.wrapping_add(5), isn_b.wrapping_add(3), true, true)
+            ]
         );
     }
 

@@ -1,8 +1,11 @@
 //! `POST /export/call/messages/pcap` and `/text`: a transaction's rows (with correlated legs, RTCP
 //! and logs) as a classic libpcap file or as text (`docs/homer7-api.md` §7).
 //!
-//! As in homer-app every row becomes a UDP datagram (RTCP and log rows carry their JSON or text),
-//! timed by its capture time; unlike homer-app the time keeps its microseconds.
+//! Every row is timed by its capture time (with its microseconds, unlike homer-app) and keeps its
+//! transport: SIP captured over TCP becomes TCP segments with per-direction sequence numbers (so
+//! Wireshark reassembles and follows the stream), everything else UDP. RTCP rows become real RTCP
+//! compound packets (SR/RR + SDES) built from the stored report JSON, so Wireshark's RTP/RTCP
+//! analysis reads them; a report that is not JSON, and log rows, keep their stored text.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -14,9 +17,12 @@ use axum::Json;
 use serde_json::Value;
 
 use super::rows::rfc3339;
+use super::rtcp_wire;
 use super::transaction::{read_transaction, selection};
 use super::ApiError;
+use crate::hep::{ProtoType, IP_PROTO_TCP};
 use crate::pcap::{PcapWriter, Transport};
+use crate::store::index::Row;
 use crate::store::read::StoredRow;
 use crate::store::{Store, StoreError};
 
@@ -61,7 +67,13 @@ pub fn pcap_bytes(rows: &[StoredRow]) -> Result<Vec<u8>, StoreError> {
         ) else {
             continue;
         };
-        match writer.write_packet(row.time_us, src, dst, Transport::Udp, &row.raw) {
+        let transport = if row.transport == IP_PROTO_TCP {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        };
+        let payload = wire_payload(row);
+        match writer.write_packet(row.time_us, src, dst, transport, &payload) {
             Ok(()) => {}
             Err(crate::pcap::PcapWriteError::Io(e)) => return Err(fail(e.into())),
             Err(e) => {
@@ -70,6 +82,21 @@ pub fn pcap_bytes(rows: &[StoredRow]) -> Result<Vec<u8>, StoreError> {
         }
     }
     writer.into_inner().map_err(fail)
+}
+
+/// What goes on the wire for `row`: RTCP report JSON as RTCP bytes (CNAME `hepscope@<source>`,
+/// since the JSON does not keep the CNAME text), anything else as stored.
+fn wire_payload(row: &Row) -> std::borrow::Cow<'_, [u8]> {
+    if matches!(ProtoType::from_u8(row.payload_type), ProtoType::Rtcp) {
+        let parsed = std::str::from_utf8(&row.raw)
+            .ok()
+            .and_then(|text| app::domain::qos::rtcp::RtcpPacket::parse(text).ok());
+        if let Some(packet) = parsed {
+            let cname = format!("hepscope@{}", row.src_ip);
+            return std::borrow::Cow::Owned(rtcp_wire::compound(&packet, &cname));
+        }
+    }
+    std::borrow::Cow::Borrowed(&row.raw)
 }
 
 /// The rows as homer-app's text export.

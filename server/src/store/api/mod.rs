@@ -13,6 +13,7 @@ mod filter;
 mod mapping;
 mod reference;
 mod rows;
+mod rtcp_wire;
 mod search;
 mod transaction;
 
