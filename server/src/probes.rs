@@ -125,6 +125,7 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
 
 async fn export_store_gauges(store: &Store) {
     metrics::gauge!("hepscope_store_queue_rows").set(store.queued_rows() as f64);
+    metrics::gauge!("hepscope_store_queue_bytes").set(store.queued_bytes() as f64);
     let disk = store.disk_usage();
     for (file, bytes) in [
         ("data", disk.data),

@@ -68,6 +68,7 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
     ("hepscope_store_write_errors_total", Kind::Counter, "Failed store commits or retention runs."),
     ("hepscope_store_partitions_dropped_total", Kind::Counter, "Store partitions dropped, by reason (retention, or disk over max_disk)."),
     ("hepscope_store_queue_rows", Kind::Gauge, "Rows waiting in the store's writer queue."),
+    ("hepscope_store_queue_bytes", Kind::Gauge, "Bytes the store's writer holds: rows queued or in its uncommitted batch (bounded by [store] queue_bytes)."),
     ("hepscope_store_disk_bytes", Kind::Gauge, "Size on disk of the store's files, by file (data, index, wal)."),
     ("hepscope_store_partitions", Kind::Gauge, "Time partitions in the store."),
     ("hepscope_store_oldest_partition_age_seconds", Kind::Gauge, "Age of the start of the oldest stored partition."),

@@ -290,6 +290,11 @@ async fn metrics_follow_prometheus_conventions() {
     assert!(text.contains("# TYPE hepscope_http_request_duration_seconds histogram"));
     assert_eq!(sample(&text, "hepscope_store_queue_rows"), 0.0);
     assert!(
+        text.contains("# TYPE hepscope_store_queue_bytes gauge"),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "hepscope_store_queue_bytes"), 0.0);
+    assert!(
         sample(&text, "hepscope_store_disk_bytes{file=\"data\"}") > 0.0,
         "{text}"
     );

@@ -386,6 +386,11 @@ impl Store {
         self.inner.shared.queued.load(Ordering::Relaxed)
     }
 
+    /// Bytes the writer holds: rows queued or in its uncommitted batch (bounded by `queue_bytes`).
+    pub fn queued_bytes(&self) -> usize {
+        self.inner.shared.queued_bytes.load(Ordering::Relaxed)
+    }
+
     /// The size of the store's files on disk.
     pub fn disk_usage(&self) -> disk::DiskUsage {
         disk::DiskUsage::of(&self.inner.config.path)
