@@ -199,16 +199,27 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
         method = %method,
         path = %path,
         status,
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        duration_ms = duration_ms(elapsed),
         user,
         "request"
     );
     response
 }
 
+/// A duration in milliseconds to the microsecond, so log lines read `0.099`, not `0.09861600000000001`.
+fn duration_ms(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_durations_are_logged_to_the_microsecond() {
+        assert_eq!(duration_ms(std::time::Duration::from_nanos(98_616)), 0.099);
+        assert_eq!(duration_ms(std::time::Duration::from_millis(1500)), 1500.0);
+    }
 
     #[test]
     fn only_counters_end_in_total_and_durations_are_histograms() {
