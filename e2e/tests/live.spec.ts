@@ -106,13 +106,20 @@ test('follow one call as a live ladder that grows as its messages arrive', async
   // A call that has just started (its INVITE is the newest) usually has more to come; a busy or
   // failed one may already be over, so try a few.
   for (let attempt = 0; attempt < 6 && !grew; attempt++) {
-    // Paused, the rows hold still to be clicked (the ladder is fed all the same).
-    await page.getByRole('button', { name: 'Pause' }).click();
+    // Paused, the rows hold still to be clicked (the ladder is fed all the same). Pausing before an
+    // INVITE has arrived (or while new rows push it out of the rendered window) would freeze a table
+    // without one, so: wait for an INVITE while running, pause, and resume to try again if it is gone.
     const invite = page
       .getByTestId('live-row')
       .filter({ has: page.locator('td.live-method', { hasText: /^INVITE$/ }) })
       .first();
-    await expect(invite).toBeVisible({ timeout: 30_000 });
+    await expect(async () => {
+      const resume = page.getByRole('button', { name: 'Resume' });
+      if (await resume.isVisible()) await resume.click();
+      await expect(invite).toBeVisible({ timeout: 10_000 });
+      await page.getByRole('button', { name: 'Pause' }).click();
+      await expect(invite).toBeVisible({ timeout: 2_000 });
+    }).toPass({ timeout: 90_000 });
     const callId = (await invite.getByRole('link').textContent()) ?? '';
     await invite.getByRole('button', { name: 'Follow' }).click();
     await expect(page.locator('main h1')).toHaveText(`Live call ${callId}`);
