@@ -34,10 +34,21 @@ pub enum Coding {
 
 /// The router serving `files` (sorted by path), meant as the app's fallback service.
 pub fn router(files: &'static [EmbeddedFile]) -> Router {
-    Router::new().fallback(move |request: Request| async move { serve(files, &request) })
+    // `index.html` carries its own policy, allowing its inline scripts (Trunk's bootstrap) by hash, as
+    // the directory server does ([`super::index_page`]); the embedded file never changes, so it is
+    // hashed once here rather than per request.
+    let index_csp = find(files, "index.html").map(|i| crate::security_headers::page_csp(i.body));
+    Router::new().fallback(move |request: Request| {
+        let index_csp = index_csp.clone();
+        async move { serve(files, index_csp, &request) }
+    })
 }
 
-fn serve(files: &'static [EmbeddedFile], request: &Request) -> Response {
+fn serve(
+    files: &'static [EmbeddedFile],
+    index_csp: Option<HeaderValue>,
+    request: &Request,
+) -> Response {
     let path = request.uri().path();
     let last_segment = path.rsplit('/').next().unwrap_or("");
     let headers = request.headers();
@@ -50,7 +61,15 @@ fn serve(files: &'static [EmbeddedFile], request: &Request) -> Response {
         };
     }
     match find(files, "index.html") {
-        Some(index) => super::with_cache(respond(index, headers), "no-cache"),
+        Some(index) => {
+            let mut response = respond(index, headers);
+            if let Some(csp) = index_csp {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+            super::with_cache(response, "no-cache")
+        }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
@@ -127,6 +146,35 @@ pub fn accepts(accept: &str, coding: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_embedded_page_allows_its_own_inline_script_by_hash() {
+        static FILES: [EmbeddedFile; 1] = [EmbeddedFile {
+            path: "index.html",
+            body: b"<!DOCTYPE html><script type=\"module\">import init from '/app.js'; init();</script>",
+            br: None,
+            gzip: None,
+        }];
+        let response = tower::ServiceExt::oneshot(
+            router(&FILES),
+            Request::builder()
+                .uri("/call/abc")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            csp,
+            crate::security_headers::page_csp(FILES[0].body)
+                .to_str()
+                .unwrap()
+        );
+        assert!(csp.contains("'sha256-"), "{csp}");
+    }
 
     #[test]
     fn accept_encoding_is_read_with_q_values() {
