@@ -10,11 +10,10 @@ use std::time::{Duration, Instant};
 use app::domain::api::Role;
 use app::domain::fixture::{single_call, Outcome, SipBuilder};
 use app::domain::sip::Method;
-use axum::{Extension, Router};
+use axum::Router;
 use common::process::Hepscope;
 use common::store::{call_ids, hep, now_us, open_store, send};
 use serde_json::json;
-use server::auth::Session;
 use server::hep::{encode, HepPacket, ProtoType};
 use server::ingest::{Fanout, HepReceiver, Intake};
 use server::live::{Broker, BrokerConfig, BrokerSink, StreamFilter};
@@ -142,12 +141,7 @@ async fn a_thousand_one_kib_packets_inflating_to_a_mib_grow_neither_store_nor_rs
 const PASSWORD: &str = "hep-capture-secret-7f3a";
 
 fn admin(router: Router) -> Router {
-    router.layer(Extension(Session {
-        username: "admin".into(),
-        role: Role::Admin,
-        expires_at: i64::MAX,
-        may_share: true,
-    }))
+    common::with_session(router, "admin", Role::Admin)
 }
 
 fn leaks(bytes: &[u8]) -> bool {

@@ -8,22 +8,16 @@ use std::time::Duration;
 use app::domain::api::Role;
 use app::domain::fixture::{single_call, Outcome};
 use axum::http::StatusCode;
-use axum::{Extension, Router};
+use axum::Router;
 use common::store::{now_us, open_store, send, store_all};
 use serde_json::{json, Value};
-use server::auth::Session;
 use server::store::sql_api::{router_with_limits, SqlLimits};
 use server::store::Store;
 
 fn app(store: &Store, role: Option<Role>, limits: SqlLimits) -> Router {
     let router = router_with_limits(store.clone(), limits);
     match role {
-        Some(role) => router.layer(Extension(Session {
-            username: "u".into(),
-            role,
-            expires_at: i64::MAX,
-            may_share: false,
-        })),
+        Some(role) => common::with_session(router, "u", role),
         None => router,
     }
 }

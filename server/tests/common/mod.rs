@@ -20,6 +20,17 @@ use server::homer::dex::Credentials;
 use server::homer::{BackendRegistry, HomerBackend, RegisteredBackend, Secret};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// `router` as if a `role` user had logged in (the session `require_session` would have stored), for
+/// tests that mount a module's routes without the login in front.
+pub fn with_session(router: Router, username: &str, role: ::app::domain::api::Role) -> Router {
+    router.layer(axum::Extension(server::auth::Session {
+        username: username.into(),
+        role,
+        expires_at: i64::MAX,
+        may_share: role == ::app::domain::api::Role::Admin,
+    }))
+}
+
 /// Serves `router` on a fresh `127.0.0.1` port.
 pub async fn serve(router: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -69,14 +80,8 @@ pub async fn proxy(clients: Vec<HomerClient>) -> (String, Arc<BackendRegistry>) 
         .collect();
     let registry = Arc::new(BackendRegistry::new(backends).unwrap());
     // Behind the session check, as in `server::router`: an admin's session in the extensions.
-    let app = Router::new()
-        .nest("/api", server::homer::router(Arc::clone(&registry)))
-        .layer(axum::Extension(server::auth::Session {
-            username: "admin".into(),
-            role: ::app::domain::api::Role::Admin,
-            expires_at: i64::MAX,
-            may_share: true,
-        }));
+    let app = Router::new().nest("/api", server::homer::router(Arc::clone(&registry)));
+    let app = with_session(app, "admin", ::app::domain::api::Role::Admin);
     let addr = serve(app).await;
     (format!("http://{addr}/api"), registry)
 }
