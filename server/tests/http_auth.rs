@@ -305,6 +305,12 @@ async fn parallel_wrong_passwords_are_counted_before_the_hash_runs() {
         .map(|r| r.status().as_u16())
         .collect();
     let count = |code| statuses.iter().filter(|s| **s == code).count();
+    println!(
+        "40 parallel wrong logins: {} x 401, {} x 429, {} x 503",
+        count(401),
+        count(429),
+        count(503)
+    );
     assert!(
         count(401) <= 5,
         "at most max_failed_logins 401s: {statuses:?}"
