@@ -1,11 +1,12 @@
 //! hepscope's server: login and sessions, the front end, and (in their modules) the HOMER 7 proxy, the HEP
 //! receiver with its embedded store, and the live stream.
 //!
-//! [`router`] builds the HTTP app from an [`AppState`]; [`serve`] runs it on a bound listener until a
-//! shutdown future resolves, so tests can start and stop real servers on `127.0.0.1:0`.
+//! [`App::start`] turns a config into a running server (every listener bound, a [`RunningApp`] to stop);
+//! `main` and the integration tests start servers through it. [`router`] builds the HTTP app from an
+//! [`AppState`]; [`serve`] runs it on a bound listener until a shutdown future resolves.
 
+pub mod app;
 pub mod auth;
-pub mod backends;
 pub mod client_addr;
 pub mod config;
 pub mod demo;
@@ -34,6 +35,9 @@ pub mod web;
 
 // The codecs live in `crates/hep`; re-exported so `crate::hep::…` and `crate::pcap::…` paths stay valid.
 pub use hepscope_hep::{hep, pcap};
+
+// The HOMER backend registry is part of the wiring; the old path `server::backends` still works.
+pub use app::{backends, App, RunningApp};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -136,7 +140,7 @@ impl AppState {
                 default,
             });
         }
-        let backends = backends::registry(entries)?;
+        let backends = app::backends::registry(entries)?;
         let shares = share::Shares::open(config.share.clone(), &config.data_dir, backends.clone())?;
         Ok((
             AppState {

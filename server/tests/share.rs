@@ -13,8 +13,7 @@ use common::app::{client, temp_dir};
 use common::store::{now_us, store_all};
 use serde_json::{json, Value};
 use server::config::{Config, Overrides, RawConfig};
-use server::{router, serve, AppState};
-use tokio::sync::oneshot;
+use server::{App, AppState, RunningApp};
 
 const PASSWORD: &str = "share-test-password";
 
@@ -37,8 +36,7 @@ fn users_toml(extra: &str) -> String {
 
 struct Server {
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    running: RunningApp,
 }
 
 impl Server {
@@ -49,6 +47,7 @@ impl Server {
             listen: Some("127.0.0.1:0".into()),
             data_dir: Some(data.to_path_buf()),
             dist_dir: Some(data.join("dist")),
+            hep_listen: Some("127.0.0.1:0".into()),
             ..Overrides::default()
         };
         let config = Config::from_raw(raw, None, &overrides, &BTreeMap::new()).unwrap();
@@ -57,16 +56,10 @@ impl Server {
         for p in packets {
             assert!(store_all(&store, p) > 0);
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, router(state), async {
-            let _ = stopped.await;
-        }));
+        let running = App::from_state(state).bind().await.unwrap();
         Server {
-            addr,
-            stop: Some(stop),
-            task,
+            addr: running.addresses().http,
+            running,
         }
     }
 
@@ -74,11 +67,8 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.unwrap().unwrap();
+    async fn stop(self) {
+        self.running.stop().await.unwrap();
     }
 
     /// The session cookie of `user`.
@@ -130,14 +120,6 @@ impl Server {
             .send()
             .await
             .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use server::app::{Addresses, HomerSource, StartOptions};
 use server::config::{Config, Overrides, RawConfig};
-use server::{router, serve, AppState};
-use tokio::sync::oneshot;
+use server::{App, AppState, RunningApp};
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
 
@@ -22,9 +22,9 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// The state a [`TestServer`] runs with (the admin's password is [`ADMIN_PASSWORD`]), with its
-/// temporary dist and data dirs.
-pub fn test_state(toml_text: &str) -> (AppState, PathBuf, PathBuf) {
+/// The config a [`TestServer`] runs with (the admin's password is [`ADMIN_PASSWORD`]; HTTP, HEP and the
+/// live stream on port 0), with its temporary dist and data dirs.
+pub fn test_config(toml_text: &str) -> (Config, PathBuf, PathBuf) {
     let dist = temp_dir("dist");
     std::fs::write(
         dist.join("index.html"),
@@ -47,66 +47,78 @@ pub fn test_state(toml_text: &str) -> (AppState, PathBuf, PathBuf) {
         listen: Some("127.0.0.1:0".into()),
         data_dir: Some(data.clone()),
         dist_dir: Some(dist.clone()),
+        hep_listen: Some("127.0.0.1:0".into()),
+        stream_listen: Some("127.0.0.1:0".into()),
         ..Overrides::default()
     };
     let config = Config::from_raw(raw, None, &overrides, &env).unwrap();
+    (config, dist, data)
+}
+
+/// The state a [`TestServer`] runs with, built as [`App::prepare`] builds it (no HOMER backend).
+pub fn test_state(toml_text: &str) -> (AppState, PathBuf, PathBuf) {
+    let (config, dist, data) = test_config(toml_text);
     let (state, _) = AppState::from_config(config, Vec::new()).unwrap();
     (state, dist, data)
 }
 
-/// A running server; stops when dropped.
+/// A running server, started by [`App`] as `hepscope serve` starts it (HEP receiver included); stops
+/// when dropped.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub dist: PathBuf,
     pub data: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    pub task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    running: Option<RunningApp>,
 }
 
 impl TestServer {
     /// Starts a server with the given TOML config text.
     pub async fn start(toml_text: &str) -> TestServer {
-        let (state, dist, data) = test_state(toml_text);
-        TestServer::serve_state(state, dist, data).await
+        let (config, dist, data) = test_config(toml_text);
+        let options = StartOptions {
+            homer: HomerSource::Given(Vec::new()),
+            ..StartOptions::default()
+        };
+        let app = App::prepare(config, options).await.unwrap();
+        TestServer::bind(app, dist, data).await
     }
 
     /// Serves a state from [`test_state`] (to prepare its store first).
     pub async fn serve_state(state: AppState, dist: PathBuf, data: PathBuf) -> TestServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, router(state), async {
-            let _ = stopped.await;
-        }));
+        TestServer::bind(App::from_state(state), dist, data).await
+    }
+
+    async fn bind(app: App, dist: PathBuf, data: PathBuf) -> TestServer {
+        let running = app.bind().await.unwrap();
         TestServer {
-            addr,
+            addr: running.addresses().http,
             dist,
             data,
-            stop: Some(stop),
-            task: Some(task),
+            running: Some(running),
         }
+    }
+
+    /// Every address the server bound (HEP, live stream).
+    pub fn addresses(&self) -> Addresses {
+        self.running().addresses()
+    }
+
+    /// The running app (its state: store, shares).
+    pub fn running(&self) -> &RunningApp {
+        self.running
+            .as_ref()
+            .expect("a TestServer runs until shutdown() consumes it")
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// Asks the server to stop and waits for it.
+    /// Stops the server as `hepscope` stops on SIGTERM, and waits for it.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.task.take() {
-            Some(task) => task.await.unwrap(),
+        match self.running.take() {
+            Some(running) => running.stop().await,
             None => Ok(()),
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
         }
     }
 }
