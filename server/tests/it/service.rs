@@ -2,16 +2,16 @@
 //! conventions (checked by `promtool`), `/readyz`, JSON request logs, and a graceful SIGTERM that
 //! loses no acknowledged packet.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::common::app::{temp_dir, ADMIN_PASSWORD};
+use crate::common::process::{empty_dir, sample, Hepscope};
 use app::domain::fixture::SipBuilder;
 use app::domain::sip::Method;
-use common::app::{temp_dir, ADMIN_PASSWORD};
-use common::process::{empty_dir, sample, Hepscope};
 use server::hep::{encode, HepPacket, ProtoType};
 use server::store::index::Profile;
 use server::store::schema;

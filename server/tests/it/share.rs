@@ -1,16 +1,16 @@
 //! Share links over real HTTP: create, list and revoke with a session; the public routes without one,
 //! forced to the share's Call-IDs; tampered, expired and revoked links; the share right; restarts.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::common::app::{client, temp_dir};
+use crate::common::store::{now_us, store_all};
 use app::domain::fixture::{single_call, Outcome, Packet};
-use common::app::{client, temp_dir};
-use common::store::{now_us, store_all};
 use serde_json::{json, Value};
 use server::config::{Config, Overrides, RawConfig};
 use server::{App, AppState, RunningApp};

@@ -1,8 +1,8 @@
 //! The front end, fallbacks, health, metrics, compression and shutdown over real HTTP.
 
-mod common;
+use crate::common;
 
-use common::app::{client, get_with, TestServer};
+use crate::common::app::{client, get_with, TestServer};
 use serde_json::Value;
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 //! Login, sessions and the rate limit over real HTTP.
 
-mod common;
-
-use common::app::{client, get_with, login, post_with, session_cookie, TestServer, ADMIN_PASSWORD};
-use common::check_steps;
+use crate::common::app::{
+    client, get_with, login, post_with, session_cookie, TestServer, ADMIN_PASSWORD,
+};
+use crate::common::check_steps;
 use serde_json::Value;
 
 #[tokio::test]

@@ -1,13 +1,11 @@
 //! `App::start` as `hepscope serve` runs it: every listener bound on port 0 and reported, HEP received
 //! into the store the HTTP API reads, and a graceful stop that releases the ports.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::app::{get_with, TestServer};
+use crate::common::store::{hep, now_us};
 use app::domain::fixture::{single_call, Outcome, PacketKind};
-use common::app::{get_with, TestServer};
-use common::store::{hep, now_us};
 use server::hep::encode;
 
 #[tokio::test]

@@ -1,14 +1,14 @@
 //! Fan-in: a coordinator relays an upstream node's stream into its own broker, keeps payloads, skips
 //! undecodable frames, and reconnects after the node restarts.
 
-mod live_support;
+use crate::live_support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::live_support::{broker, eventually, Running};
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::routing::get;
-use live_support::{broker, eventually, Running};
 use server::live::endpoints::node_router;
 use server::live::fanin::{spawn_relays, RelayOptions};
 use server::live::{Broker, LiveEvent, Origin, StreamFilter, Subscription};

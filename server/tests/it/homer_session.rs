@@ -1,13 +1,11 @@
 //! The Homer session: login, token renewal (before `exp`, after 401 and after 400 "missing or
 //! malformed jwt"), one login for many concurrent requests, and refused credentials.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::fake_homer::FakeHomer;
-use common::{client, client_with, fake_and_proxy, http, proxy, search_body};
+use crate::common::fake_homer::FakeHomer;
+use crate::common::{client, client_with, fake_and_proxy, http, proxy, search_body};
 use reqwest::StatusCode;
 
 async fn search(http: &reqwest::Client, api: &str) -> reqwest::Response {

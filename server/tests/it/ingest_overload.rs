@@ -5,14 +5,12 @@
 //! is nearly full, so the sender is slowed, nothing is dropped and every packet is stored. Once the flood
 //! stops, every packet sent at a gentle rate is stored again.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use crate::common::process::Hepscope;
 use app::domain::fixture::SipBuilder;
 use app::domain::sip::Method;
-use common::process::Hepscope;
 use server::hep::{encode, HepPacket, ProtoType};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};

@@ -1,12 +1,12 @@
 //! The live runtime as `main` starts it: broker, node listener, receiver wiring, counters in `/metrics`, and
 //! a clean stop.
 
-mod live_support;
+use crate::live_support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use live_support::{connect, next_json, sip_hep};
+use crate::live_support::{connect, next_json, sip_hep};
 use server::config::RawConfig;
 use server::ingest::{Fanout, HepReceiver, Intake};
 use server::live::{LiveConfig, LiveRuntime};
@@ -29,6 +29,9 @@ async fn stream_is_off_unless_configured() {
 #[tokio::test]
 async fn enabled_runtime_streams_received_hep_and_exports_counters() {
     let handle = server::telemetry::metrics_handle().expect("recorder installed");
+    // The receiver's counters are process-wide and other tests in this binary receive HEP too: count
+    // from here on.
+    let before = handle.render();
     let config = live_config(
         "[ingest.hep_stream]\nenable = true\nlisten = \"127.0.0.1:0\"\nrate_per_sub_pps = 1\n",
     );
@@ -68,19 +71,39 @@ async fn enabled_runtime_streams_received_hep_and_exports_counters() {
         })
         .await
     );
-    broker.export_metrics();
-    let text = handle.render();
+    // The broker's figures are absolute values, one set per process: export them to a recorder of this
+    // test's own so another test's broker cannot overwrite them.
+    let local = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let local_handle = local.handle();
+    metrics::with_local_recorder(&local, || broker.export_metrics());
+    let text = local_handle.render();
     for needle in [
         "hepscope_live_dropped_total{cause=\"rate\"} 2",
         "hepscope_live_subscriber_dropped{slot=\"0\",cause=\"rate\"} 2",
         "hepscope_live_published_total 3",
-        "hepscope_hep_received_total{transport=\"udp\"} 4",
-        "hepscope_hep_malformed_total{reason=\"bad_magic\"} 1",
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    let after = handle.render();
+    for (name, at_least) in [
+        ("hepscope_hep_received_total{transport=\"udp\"}", 4.0),
+        ("hepscope_hep_malformed_total{reason=\"bad_magic\"}", 1.0),
+    ] {
+        let grown = metric(&after, name) - metric(&before, name);
+        assert!(
+            grown >= at_least,
+            "{name} grew by {grown}, not {at_least}:\n{after}"
+        );
     }
     receiver.stop().await;
     tokio::time::timeout(Duration::from_secs(5), runtime.stop())
         .await
         .expect("stops promptly");
+}
+
+/// The value of the metric line `name` (with its labels) in a Prometheus text, 0 when absent.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(0.0)
 }

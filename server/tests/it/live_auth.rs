@@ -3,12 +3,14 @@
 //! their session ends, the stream switch, and the payload policy matrix (client flag × allow_payload ×
 //! admin).
 
-mod live_support;
+use crate::live_support;
 
 use std::sync::Arc;
 
+use crate::live_support::{
+    auth_state, broker, config, connect, next_json, refused_status, Running,
+};
 use app::domain::api::Role;
-use live_support::{auth_state, broker, config, connect, next_json, refused_status, Running};
 use server::live::{CoordinatorStreamConfig, LiveEvent, LiveState, Origin};
 use server::{router, AppState};
 

@@ -1,14 +1,14 @@
 //! Ingest into the embedded store: routing by CSeq method, the live (queued) path, all-or-nothing
 //! batches, retention dropping whole partitions, and a writer killed with SIGKILL mid-ingest.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use crate::common::store::{hep, now_us, open_store};
 use app::domain::fixture::{single_call, Outcome, SipBuilder};
 use app::domain::sip::Method;
-use common::store::{hep, now_us, open_store};
 use server::config::{PartitionSpan, StoreConfig};
 use server::hep::{HepPacket, ProtoType};
 use server::store::index::Profile;
@@ -257,7 +257,7 @@ fn writer_killed_mid_ingest_loses_at_most_one_batch() {
     let path = dir.join("store.sqlite");
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
-            "crash_child_ingests_until_killed",
+            "store_ingest::crash_child_ingests_until_killed",
             "--exact",
             "--nocapture",
             "--test-threads=1",

@@ -1,15 +1,15 @@
 //! From config to backends: `[[homer]]` entries in TOML, dex config and env resolution order
 //! (checked by the login Homer actually receives), `HOMER_URL`, and discovery with a fake resolver.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::fake_homer::{FakeHomer, PASSWORD};
-use common::{http, search_body};
+use crate::common::fake_homer::{FakeHomer, PASSWORD};
+use crate::common::{http, search_body};
 use futures_util::future::BoxFuture;
 use server::homer::dex::{load_dex_config, DexConfig};
 use server::homer::discovery::{discover, ServiceResolver};

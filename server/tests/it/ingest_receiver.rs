@@ -2,13 +2,12 @@
 //! its own connection, malformed packets not stopping the loops, bind errors naming the address, and the TCP
 //! connection cap and idle timeout, the per-address cap and the packet deadline against stalled senders.
 
-mod common;
-mod live_support;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use live_support::{eventually, sip_hep};
+use crate::live_support::{eventually, sip_hep};
 use server::hep::HepPacket;
 use server::ingest::{Fanout, HepReceiver, Intake, PacketSink, TcpLimits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

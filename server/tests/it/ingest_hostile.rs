@@ -2,17 +2,17 @@
 //! growth and RSS stay bounded), and a capture password that never leaves the receiver (not stored, not
 //! in any search, transaction, export or SQL answer, not in live frames).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::process::Hepscope;
+use crate::common::store::{call_ids, hep, now_us, open_store, send};
 use app::domain::api::Role;
 use app::domain::fixture::{single_call, Outcome, SipBuilder};
 use app::domain::sip::Method;
 use axum::Router;
-use common::process::Hepscope;
-use common::store::{call_ids, hep, now_us, open_store, send};
 use serde_json::json;
 use server::hep::{encode, HepPacket, ProtoType};
 use server::ingest::{Fanout, HepReceiver, Intake};

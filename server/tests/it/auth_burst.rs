@@ -1,10 +1,9 @@
 //! A burst of parallel logins that all reach the password hash (40 clients behind a trusted proxy)
-//! stays within a few hashes' memory: argon2 runs under a small semaphore. Alone in its own test binary,
-//! so the process's peak RSS is this test's.
+//! stays within a few hashes' memory: argon2 runs under a small semaphore. Run in a process of its own
+//! (`common::alone`), so the process's peak RSS is this test's.
 
-mod common;
-
-use common::app::{client, TestServer};
+use crate::common::alone::in_own_process;
+use crate::common::app::{client, TestServer};
 
 /// Peak resident set size of this process (the server runs in it), in MB.
 fn peak_rss_mb() -> u64 {
@@ -19,6 +18,9 @@ fn peak_rss_mb() -> u64 {
 
 #[tokio::test]
 async fn forty_parallel_logins_stay_within_a_few_hashes_of_memory() {
+    if !in_own_process("auth_burst::forty_parallel_logins_stay_within_a_few_hashes_of_memory") {
+        return;
+    }
     let server = TestServer::start("[http]\ntrusted_proxies = [\"127.0.0.1\"]\n").await;
     let before = peak_rss_mb();
     let attempts = (0..40).map(|n| {

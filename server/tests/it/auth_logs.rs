@@ -2,10 +2,8 @@
 //! over-long user name whole. One test alone in its binary, so the thread-local log capture sees
 //! every line.
 
-mod common;
-
-use common::app::{client, TestServer, ADMIN_PASSWORD};
-use common::LogCapture;
+use crate::common::app::{client, TestServer, ADMIN_PASSWORD};
+use crate::common::LogCapture;
 
 #[tokio::test]
 async fn login_logs_name_the_forwarded_client_and_shorten_refused_names() {

@@ -1,12 +1,12 @@
 //! The node endpoint `GET /stream` end to end: HEP in over UDP, frames out over WebSocket; each filter,
 //! history replay, the subscriber cap, a slow subscriber not slowing others or ingest, close on shutdown.
 
-mod live_support;
+use crate::live_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use live_support::{
+use crate::live_support::{
     broker, connect, next_json, next_json_within, refused_status, sip_hep, test_summarizer, Running,
 };
 use server::ingest::{HepReceiver, Intake};

@@ -1,11 +1,11 @@
 //! The Homer password and tokens appear in no response body, header or captured log line.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::fake_homer::{FakeHomer, Mode, PASSWORD};
-use common::{client, client_with, http, proxy, search_body, LogCapture};
+use crate::common::fake_homer::{FakeHomer, Mode, PASSWORD};
+use crate::common::{client, client_with, http, proxy, search_body, LogCapture};
 
 const OTHER_PASSWORD: &str = "other-backend-pw-9f3k";
 

@@ -3,7 +3,7 @@
 //! files are errors with no packets. Over HTTP: the role and the one-import slot are checked
 //! before the body is read, and an imported call is found by an `src_ip` query the app compiles.
 
-mod common;
+use crate::common;
 
 use app::domain::fixture::{demo_mix, PacketKind, Transport as FixtureTransport};
 use server::demo::to_hep;

@@ -1,8 +1,9 @@
 //! Shared setup for the server's integration tests: serving routers on `127.0.0.1:0`, the fake
 //! HOMER 7, a proxy in front of it, broken upstreams, and a tracing capture.
 
-#![allow(dead_code)] // Each test binary uses a different part of this module.
+#![allow(dead_code)] // Not every helper is used by every suite.
 
+pub mod alone;
 pub mod app;
 pub mod fake_homer;
 pub mod process;

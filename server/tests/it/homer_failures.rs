@@ -1,12 +1,12 @@
 //! Upstream failures: refused, slow (timeout), 500, empty body, dropped mid-response, garbage.
 //! Each ends in Homer's own answer or a JSON `{"error","backend","detail"}`, never a hang.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::fake_homer::Mode;
-use common::{client, fake_and_proxy, header, post_search, proxy};
+use crate::common::fake_homer::Mode;
+use crate::common::{client, fake_and_proxy, header, post_search, proxy};
 use reqwest::StatusCode;
 
 async fn search(api: &str) -> reqwest::Response {

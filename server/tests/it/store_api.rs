@@ -2,8 +2,9 @@
 //! smartinput, order and limit; one message; transactions with correlated legs, RTCP and logs; QoS
 //! and log reports; PCAP and text export; alias, mapping and node list.
 
-mod common;
+use crate::common;
 
+use crate::common::store::{call_ids, now_us, open_store, post_json, send, store_all};
 use app::domain::fixture::{
     self, call, single_call, three_leg_call, CallOptions, Outcome, Packet, PacketKind, RtcpOptions,
     SipBuilder,
@@ -11,7 +12,6 @@ use app::domain::fixture::{
 use app::domain::sip::{scan, Method};
 use axum::http::StatusCode;
 use axum::Router;
-use common::store::{call_ids, now_us, open_store, post_json, send, store_all};
 use serde_json::{json, Value};
 use server::config::AliasConfig;
 use server::store::{api, Store};

@@ -1,12 +1,14 @@
 //! The browser-facing routes: forwarding, the allowlist, named backends, `/backends`, `check`,
 //! and exports streamed with their headers.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::fake_homer::{pcap_bytes, search_answer, FakeHomer};
-use common::{check_steps, client, fake_and_proxy, header, http, post_search, proxy, search_body};
+use crate::common::fake_homer::{pcap_bytes, search_answer, FakeHomer};
+use crate::common::{
+    check_steps, client, fake_and_proxy, header, http, post_search, proxy, search_body,
+};
 use reqwest::{Method, StatusCode};
 
 #[tokio::test]

@@ -3,11 +3,9 @@
 //! here) is in it with its methods, every documented operation is a registered route, and every
 //! schema and security scheme it references exists.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::app::{client, test_state, TestServer};
+use crate::common::app::{client, test_state, TestServer};
 use serde_json::Value;
 
 /// The methods an OpenAPI document can list for a route; HEAD, OPTIONS, TRACE and CONNECT are
