@@ -128,22 +128,15 @@ async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
 /// going to a journal or log file) it is written to `<data_dir>/admin-password`, readable by the
 /// service user only, and only that path is logged, so the password never lands in shared logs.
 fn announce_admin_password(data_dir: &std::path::Path, password: &str) -> anyhow::Result<()> {
-    use std::io::{IsTerminal, Write};
+    use std::io::IsTerminal;
     if std::io::stdout().is_terminal() {
         println!("Log in as admin with the password {password}");
         println!("(printed once; it is stored hashed in the data dir; set HEPSCOPE_ADMIN_PASSWORD to change it)");
         return Ok(());
     }
     let path = data_dir.join("admin-password");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
-        .with_context(|| format!("writing the generated admin password to {}", path.display()))?;
-    writeln!(file, "{password}")
-        .with_context(|| format!("writing the generated admin password to {}", path.display()))?;
+    server::private_fs::write_file(&path, format!("{password}\n").as_bytes())
+        .context("writing the generated admin password")?;
     println!(
         "The generated password of the user admin is in {} (delete the file once read; set \
          HEPSCOPE_ADMIN_PASSWORD to change it)",
