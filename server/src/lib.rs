@@ -20,7 +20,6 @@ pub mod ingest;
 pub mod live;
 pub mod openapi;
 pub mod origin;
-pub mod private_fs;
 pub mod probes;
 pub mod ratelimit;
 pub mod secret;
@@ -38,6 +37,9 @@ pub use hepscope_hep::{hep, pcap};
 
 // The HOMER backend registry is part of the wiring; the old path `server::backends` still works.
 pub use app::{backends, App, RunningApp};
+
+// Owner-only files under the data dir (`crates/private-fs`): every module writing there goes through it.
+pub use hepscope_private_fs as private_fs;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -471,7 +471,7 @@ fn placeholders(n: usize) -> String {
 mod tests {
     use super::*;
     use crate::config::PartitionSpan;
-    use crate::store::partition::Partition;
+    use crate::partition::Partition;
 
     const T: i64 = 1_783_166_400_000_000; // 2026-07-04T12:00:00Z
 

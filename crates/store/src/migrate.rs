@@ -124,10 +124,10 @@ fn drop_capture_passwords(conn: &Connection) -> rusqlite::Result<usize> {
 mod tests {
     use super::*;
     use crate::config::PartitionSpan;
-    use crate::store::partition::Partition;
-    use crate::store::postings;
-    use crate::store::read::{self, Condition, Window};
-    use crate::store::terms::{Field, Term};
+    use crate::partition::Partition;
+    use crate::postings;
+    use crate::read::{self, Condition, Window};
+    use crate::terms::{Field, Term};
 
     /// A version-1 partition as hepscope 0.1 wrote it: the same data table, with column indexes.
     fn v1_store() -> Connection {
@@ -280,7 +280,7 @@ mod tests {
 
         let mut config = crate::config::StoreConfig::at(path.clone());
         config.retention = std::time::Duration::from_secs(100 * 365 * 86_400);
-        let store = crate::store::Store::open(config, Vec::new()).unwrap();
+        let store = crate::Store::open(config, Vec::new()).unwrap();
         let (kept, left): (i64, i64) = store
             .read_blocking(|conn| {
                 Ok(conn.query_row(

@@ -7,7 +7,7 @@
 
 use app::domain::sip::{self, Method};
 
-use crate::hep::{HepPacket, ProtoType};
+use hepscope_hep::hep::{HepPacket, ProtoType};
 
 /// A table family: `hep_proto_<key>` in HOMER's naming.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,7 +81,7 @@ impl Profile {
 }
 
 /// One stored row: the packet's payload and the fields the API filters and answers with, as the
-/// writer stores it and [`crate::store::read::StoredRow`] reads it back (with its id).
+/// writer stores it and [`crate::read::StoredRow`] reads it back (with its id).
 ///
 /// SIP text fields are empty when the message lacks them, as in heplify-server's `data_header`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -329,8 +329,8 @@ fn post_rows_after(
 mod tests {
     use super::*;
     use crate::config::PartitionSpan;
-    use crate::store::partition::Partition;
-    use crate::store::terms::Field;
+    use crate::partition::Partition;
+    use crate::terms::Field;
 
     const T: i64 = 1_783_166_400_000_000; // 2026-07-04T12:00:00Z
 
