@@ -7,6 +7,8 @@ use crate::live_support;
 
 use std::sync::Arc;
 
+use crate::common::app::TestServer;
+
 use crate::live_support::{
     auth_state, broker, config, connect, next_json, refused_status, Running,
 };
@@ -333,70 +335,52 @@ async fn history_is_capped_by_history_limit() {
     app.stop().await;
 }
 
+/// The server as `hepscope serve` starts it ([`server::App`]) stops within its grace period while a
+/// logged-in user's stream is open: the broker closes it first.
 #[tokio::test]
 async fn main_server_stops_promptly_with_a_stream_open() {
-    let broker = broker(32, 256, 0);
-    let (state, auth) = state(
-        Arc::clone(&broker),
-        CoordinatorStreamConfig {
-            enable: true,
-            ..CoordinatorStreamConfig::default()
-        },
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(server::serve(listener, router(state), async move {
-        let _ = stopped.await;
-    }));
-    let t = token(&auth, "viewer", Role::Viewer);
-    let _ws = connect(&format!("ws://{addr}/api/v4/stream/hep"), &bearer(&t))
-        .await
-        .unwrap();
+    let server = TestServer::start(
+        "[ingest.hep_stream]\nenable = true\n[coordinator.hep_stream]\nenable = true\n",
+    )
+    .await;
+    let state = server.running().state().clone();
+    let broker = Arc::clone(state.live.broker().expect("live streaming is on"));
+    let t = token(&state.auth, "admin", Role::Admin);
+    let _ws = connect(
+        &format!("ws://{}/api/v4/stream/hep", server.addr),
+        &bearer(&t),
+    )
+    .await
+    .unwrap();
     assert!(
         live_support::eventually(std::time::Duration::from_secs(5), || async {
             broker.stats().subscribers == 1
         })
         .await
     );
-    let _ = stop.send(());
-    let result = tokio::time::timeout(std::time::Duration::from_secs(3), served).await;
-    assert!(result.is_ok(), "serve waited for the open stream");
-    broker.close();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(3), server.shutdown()).await;
+    assert!(
+        matches!(result, Ok(Ok(()))),
+        "stop waited for the open stream"
+    );
 }
 
 /// Clients of the node endpoint and logged-in users have places of their own: filling one side never
 /// refuses the other.
 #[tokio::test]
 async fn node_clients_never_take_logged_in_users_places() {
-    let raw: server::config::RawConfig = toml::from_str(
-        "[ingest.hep_stream]\nenable = true\nlisten = \"127.0.0.1:0\"\nmax_subscribers = 1\n\
-         node_max_subscribers = 1\n[coordinator.hep_stream]\nenable = true\n",
+    let server = TestServer::start(
+        "[ingest.hep_stream]\nenable = true\nmax_subscribers = 1\nnode_max_subscribers = 1\n\
+         [coordinator.hep_stream]\nenable = true\n",
     )
-    .unwrap();
-    let config = server::config::Config::from_raw(
-        raw,
-        None,
-        &server::config::Overrides::default(),
-        &std::collections::BTreeMap::<String, String>::new(),
-    )
-    .unwrap();
-    let runtime = server::live::LiveRuntime::start(&config.live)
-        .await
-        .unwrap();
-    let node_url = format!("ws://{}/stream", runtime.node_addr().unwrap());
-    let auth = auth_state();
-    let state = AppState {
-        config: Arc::new(live_support::config()),
-        auth: auth.clone(),
-        backends: server::backends::registry(Vec::new()).unwrap(),
-        store: None,
-        shares: live_support::shares(),
-        live: runtime.state(),
-    };
-    let app = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;
-    let t = token(&auth, "viewer", Role::Viewer);
-    let user_url = format!("ws://{}/api/v4/stream/hep", app.addr);
+    .await;
+    let node_url = format!(
+        "ws://{}/stream",
+        server.addresses().stream.expect("the node endpoint runs")
+    );
+    let auth = server.running().state().auth.clone();
+    let t = token(&auth, "admin", Role::Admin);
+    let user_url = format!("ws://{}/api/v4/stream/hep", server.addr);
     let bearer = || [("authorization", format!("Bearer {t}"))];
 
     let _node = connect(&node_url, &[]).await.unwrap();
@@ -406,6 +390,5 @@ async fn node_clients_never_take_logged_in_users_places() {
         .expect("a full node endpoint leaves the user's place");
     assert_eq!(refused_status(connect(&user_url, &bearer()).await), 503);
     assert_eq!(refused_status(connect(&node_url, &[]).await), 503);
-    app.stop().await;
-    runtime.stop().await;
+    server.shutdown().await.unwrap();
 }
