@@ -4,12 +4,15 @@
 //! `<name>::<test>` and one suite runs with `cargo test -p server --test it <name>::`.
 //!
 //! Adding tests: put them in the file of their topic; a new topic is a new file `it/<topic>.rs` plus a
-//! `mod <topic>;` line below (keep the list sorted). Files added as `server/tests/<topic>.rs` are
-//! separate binaries again: move them here.
+//! `mod <topic>;` line below (keep the list sorted), with `use crate::common;` where a separate binary
+//! would say `mod common;` (likewise `live_support`). A file added as `server/tests/<topic>.rs` with
+//! `mod common;` does not build any more, the helpers having moved to `it/common/`:
+//! `scripts/move-test-into-it.sh` moves it here and makes those edits.
 //!
 //! Tests share the process: a test must not assume it is the only one touching process-wide state (the
-//! metrics recorder, environment variables, the working directory). A test that needs a process of its
-//! own starts the `hepscope` binary (`common::process::Hepscope`).
+//! metrics recorder, environment variables, the working directory, the peak RSS). A test that needs a
+//! process of its own runs its body through `common::alone::in_own_process`, or starts the `hepscope`
+//! binary (`common::process::Hepscope`).
 
 mod common;
 mod live_support;
