@@ -8,6 +8,7 @@
 //! module only connects the parts.
 
 pub mod backends;
+mod state;
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
