@@ -159,6 +159,9 @@ pub struct RawAuth {
     pub max_failed_logins: Option<u32>,
     /// Window for counting failed logins, e.g. "1m".
     pub lockout_window: Option<String>,
+    /// `[[auth.role_map]]`: directory group → role and rights.
+    #[serde(default)]
+    pub role_map: Vec<crate::auth::rights::RoleMapEntry>,
 }
 
 /// `[[users]]` as written. `Debug` hides the hash.
@@ -170,9 +173,12 @@ pub struct RawUser {
     pub password_hash: String,
     #[serde(default)]
     pub role: Role,
-    /// May create share links without being an admin.
+    /// May create share links without being an admin (the older spelling of the `share` right).
     #[serde(default)]
     pub share: bool,
+    /// What the user may do; without it, the role's defaults.
+    #[serde(default)]
+    pub rights: Option<crate::auth::Rights>,
 }
 
 /// Values given on the command line or in the environment; they win over the file.
@@ -218,6 +224,8 @@ pub struct ConfiguredUser {
     pub role: Role,
     /// The `share = true` right.
     pub share: bool,
+    /// `rights = [...]`, when listed.
+    pub rights: Option<crate::auth::Rights>,
 }
 
 /// Session and login settings. `Debug` hides the secrets.
@@ -230,6 +238,8 @@ pub struct AuthConfig {
     pub lockout_window: Duration,
     /// `HEPSCOPE_ADMIN_PASSWORD`: sets the password of the built-in `admin` when no users are configured.
     pub admin_password: Option<String>,
+    /// `[[auth.role_map]]`: what directory (LDAP, OIDC) users get by group.
+    pub role_map: crate::auth::RoleMap,
 }
 
 /// Validated `[http]` settings.
@@ -426,6 +436,12 @@ impl Config {
             max_failed_logins: raw.auth.max_failed_logins.unwrap_or(5),
             lockout_window: duration_setting("auth.lockout_window", raw.auth.lockout_window, "1m")?,
             admin_password: env.var("HEPSCOPE_ADMIN_PASSWORD"),
+            role_map: crate::auth::RoleMap::new(raw.auth.role_map).map_err(|message| {
+                ConfigError::Invalid {
+                    what: "auth.role_map".into(),
+                    message,
+                }
+            })?,
         };
         if let Some(secret) = &auth.jwt_secret {
             if secret.len() < MIN_JWT_SECRET_BYTES {
@@ -475,6 +491,7 @@ impl Config {
                 password_hash: user.password_hash,
                 role: user.role,
                 share: user.share,
+                rights: user.rights,
             });
         }
 

@@ -202,7 +202,7 @@ pub async fn login(
     };
     metrics::counter!("hepscope_logins_total", "result" => "success").increment(1);
     tracing::info!(user = %logged_name(&user.username), %client, "login");
-    let (cookie, me) = auth.start_session(&user.username, user.role, user.may_share())?;
+    let (cookie, me) = auth.start_session(&user)?;
     Ok(with_cookie(Json(me).into_response(), &cookie))
 }
 
@@ -287,7 +287,7 @@ pub async fn change_password(
     .map_err(|e| AppError::Internal(anyhow::anyhow!("changing the password: {e}")))?;
     auth.revoke(&user.username).await?;
     tracing::info!(user = %logged_name(&user.username), %client, "password changed; sessions ended");
-    let (cookie, me) = auth.start_session(&user.username, user.role, user.may_share())?;
+    let (cookie, me) = auth.start_session(&user)?;
     Ok(with_cookie(Json(me).into_response(), &cookie))
 }
 

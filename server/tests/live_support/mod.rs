@@ -159,12 +159,14 @@ pub fn auth_state_with_ttl(session_ttl: Duration) -> AuthState {
             password_hash: "unused".into(),
             role: Role::Admin,
             share: false,
+            rights: None,
         },
         User {
             username: "viewer".into(),
             password_hash: "unused".into(),
             role: Role::Viewer,
             share: false,
+            rights: None,
         },
     ]);
     AuthState::new(
