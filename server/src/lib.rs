@@ -118,7 +118,8 @@ impl AppState {
             &key,
             users,
             generations,
-            AuthOptions::from_config(&config.auth),
+            AuthOptions::from_config(&config.auth)
+                .context("preparing the sign-in provider's HTTP client")?,
         );
         let store = if config.store.enabled {
             let store = Store::open(config.store.clone(), config.aliases.clone())
@@ -173,6 +174,9 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/auth/methods", get(auth::oidc::routes::methods))
+        .route("/auth/oidc/start", get(auth::oidc::routes::start))
+        .route("/auth/oidc/callback", get(auth::oidc::routes::callback))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v4/stream/hep", get(live::endpoints::coordinator_stream))
         .merge(share::routes::public_routes())

@@ -73,6 +73,22 @@ impl TestServer {
     /// Serves a state from [`test_state`] (to prepare its store first).
     pub async fn serve_state(state: AppState, dist: PathBuf, data: PathBuf) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        TestServer::serve_on(listener, state, dist, data)
+    }
+
+    /// Starts a server on `listener`, bound by the caller: for a config that names its own URL
+    /// (an OIDC redirect URL).
+    pub async fn start_on(listener: tokio::net::TcpListener, toml_text: &str) -> TestServer {
+        let (state, dist, data) = test_state(toml_text);
+        TestServer::serve_on(listener, state, dist, data)
+    }
+
+    fn serve_on(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+        dist: PathBuf,
+        data: PathBuf,
+    ) -> TestServer {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, router(state), async {

@@ -5,7 +5,9 @@
 
 pub mod app;
 pub mod fake_homer;
+pub mod oidc;
 pub mod process;
+pub mod slapd;
 pub mod store;
 
 use std::io::Write;
