@@ -217,3 +217,37 @@ async fn local_users_first_and_off_with_local_false() {
         .unwrap();
     assert_eq!(methods["local"], false);
 }
+
+#[tokio::test]
+async fn a_changed_membership_applies_within_cache_ttl() {
+    let slapd = Slapd::start();
+    let server = TestServer::start(&config(
+        &slapd.url(),
+        "",
+        &format!("{GROUP_SEARCH}\ncache_ttl = \"1s\""),
+    ))
+    .await;
+    let bob = login(&server, "bob", "bob-pw").await;
+    let cookie = session_cookie(&bob);
+    let role = |me: Value| me["role"].as_str().unwrap_or_default().to_string();
+    let me_now = || async { get_with(&server, "/api/me", Some(&cookie)).await };
+    assert_eq!(role(me_now().await.json().await.unwrap()), "viewer");
+
+    // bob joins voip-support: within cache_ttl his session is an admin's.
+    slapd.modify(
+        "dn: cn=voip-support,ou=groups,dc=example,dc=org\nchangetype: modify\nadd: member\n\
+         member: uid=bob,ou=people,dc=example,dc=org\n",
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(role(me_now().await.json().await.unwrap()), "admin");
+
+    // bob leaves every mapped group: the session ends.
+    slapd.modify(
+        "dn: cn=voip-support,ou=groups,dc=example,dc=org\nchangetype: modify\ndelete: member\n\
+         member: uid=bob,ou=people,dc=example,dc=org\n\n\
+         dn: cn=noc,ou=groups,dc=example,dc=org\nchangetype: modify\ndelete: member\n\
+         member: uid=bob,ou=people,dc=example,dc=org\n",
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(me_now().await.status(), 401);
+}

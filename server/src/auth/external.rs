@@ -3,6 +3,8 @@
 
 use app::domain::api::Me;
 
+use super::ldap::DirectoryError;
+use super::login::logged_name;
 use super::{AuthState, IdentitySource, Session};
 use crate::error::AppError;
 
@@ -39,5 +41,37 @@ impl AuthState {
             source,
         };
         Ok((self.session_cookie_for(&token), session.me()))
+    }
+}
+
+impl AuthState {
+    /// An LDAP session's role and rights as the directory has them now: its groups are read again
+    /// once `[auth.ldap] cache_ttl` has passed (cached in between), so a changed membership applies
+    /// within it. `None` ends the session: the user is gone or in no mapped group any more. When the
+    /// directory cannot answer, the sign-in's grant stays.
+    pub(crate) async fn refresh_directory_grant(&self, mut session: Session) -> Option<Session> {
+        if session.source != IdentitySource::Ldap {
+            return Some(session);
+        }
+        let Some(directory) = &self.inner.options.ldap else {
+            return Some(session);
+        };
+        match directory.groups_of(&session.username).await {
+            Ok(groups) => {
+                let grant = self.inner.options.role_map.grant(&groups)?;
+                session.role = grant.role;
+                session.rights = grant.rights;
+                Some(session)
+            }
+            Err(DirectoryError::Rejected(why)) => {
+                tracing::info!(user = %logged_name(&session.username), why, "LDAP session ended");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(user = %logged_name(&session.username), error = %e,
+                    "LDAP groups not re-read; the sign-in's rights stay");
+                Some(session)
+            }
+        }
     }
 }

@@ -500,7 +500,12 @@ pub async fn require_session(
     mut request: Request,
     next: Next,
 ) -> Response {
-    match token_from_headers(request.headers()).and_then(|t| auth.verify(&t)) {
+    let verified = token_from_headers(request.headers()).and_then(|t| auth.verify(&t));
+    let session = match verified {
+        Some(session) => auth.refresh_directory_grant(session).await,
+        None => None,
+    };
+    match session {
         Some(session) => {
             let user = crate::telemetry::RequestUser(session.username.clone());
             request.extensions_mut().insert(session);

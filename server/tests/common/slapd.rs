@@ -72,6 +72,32 @@ impl Slapd {
         slapd
     }
 
+    /// Applies an LDIF change (`ldapmodify` as the directory manager).
+    pub fn modify(&self, ldif: &str) {
+        let path = self.dir.join("change.ldif");
+        std::fs::write(&path, ldif).unwrap();
+        let changed = Command::new("ldapmodify")
+            .args([
+                "-x",
+                "-H",
+                &self.url(),
+                "-D",
+                ADMIN_DN,
+                "-w",
+                ADMIN_PASSWORD,
+                "-f",
+            ])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            changed.status.success(),
+            "ldapmodify failed: {}",
+            String::from_utf8_lossy(&changed.stderr)
+        );
+    }
+
     /// `ldap://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("ldap://{}", self.addr)

@@ -95,6 +95,24 @@ impl Directory {
         Ok(user)
     }
 
+    /// The current groups of `username` (signed in earlier): from the cache while younger than
+    /// `cache_ttl`, else read again with the search account. So a changed membership applies within
+    /// `cache_ttl` without asking the directory on every request.
+    ///
+    /// # Errors
+    /// The user is gone ([`DirectoryError::Rejected`]), or the directory fails.
+    pub async fn groups_of(&self, username: &str) -> Result<Vec<String>, DirectoryError> {
+        if let Some(groups) = self.cached_groups(username) {
+            return Ok(groups);
+        }
+        let mut ldap = self.connect().await?;
+        let result = self.lookup(&mut ldap, username).await;
+        let _ = ldap.unbind().await;
+        let user = result?;
+        self.remember(username, &user.groups);
+        Ok(user.groups)
+    }
+
     /// The groups of `username` as last read, while younger than `cache_ttl`.
     pub fn cached_groups(&self, username: &str) -> Option<Vec<String>> {
         let cache = self.groups.lock().ok()?;
@@ -127,11 +145,11 @@ impl Directory {
         Ok(ldap)
     }
 
-    async fn sign_in(
+    /// The user's entry and groups, found with the search account.
+    async fn lookup(
         &self,
         ldap: &mut Ldap,
         username: &str,
-        password: &str,
     ) -> Result<DirectoryUser, DirectoryError> {
         let config = &self.config;
         let timeout = config.timeout;
@@ -186,15 +204,26 @@ impl Directory {
                 names
             }
         };
+        Ok(DirectoryUser {
+            dn: entry.dn.clone(),
+            groups,
+        })
+    }
+
+    async fn sign_in(
+        &self,
+        ldap: &mut Ldap,
+        username: &str,
+        password: &str,
+    ) -> Result<DirectoryUser, DirectoryError> {
+        let timeout = self.config.timeout;
+        let user = self.lookup(ldap, username).await?;
         let bound = ldap
             .with_timeout(timeout)
-            .simple_bind(&entry.dn, password)
+            .simple_bind(&user.dn, password)
             .await;
         match bound.map(ldap3::LdapResult::success) {
-            Ok(Ok(_)) => Ok(DirectoryUser {
-                dn: entry.dn.clone(),
-                groups,
-            }),
+            Ok(Ok(_)) => Ok(user),
             Ok(Err(LdapError::LdapResult { result })) if result.rc == INVALID_CREDENTIALS => Err(
                 DirectoryError::Rejected("the directory refused the password"),
             ),

@@ -99,17 +99,18 @@ impl OidcConfig {
         if raw.client_id.trim().is_empty() {
             return Err(invalid("client_id", "is empty"));
         }
-        let redirect_url =
-            match (raw.redirect_url, public_origin) {
-                (Some(url), _) => url,
-                (None, Some(origin)) => format!("{origin}{CALLBACK_PATH}"),
-                (None, None) => return Err(invalid(
+        let redirect_url = match (raw.redirect_url, public_origin) {
+            (Some(url), _) => url,
+            (None, Some(origin)) => format!("{origin}{CALLBACK_PATH}"),
+            (None, None) => {
+                return Err(invalid(
                     "redirect_url",
                     format!(
                         "set it, or [http] public_url (the default is <public_url>{CALLBACK_PATH})"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         if !is_http_url(&redirect_url) {
             return Err(invalid(
                 "redirect_url",
