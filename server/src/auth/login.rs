@@ -18,7 +18,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::{token_from_headers, with_cookie, AuthState, Session};
+use super::{token_from_headers, with_cookie, AuthState, IdentitySource, Session};
+use crate::audit::{Action, AuditLog, Outcome, Record};
 use crate::client_addr::ClientAddr;
 use crate::error::AppError;
 use crate::ratelimit::Attempt;
@@ -184,6 +185,7 @@ impl AuthState {
 )]
 pub async fn login(
     State(auth): State<AuthState>,
+    State(audit): State<AuditLog>,
     client: ClientAddr,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, AppError> {
@@ -198,8 +200,22 @@ pub async fn login(
         .check_password(client, &request.username, &request.password)
         .await?
     else {
+        audit.record(Record::new(
+            &request.username,
+            Some(client),
+            Action::SignIn,
+            IdentitySource::Local.as_str(),
+            Outcome::Failure,
+        ));
         return Err(AppError::LoginFailed("wrong user name or password".into()));
     };
+    audit.record(Record::new(
+        &user.username,
+        Some(client),
+        Action::SignIn,
+        IdentitySource::Local.as_str(),
+        Outcome::Success,
+    ));
     metrics::counter!("hepscope_logins_total", "result" => "success").increment(1);
     tracing::info!(user = %logged_name(&user.username), %client, "login");
     let (cookie, me) = auth.start_session(&user)?;
