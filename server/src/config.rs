@@ -71,6 +71,9 @@ pub struct RawConfig {
     /// `[[alias]]`: names for IP addresses (and ports), served by the embedded HOMER API.
     #[serde(default)]
     pub alias: Vec<RawAlias>,
+    /// `[audit]`: the audit log.
+    #[serde(default)]
+    pub audit: crate::audit::RawAudit,
     /// `[share]`: share links.
     #[serde(default)]
     pub share: crate::share::RawShare,
@@ -374,6 +377,8 @@ pub struct Config {
     pub live: crate::live::LiveConfig,
     /// Share links.
     pub share: crate::share::ShareConfig,
+    /// `[audit]`.
+    pub audit: crate::audit::AuditConfig,
     /// The web listener behind a reverse proxy.
     pub http: HttpConfig,
     /// `[log] format`.
@@ -549,6 +554,7 @@ impl Config {
                 .or_else(|| env.var("HEPSCOPE_STREAM_LISTEN")),
         )?;
         let share = crate::share::ShareConfig::from_raw(raw.share)?;
+        let audit = crate::audit::AuditConfig::from_raw(raw.audit)?;
         let http = http_config(raw.http)?;
         let mut auth = auth;
         auth.oidc = raw_oidc
@@ -578,6 +584,7 @@ impl Config {
             hep,
             live,
             share,
+            audit,
             http,
             log_format,
             tls,

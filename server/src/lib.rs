@@ -4,6 +4,7 @@
 //! [`router`] builds the HTTP app from an [`AppState`]; [`serve`] runs it on a bound listener until a
 //! shutdown future resolves, so tests can start and stop real servers on `127.0.0.1:0`.
 
+pub mod audit;
 pub mod auth;
 pub mod backends;
 pub mod client_addr;
@@ -71,6 +72,14 @@ pub struct AppState {
     pub live: live::LiveState,
     /// Share links (`/api/shares`, `/api/shared/{token}/…`).
     pub shares: share::Shares,
+    /// The audit log (`audit.sqlite` in the data dir).
+    pub audit: audit::AuditLog,
+}
+
+impl FromRef<AppState> for audit::AuditLog {
+    fn from_ref(state: &AppState) -> audit::AuditLog {
+        state.audit.clone()
+    }
 }
 
 impl FromRef<AppState> for AuthState {
@@ -139,6 +148,8 @@ impl AppState {
         }
         let backends = backends::registry(entries)?;
         let shares = share::Shares::open(config.share.clone(), &config.data_dir, backends.clone())?;
+        let audit = audit::AuditLog::open(&config.data_dir, config.audit.clone())
+            .context("opening the audit log")?;
         Ok((
             AppState {
                 config: Arc::new(config),
@@ -147,6 +158,7 @@ impl AppState {
                 store,
                 live: live::LiveState::disabled(),
                 shares,
+                audit,
             },
             bootstrap,
         ))
@@ -160,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", post(auth::change_password))
         .route("/stream-ticket", post(auth::ticket::stream_ticket))
         .merge(share::routes::session_routes())
+        .merge(audit::routes::routes())
         .route("/import", post(import_http::import_endpoint));
     if let Some(store) = &state.store {
         protected = protected.merge(store::sql_api::router(store.clone()));

@@ -5,7 +5,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::app::{get_with, login, session_cookie, temp_dir, TestServer, ADMIN_PASSWORD};
+use common::app::{
+    audit_sign_ins, get_with, login, session_cookie, temp_dir, TestServer, ADMIN_PASSWORD,
+};
 use common::slapd::{Slapd, ADMIN_DN, ADMIN_PASSWORD as DIRECTORY_PASSWORD};
 use serde_json::Value;
 
@@ -77,6 +79,14 @@ async fn a_directory_user_signs_in_with_the_role_of_their_groups() {
     assert_eq!(bob.status(), 200);
     let me_bob = me(&server, bob).await;
     assert_eq!(me_bob["role"], "viewer", "noc maps to viewer: {me_bob}");
+    assert_eq!(login(&server, "bob", "wrong").await.status(), 401);
+    let failure = ("ldap".to_string(), "failure".to_string());
+    let success = ("ldap".to_string(), "success".to_string());
+    // Newest first: exactly one record per attempt, with the method.
+    assert_eq!(
+        audit_sign_ins(&server, "bob", 2).await,
+        vec![failure, success]
+    );
     if let Some(rights) = me_bob.get("rights") {
         let rights: Vec<&str> = rights
             .as_array()

@@ -31,6 +31,7 @@ fn state_with(
         backends: server::backends::registry(Vec::new()).unwrap(),
         store: None,
         shares: live_support::shares(),
+        audit: live_support::audit(),
         live: LiveState::new(Some(broker), stream),
     };
     (state, auth)
@@ -390,6 +391,7 @@ async fn node_clients_never_take_logged_in_users_places() {
         backends: server::backends::registry(Vec::new()).unwrap(),
         store: None,
         shares: live_support::shares(),
+        audit: live_support::audit(),
         live: runtime.state(),
     };
     let app = Running::start("127.0.0.1:0".parse().unwrap(), router(state)).await;

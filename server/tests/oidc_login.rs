@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use common::app::{get_with, TestServer};
+use common::app::{audit_sign_ins, get_with, TestServer};
 use common::oidc::{query_param, Browser, OidcProvider, Stop, CLIENT_ID, CLIENT_SECRET};
 use serde_json::{json, Value};
 
@@ -103,6 +103,8 @@ async fn the_code_flow_through_the_provider_lands_on_the_deep_link_with_the_mapp
         let me = me(&server, &browser).await;
         assert_eq!(me["username"], user);
         assert_eq!(me["role"], role, "{me}");
+        let record = ("oidc".to_string(), "success".to_string());
+        assert_eq!(audit_sign_ins(&server, user, 1).await, vec![record]);
     }
 }
 

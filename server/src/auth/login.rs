@@ -19,7 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::ldap::DirectoryError;
-use super::{token_from_headers, with_cookie, AuthState, Session};
+use super::{token_from_headers, with_cookie, AuthState, IdentitySource, Session};
+use crate::audit::{Action, AuditLog, Outcome, Record};
 use crate::client_addr::ClientAddr;
 use crate::error::AppError;
 use crate::ratelimit::Attempt;
@@ -203,6 +204,7 @@ impl AuthState {
 )]
 pub async fn login(
     State(auth): State<AuthState>,
+    State(audit): State<AuditLog>,
     client: ClientAddr,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, AppError> {
@@ -214,6 +216,16 @@ pub async fn login(
     })?;
     check_bounds(&request.username, &request.password, client)?;
     let (username, password) = (request.username, request.password);
+    // One audit record per checked attempt, naming the method that decided it.
+    let record = |method: IdentitySource, outcome| {
+        audit.record(Record::new(
+            &username,
+            Some(client),
+            Action::SignIn,
+            method.as_str(),
+            outcome,
+        ));
+    };
     let attempt = auth.begin_attempt(client, &username).await?;
     if auth.inner.options.local {
         let (name, secret) = (username.clone(), password.clone());
@@ -222,6 +234,7 @@ pub async fn login(
             .await
         {
             Ok(Some(user)) => {
+                record(IdentitySource::Local, Outcome::Success);
                 auth.login_succeeded(attempt, client, &username, "local");
                 let (cookie, me) = auth.start_session(&user)?;
                 return Ok(with_cookie(Json(me).into_response(), &cookie));
@@ -238,8 +251,16 @@ pub async fn login(
         match directory.authenticate(&username, &password).await {
             Ok(user) => {
                 auth.login_succeeded(attempt, client, &username, "ldap");
-                let (cookie, me) =
-                    auth.external_session(&username, super::IdentitySource::Ldap, &user.groups)?;
+                let session = auth.external_session(&username, IdentitySource::Ldap, &user.groups);
+                let (cookie, me) = match session {
+                    Ok(session) => session,
+                    Err(e) => {
+                        // The password was right, but no mapped group holds the user.
+                        record(IdentitySource::Ldap, Outcome::Failure);
+                        return Err(e);
+                    }
+                };
+                record(IdentitySource::Ldap, Outcome::Success);
                 return Ok(with_cookie(Json(me).into_response(), &cookie));
             }
             Err(DirectoryError::Rejected(why)) => {
@@ -248,6 +269,7 @@ pub async fn login(
             Err(e @ DirectoryError::Unreachable(_)) => {
                 // Never checked: the attempt does not count.
                 attempt.forget();
+                record(IdentitySource::Ldap, Outcome::Failure);
                 tracing::warn!(user = %logged_name(&username), %client, error = %e, "LDAP login");
                 metrics::counter!("hepscope_logins_total", "result" => "directory_unreachable")
                     .increment(1);
@@ -259,10 +281,17 @@ pub async fn login(
             Err(e @ DirectoryError::Refused { .. }) => {
                 // The search account or a base DN is wrong: the operator's problem, logged.
                 attempt.forget();
+                record(IdentitySource::Ldap, Outcome::Failure);
                 return Err(AppError::Internal(anyhow::anyhow!("LDAP login: {e}")));
             }
         }
     }
+    let method = if auth.inner.options.ldap.is_some() {
+        IdentitySource::Ldap
+    } else {
+        IdentitySource::Local
+    };
+    record(method, Outcome::Failure);
     auth.failed_attempt(attempt, &username, client);
     Err(AppError::LoginFailed("wrong user name or password".into()))
 }

@@ -178,3 +178,31 @@ pub fn session_cookie(response: &reqwest::Response) -> String {
         .unwrap();
     set_cookie.split(';').next().unwrap().to_string()
 }
+
+/// The audit log's sign-in records of `user` as (method, outcome), once `count` are written.
+pub async fn audit_sign_ins(
+    server: &TestServer,
+    user: &str,
+    count: usize,
+) -> Vec<(String, String)> {
+    let admin = session_cookie(&login(server, "admin", ADMIN_PASSWORD).await);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let path = format!("/api/audit?user={user}&action=sign_in");
+        let records: Vec<serde_json::Value> = get_with(server, &path, Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if records.len() >= count || std::time::Instant::now() > deadline {
+            return records
+                .iter()
+                .map(|r| {
+                    let field = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                    (field("object"), field("outcome"))
+                })
+                .collect();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -11,7 +11,8 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{local_path, OidcError, FLOW_TTL};
-use crate::auth::{with_cookie, AuthState};
+use crate::audit::{Action, AuditLog, Outcome, Record};
+use crate::auth::{with_cookie, AuthState, IdentitySource};
 use crate::client_addr::ClientAddr;
 use crate::error::{json_error, AppError};
 
@@ -97,6 +98,7 @@ pub struct CallbackQuery {
 )]
 pub async fn callback(
     State(auth): State<AuthState>,
+    State(audit): State<AuditLog>,
     client: ClientAddr,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
@@ -123,16 +125,32 @@ pub async fn callback(
     let (identity, next) = match finished {
         Ok(done) => done,
         Err(e) => {
+            // Nobody is known yet: the record names no user.
+            audit.record(Record::new(
+                "",
+                Some(client),
+                Action::SignIn,
+                IdentitySource::Oidc.as_str(),
+                Outcome::Failure,
+            ));
             tracing::info!(%client, error = %e, "OIDC sign-in failed");
             metrics::counter!("hepscope_logins_total", "result" => "failure").increment(1);
             return with_cookie(login_with_error(&next, &e.to_string()), &clear);
         }
     };
-    let session = auth.external_session(
+    let session = auth.external_session(&identity.username, IdentitySource::Oidc, &identity.groups);
+    let outcome = if session.is_ok() {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    audit.record(Record::new(
         &identity.username,
-        crate::auth::IdentitySource::Oidc,
-        &identity.groups,
-    );
+        Some(client),
+        Action::SignIn,
+        IdentitySource::Oidc.as_str(),
+        outcome,
+    ));
     match session {
         Ok((cookie, _me)) => {
             metrics::counter!("hepscope_logins_total", "result" => "success").increment(1);
