@@ -742,6 +742,29 @@ mod tests {
     }
 
     #[test]
+    fn company_sign_in_settings() {
+        let parse = |text: &str| {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            Config::from_raw(raw, None, &Overrides::default(), &env(&[]))
+        };
+        let config = parse("").unwrap();
+        assert!(config.auth.local, "local logins are on by default");
+        assert!(config.auth.ldap.is_none() && config.auth.oidc.is_none());
+        let oidc = "[auth]\nlocal = false\n[auth.oidc]\nissuer = 'https://id.example.org'\nclient_id = 'h'\n";
+        let error = parse(oidc).unwrap_err().to_string();
+        assert!(error.contains("auth.oidc.redirect_url"), "{error}");
+        let config = parse(&format!(
+            "{oidc}[http]\npublic_url = 'https://hepscope.example.org'\n"
+        ))
+        .unwrap();
+        assert!(!config.auth.local);
+        assert_eq!(
+            config.auth.oidc.unwrap().redirect_url,
+            "https://hepscope.example.org/api/auth/oidc/callback"
+        );
+    }
+
+    #[test]
     fn defaults_apply_without_a_file() {
         let config =
             Config::from_raw(RawConfig::default(), None, &Overrides::default(), &env(&[])).unwrap();

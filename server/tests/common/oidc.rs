@@ -55,10 +55,9 @@ impl Drop for OidcProvider {
 }
 
 /// A cookie jar over one host (127.0.0.1; cookies ignore ports, as browsers' do), by name.
-#[derive(Default)]
 pub struct Browser {
     cookies: BTreeMap<String, (String, String)>,
-    client: Option<reqwest::Client>,
+    client: reqwest::Client,
 }
 
 /// Where a walk stopped.
@@ -73,12 +72,10 @@ impl Browser {
     pub fn new() -> Browser {
         Browser {
             cookies: BTreeMap::new(),
-            client: Some(
-                reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .unwrap(),
-            ),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
         }
     }
 
@@ -138,7 +135,7 @@ impl Browser {
         url: &str,
         form: Option<&[(&str, &str)]>,
     ) -> Stop {
-        let client = self.client.as_ref().unwrap();
+        let client = &self.client;
         let mut request = match method {
             "POST" => client.post(url),
             _ => client.get(url),
