@@ -14,7 +14,8 @@ passed=0
 failed=0
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-# 1. Rust: every crate's unit and integration tests. Counts come from cargo's "test result:" lines.
+# 1. Rust: every crate's unit and integration tests (the LDAP ones start their own slapd, the OIDC ones
+# e2e/oidc/provider.mjs in node). Counts come from cargo's "test result:" lines.
 say "cargo test --workspace"
 cargo test --workspace --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
 cargo_rc=${PIPESTATUS[0]}
@@ -34,7 +35,8 @@ fi
 say "cargo build -p server --bin hepscope"
 cargo build -p server --bin hepscope 2>&1 | tail -1
 
-# 3. Playwright in Debian's Chromium against target/debug/hepscope serving dist/.
+# 3. Playwright in Debian's Chromium against target/debug/hepscope serving dist/ (plus, for sso.spec.ts, the
+# OpenID provider and a second hepscope with [auth.oidc]: playwright.config.ts starts all three).
 if [ -f dist/index.html ]; then
   say "playwright test"
   rm -f e2e/test-results/results.json

@@ -71,6 +71,9 @@ pub struct RawConfig {
     /// `[[alias]]`: names for IP addresses (and ports), served by the embedded HOMER API.
     #[serde(default)]
     pub alias: Vec<RawAlias>,
+    /// `[audit]`: the audit log.
+    #[serde(default)]
+    pub audit: crate::audit::RawAudit,
     /// `[share]`: share links.
     #[serde(default)]
     pub share: crate::share::RawShare,
@@ -159,6 +162,15 @@ pub struct RawAuth {
     pub max_failed_logins: Option<u32>,
     /// Window for counting failed logins, e.g. "1m".
     pub lockout_window: Option<String>,
+    /// `[[auth.role_map]]`: directory group → role and rights.
+    #[serde(default)]
+    pub role_map: Vec<crate::auth::rights::RoleMapEntry>,
+    /// `false` turns password logins against hepscope's own users off (company sign-in only).
+    pub local: Option<bool>,
+    /// `[auth.ldap]`: sign-in against a directory.
+    pub ldap: Option<crate::auth::ldap::RawLdap>,
+    /// `[auth.oidc]`: sign-in with an OpenID provider.
+    pub oidc: Option<crate::auth::oidc::RawOidc>,
 }
 
 /// `[[users]]` as written. `Debug` hides the hash.
@@ -170,9 +182,12 @@ pub struct RawUser {
     pub password_hash: String,
     #[serde(default)]
     pub role: Role,
-    /// May create share links without being an admin.
+    /// May create share links without being an admin (the older spelling of the `share` right).
     #[serde(default)]
     pub share: bool,
+    /// What the user may do; without it, the role's defaults.
+    #[serde(default)]
+    pub rights: Option<crate::auth::Rights>,
 }
 
 /// Values given on the command line or in the environment; they win over the file.
@@ -218,6 +233,8 @@ pub struct ConfiguredUser {
     pub role: Role,
     /// The `share = true` right.
     pub share: bool,
+    /// `rights = [...]`, when listed.
+    pub rights: Option<crate::auth::Rights>,
 }
 
 /// Session and login settings. `Debug` hides the secrets.
@@ -230,6 +247,14 @@ pub struct AuthConfig {
     pub lockout_window: Duration,
     /// `HEPSCOPE_ADMIN_PASSWORD`: sets the password of the built-in `admin` when no users are configured.
     pub admin_password: Option<String>,
+    /// `[[auth.role_map]]`: what directory (LDAP, OIDC) users get by group.
+    pub role_map: crate::auth::RoleMap,
+    /// `[auth] local` (default true): hepscope's own users may log in with a password.
+    pub local: bool,
+    /// `[auth.ldap]`, when set.
+    pub ldap: Option<crate::auth::ldap::LdapConfig>,
+    /// `[auth.oidc]`, when set.
+    pub oidc: Option<crate::auth::oidc::OidcConfig>,
 }
 
 /// Validated `[http]` settings.
@@ -311,6 +336,9 @@ impl std::fmt::Debug for AuthConfig {
             .field("cookie_secure", &self.cookie_secure)
             .field("max_failed_logins", &self.max_failed_logins)
             .field("lockout_window", &self.lockout_window)
+            .field("local", &self.local)
+            .field("ldap", &self.ldap)
+            .field("oidc", &self.oidc)
             .field(
                 "admin_password",
                 &format_args!("{}", redacted(&self.admin_password)),
@@ -349,6 +377,8 @@ pub struct Config {
     pub live: crate::live::LiveConfig,
     /// Share links.
     pub share: crate::share::ShareConfig,
+    /// `[audit]`.
+    pub audit: crate::audit::AuditConfig,
     /// The web listener behind a reverse proxy.
     pub http: HttpConfig,
     /// `[log] format`.
@@ -426,7 +456,21 @@ impl Config {
             max_failed_logins: raw.auth.max_failed_logins.unwrap_or(5),
             lockout_window: duration_setting("auth.lockout_window", raw.auth.lockout_window, "1m")?,
             admin_password: env.var("HEPSCOPE_ADMIN_PASSWORD"),
+            role_map: crate::auth::RoleMap::new(raw.auth.role_map).map_err(|message| {
+                ConfigError::Invalid {
+                    what: "auth.role_map".into(),
+                    message,
+                }
+            })?,
+            local: raw.auth.local.unwrap_or(true),
+            ldap: raw
+                .auth
+                .ldap
+                .map(|ldap| crate::auth::ldap::LdapConfig::from_raw(ldap, env))
+                .transpose()?,
+            oidc: None,
         };
+        let raw_oidc = raw.auth.oidc;
         if let Some(secret) = &auth.jwt_secret {
             if secret.len() < MIN_JWT_SECRET_BYTES {
                 return Err(ConfigError::Invalid {
@@ -475,6 +519,7 @@ impl Config {
                 password_hash: user.password_hash,
                 role: user.role,
                 share: user.share,
+                rights: user.rights,
             });
         }
 
@@ -509,7 +554,14 @@ impl Config {
                 .or_else(|| env.var("HEPSCOPE_STREAM_LISTEN")),
         )?;
         let share = crate::share::ShareConfig::from_raw(raw.share)?;
+        let audit = crate::audit::AuditConfig::from_raw(raw.audit)?;
         let http = http_config(raw.http)?;
+        let mut auth = auth;
+        auth.oidc = raw_oidc
+            .map(|oidc| {
+                crate::auth::oidc::OidcConfig::from_raw(oidc, http.public_origin.as_deref(), env)
+            })
+            .transpose()?;
         let log_format = LogFormat::from_raw(raw.log)?;
         if let (Some(addr), None) = (hep.tls_listen, &tls) {
             return Err(ConfigError::Invalid {
@@ -532,6 +584,7 @@ impl Config {
             hep,
             live,
             share,
+            audit,
             http,
             log_format,
             tls,
@@ -686,6 +739,29 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn company_sign_in_settings() {
+        let parse = |text: &str| {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            Config::from_raw(raw, None, &Overrides::default(), &env(&[]))
+        };
+        let config = parse("").unwrap();
+        assert!(config.auth.local, "local logins are on by default");
+        assert!(config.auth.ldap.is_none() && config.auth.oidc.is_none());
+        let oidc = "[auth]\nlocal = false\n[auth.oidc]\nissuer = 'https://id.example.org'\nclient_id = 'h'\n";
+        let error = parse(oidc).unwrap_err().to_string();
+        assert!(error.contains("auth.oidc.redirect_url"), "{error}");
+        let config = parse(&format!(
+            "{oidc}[http]\npublic_url = 'https://hepscope.example.org'\n"
+        ))
+        .unwrap();
+        assert!(!config.auth.local);
+        assert_eq!(
+            config.auth.oidc.unwrap().redirect_url,
+            "https://hepscope.example.org/api/auth/oidc/callback"
+        );
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub enum AppError {
     LoginFailed(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The session lacks a right the route needs; 403 naming it.
+    #[error("this needs the {} right, which your account does not have", .0.as_str())]
+    MissingRight(crate::auth::Right),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -35,7 +38,7 @@ impl AppError {
     fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthorized | AppError::LoginFailed(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::MissingRight(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -51,7 +54,11 @@ impl IntoResponse for AppError {
         if let AppError::Internal(e) = &self {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }
-        let mut response = (self.status(), Json(ErrorBody::new(self.to_string()))).into_response();
+        let mut body = ErrorBody::new(self.to_string());
+        if let AppError::MissingRight(right) = &self {
+            body.detail = Some(format!("missing right: {}", right.as_str()));
+        }
+        let mut response = (self.status(), Json(body)).into_response();
         if let AppError::TooManyAttempts(wait)
         | AppError::Busy {
             retry_after: wait, ..

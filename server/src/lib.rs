@@ -6,6 +6,7 @@
 //! [`AppState`]; [`serve`] runs it on a bound listener until a shutdown future resolves.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod client_addr;
 pub mod config;
@@ -76,6 +77,14 @@ pub struct AppState {
     pub live: live::LiveState,
     /// Share links (`/api/shares`, `/api/shared/{token}/…`).
     pub shares: share::Shares,
+    /// The audit log (`audit.sqlite` in the data dir).
+    pub audit: audit::AuditLog,
+}
+
+impl FromRef<AppState> for audit::AuditLog {
+    fn from_ref(state: &AppState) -> audit::AuditLog {
+        state.audit.clone()
+    }
 }
 
 impl FromRef<AppState> for AuthState {
@@ -109,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", post(auth::change_password))
         .route("/stream-ticket", post(auth::ticket::stream_ticket))
         .merge(share::routes::session_routes())
+        .merge(audit::routes::routes())
         .route("/import", post(import_http::import_endpoint));
     if let Some(store) = &state.store {
         protected = protected.merge(store::sql_api::router(store.clone()));
@@ -123,6 +133,9 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/auth/methods", get(auth::oidc::routes::methods))
+        .route("/auth/oidc/start", get(auth::oidc::routes::start))
+        .route("/auth/oidc/callback", get(auth::oidc::routes::callback))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v4/stream/hep", get(live::endpoints::coordinator_stream))
         .merge(share::routes::public_routes())

@@ -37,6 +37,9 @@ pub const BEARER_SCHEME: &str = "bearer";
         crate::auth::login::logout,
         crate::auth::me,
         crate::auth::login::change_password,
+        crate::auth::oidc::routes::methods,
+        crate::auth::oidc::routes::start,
+        crate::auth::oidc::routes::callback,
         crate::auth::ticket::stream_ticket,
         crate::share::routes::shares_create,
         crate::share::routes::shares_list,
@@ -54,6 +57,8 @@ pub const BEARER_SCHEME: &str = "bearer";
         crate::store::sql_api::query_get,
         crate::store::sql_api::query_post,
         crate::live::endpoints::coordinator_stream,
+        crate::audit::routes::audit_json,
+        crate::audit::routes::audit_csv,
         crate::healthz,
         crate::probes::readyz,
         crate::probes::metrics,
@@ -67,6 +72,7 @@ pub const BEARER_SCHEME: &str = "bearer";
         (name = "homer", description = "HOMER 7 API pass-through (read routes only)"),
         (name = "store", description = "The embedded store: capture import, SQL"),
         (name = "live", description = "The live HEP stream (WebSocket)"),
+        (name = "audit", description = "The audit log (admin right), API tokens"),
         (name = "probes", description = "Health, readiness, Prometheus metrics, this document"),
     )
 )]

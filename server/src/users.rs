@@ -11,6 +11,7 @@ use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{Right, Rights};
 use crate::config::{AuthConfig, ConfiguredUser};
 
 /// File in the data dir holding the built-in admin's hash.
@@ -40,15 +41,26 @@ pub struct User {
     pub username: String,
     pub password_hash: String,
     pub role: Role,
-    /// May create share links without being an admin (`share = true`).
+    /// May create share links without being an admin (`share = true`, the older spelling of the
+    /// `share` right).
     #[serde(default)]
     pub share: bool,
+    /// `rights = [...]` from the config; without it, the role's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<Rights>,
 }
 
 impl User {
-    /// Admins, and users given the share right, may create share links.
-    pub fn may_share(&self) -> bool {
-        self.role == Role::Admin || self.share
+    /// What the user may do: the listed rights, else the role's defaults; `share = true` adds `share`.
+    pub fn rights(&self) -> Rights {
+        let mut rights = self
+            .rights
+            .clone()
+            .unwrap_or_else(|| Rights::for_role(self.role));
+        if self.share {
+            rights.insert(Right::Share);
+        }
+        rights
     }
 }
 
@@ -96,6 +108,7 @@ impl Users {
                     password_hash: u.password_hash.clone(),
                     role: u.role,
                     share: u.share,
+                    rights: u.rights.clone(),
                 })
                 .collect();
             return Ok((Users::new(users, Source::Config), Bootstrap::default()));
@@ -120,6 +133,7 @@ impl Users {
                     password_hash: hash_password(&password)?,
                     role: Role::Admin,
                     share: false,
+                    rights: None,
                 };
                 write_private(&path, &serde_json::to_vec_pretty(&user).unwrap_or_default())?;
                 user
@@ -330,6 +344,10 @@ mod tests {
             max_failed_logins: 5,
             lockout_window: Duration::from_secs(60),
             admin_password: admin_password.map(str::to_string),
+            role_map: crate::auth::RoleMap::default(),
+            local: true,
+            ldap: None,
+            oidc: None,
         }
     }
 
@@ -419,6 +437,7 @@ mod tests {
             password_hash: hash_password("x").unwrap(),
             role: Role::Viewer,
             share: false,
+            rights: None,
         }]);
         assert!(!users.passwords_changeable());
         let err = users.set_password_hash("bob", "h".into()).unwrap_err();

@@ -64,9 +64,12 @@ pub struct Me {
     pub role: Role,
     /// Session expiry, seconds since the Unix epoch.
     pub expires_at: i64,
-    /// May create share links (admins, and users with `share = true` in the config).
+    /// May create share links (the `share` right; kept for older clients).
     #[serde(default)]
     pub may_share: bool,
+    /// What this session may do; the server checks every route against it, the UI hides the rest.
+    #[serde(default)]
+    pub rights: Vec<Right>,
 }
 
 impl Me {
@@ -74,6 +77,98 @@ impl Me {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+
+    /// True when the session holds `right`.
+    pub fn has(&self, right: Right) -> bool {
+        self.rights.contains(&right)
+    }
+}
+
+/// One thing a session may do. Routes and UI controls check these; `search` is always held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Right {
+    /// Search calls and view their ladders (always held).
+    Search,
+    /// See raw SIP and SDP bodies.
+    Raw,
+    /// Export PCAP and text.
+    Export,
+    /// Create share links for outside readers.
+    Share,
+    /// Open the live stream.
+    Live,
+    /// Receive payloads on the live stream.
+    LivePayload,
+    /// Import capture files.
+    Import,
+    /// Run SQL against the embedded store.
+    Sql,
+    /// Admin routes: audit log, backend checks, every user's tokens and shares.
+    Admin,
+}
+
+impl Right {
+    /// Every right, in order.
+    pub const ALL: [Right; 9] = [
+        Right::Search,
+        Right::Raw,
+        Right::Export,
+        Right::Share,
+        Right::Live,
+        Right::LivePayload,
+        Right::Import,
+        Right::Sql,
+        Right::Admin,
+    ];
+
+    /// The right's name as written in config files and answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Right::Search => "search",
+            Right::Raw => "raw",
+            Right::Export => "export",
+            Right::Share => "share",
+            Right::Live => "live",
+            Right::LivePayload => "live_payload",
+            Right::Import => "import",
+            Right::Sql => "sql",
+            Right::Admin => "admin",
+        }
+    }
+
+    /// The right called `name`, if any.
+    pub fn parse(name: &str) -> Option<Right> {
+        Right::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+/// `GET /api/auth/methods`: how the login page may sign people in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthMethods {
+    /// The password form checks hepscope's own users (`[auth] local`).
+    pub local: bool,
+    /// The password form checks the directory (`[auth.ldap]`).
+    pub ldap: bool,
+    /// The "Sign in with <name>" button (`[auth.oidc]`), when configured.
+    pub oidc: Option<OidcMethod>,
+}
+
+impl AuthMethods {
+    /// The password form is shown when it checks anything.
+    pub fn password_form(&self) -> bool {
+        self.local || self.ldap
+    }
+}
+
+/// The OpenID provider's button.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OidcMethod {
+    /// The button's label after "Sign in with".
+    pub name: String,
 }
 
 /// Every error hepscope itself answers: `{"error": "...", ...}`.
@@ -188,9 +283,16 @@ mod tests {
             role,
             expires_at: 0,
             may_share: true,
+            rights: vec![Right::Search, Right::Export],
         };
         assert!(me(Role::Admin).is_admin());
         assert!(!me(Role::Viewer).is_admin());
+        assert!(me(Role::Viewer).has(Right::Export) && !me(Role::Viewer).has(Right::Raw));
+        for right in Right::ALL {
+            let json = serde_json::to_string(&right).unwrap();
+            assert_eq!(json, format!("\"{}\"", right.as_str()));
+            assert_eq!(Right::parse(right.as_str()), Some(right));
+        }
         let change = PasswordChange {
             current: "old-secret".into(),
             new: "new-secret".into(),

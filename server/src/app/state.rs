@@ -11,7 +11,7 @@ use crate::homer::RegisteredBackend;
 use crate::store::backend::EmbeddedBackend;
 use crate::store::Store;
 use crate::users::{Bootstrap, Users};
-use crate::{live, private_fs, secret, share, AppState};
+use crate::{audit, live, private_fs, secret, share, AppState};
 
 impl AppState {
     /// Prepares users and the session key from the config (touching the data dir).
@@ -34,7 +34,8 @@ impl AppState {
             &key,
             users,
             generations,
-            AuthOptions::from_config(&config.auth),
+            AuthOptions::from_config(&config.auth)
+                .context("preparing the sign-in provider's HTTP client")?,
         );
         let store = if config.store.enabled {
             let store = Store::open(config.store.clone(), config.aliases.clone())
@@ -54,6 +55,8 @@ impl AppState {
         }
         let backends = super::backends::registry(entries)?;
         let shares = share::Shares::open(config.share.clone(), &config.data_dir, backends.clone())?;
+        let audit = audit::AuditLog::open(&config.data_dir, config.audit.clone())
+            .context("opening the audit log")?;
         Ok((
             AppState {
                 config: Arc::new(config),
@@ -62,6 +65,7 @@ impl AppState {
                 store,
                 live: live::LiveState::disabled(),
                 shares,
+                audit,
             },
             bootstrap,
         ))

@@ -8,9 +8,13 @@
 //!   that keep a burst of wrong passwords cheap.
 //! - [`ticket`]: short-lived stream tickets for `?access_token=` on the live stream's WebSocket.
 
+pub mod external;
 pub mod generations;
 pub mod hash_pool;
+pub mod ldap;
 pub mod login;
+pub mod oidc;
+pub mod rights;
 pub mod ticket;
 
 use std::sync::Arc;
@@ -34,6 +38,7 @@ use crate::ratelimit::LoginLimiter;
 use crate::users::Users;
 pub use generations::Generations;
 pub use login::{change_password, login, logout};
+pub use rights::{Grant, IdentitySource, Right, Rights, RoleMap};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "hepscope_session";
@@ -60,6 +65,12 @@ pub struct Claims {
     /// On a stream ticket: when the session it was taken from expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_exp: Option<i64>,
+    /// Where the user signed in. Local users' rights are re-read from the config on each request.
+    #[serde(default)]
+    pub src: IdentitySource,
+    /// An external (LDAP, OIDC) user's rights when they signed in; `None` for local users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<Rights>,
 }
 
 /// Login and session tunables, from `[auth]`.
@@ -74,6 +85,14 @@ pub struct AuthOptions {
     pub hash_permits: usize,
     /// How long a login waits for a hashing slot before a 503.
     pub hash_wait: Duration,
+    /// `[auth] local`: the password form checks hepscope's own users.
+    pub local: bool,
+    /// `[auth.ldap]`: the password form also checks the directory.
+    pub ldap: Option<ldap::Directory>,
+    /// `[auth.oidc]`: the "Sign in with …" button.
+    pub oidc: Option<oidc::Oidc>,
+    /// `[[auth.role_map]]`: what LDAP and OIDC users get by group.
+    pub role_map: RoleMap,
 }
 
 impl Default for AuthOptions {
@@ -85,20 +104,31 @@ impl Default for AuthOptions {
             lockout_window: Duration::from_secs(60),
             hash_permits: default_hash_permits(),
             hash_wait: Duration::from_secs(2),
+            local: true,
+            ldap: None,
+            oidc: None,
+            role_map: RoleMap::default(),
         }
     }
 }
 
 impl AuthOptions {
     /// The options `[auth]` sets, with the built-in hashing limits.
-    pub fn from_config(config: &AuthConfig) -> Self {
-        Self {
+    ///
+    /// # Errors
+    /// The OIDC provider's HTTP client cannot be built.
+    pub fn from_config(config: &AuthConfig) -> Result<Self, reqwest::Error> {
+        Ok(Self {
             session_ttl: config.session_ttl,
             cookie_secure: config.cookie_secure,
             max_failed_logins: config.max_failed_logins,
             lockout_window: config.lockout_window,
+            local: config.local,
+            ldap: config.ldap.clone().map(ldap::Directory::new),
+            oidc: config.oidc.clone().map(oidc::Oidc::new).transpose()?,
+            role_map: config.role_map.clone(),
             ..Self::default()
-        }
+        })
     }
 }
 
@@ -162,8 +192,52 @@ impl AuthState {
             pwf: self.password_fingerprint(username).unwrap_or_default(),
             purpose: None,
             session_exp: None,
+            src: IdentitySource::Local,
+            rights: None,
         };
         Ok((self.sign(&claims)?, claims))
+    }
+
+    /// Signs a session token for a user checked by a directory (`source` LDAP or OIDC) with the
+    /// role and rights `[[auth.role_map]]` granted them. The rights travel in the token and hold
+    /// until it expires or the user logs out (every session of theirs ends); the next sign-in
+    /// re-reads them.
+    ///
+    /// # Errors
+    /// `source` is [`IdentitySource::Local`] (local users go through [`Self::issue`]), or signing
+    /// failed.
+    pub fn issue_external(
+        &self,
+        username: &str,
+        source: IdentitySource,
+        grant: &Grant,
+    ) -> Result<(String, Claims), AppError> {
+        if source == IdentitySource::Local {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "issue_external is for directory users; local users use issue"
+            )));
+        }
+        let now = unix_now();
+        let ttl = i64::try_from(self.inner.options.session_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let claims = Claims {
+            sub: username.to_string(),
+            role: grant.role,
+            iat: now,
+            exp: now.saturating_add(ttl),
+            generation: self.inner.generations.get(username),
+            pwf: String::new(),
+            purpose: None,
+            session_exp: None,
+            src: source,
+            rights: Some(grant.rights.clone()),
+        };
+        Ok((self.sign(&claims)?, claims))
+    }
+
+    /// The session cookie (`Set-Cookie` value) carrying `token`, for the session's lifetime: what a
+    /// directory sign-in answers with after [`Self::issue_external`].
+    pub fn session_cookie_for(&self, token: &str) -> String {
+        self.cookie(token, self.inner.options.session_ttl.as_secs())
     }
 
     fn sign(&self, claims: &Claims) -> Result<String, AppError> {
@@ -198,6 +272,19 @@ impl AuthState {
     /// The session `claims` stand for, when their user still exists with the same password hash and
     /// session generation.
     fn current(&self, claims: &Claims) -> Option<Session> {
+        if claims.src != IdentitySource::Local {
+            // A directory user: no local password; the generation still ends it (logout).
+            if claims.generation != self.inner.generations.get(&claims.sub) {
+                return None;
+            }
+            return Some(Session {
+                username: claims.sub.clone(),
+                role: claims.role,
+                expires_at: claims.session_exp.unwrap_or(claims.exp),
+                rights: claims.rights.clone().unwrap_or_default(),
+                source: claims.src,
+            });
+        }
         let user = self.inner.users.get(&claims.sub)?;
         if claims.generation != self.inner.generations.get(&user.username)
             || claims.pwf != fingerprint(&self.inner.fingerprint_key, &user.password_hash)
@@ -208,7 +295,8 @@ impl AuthState {
             username: user.username.clone(),
             role: user.role,
             expires_at: claims.session_exp.unwrap_or(claims.exp),
-            may_share: user.may_share(),
+            rights: user.rights(),
+            source: IdentitySource::Local,
         })
     }
 
@@ -272,22 +360,18 @@ impl AuthState {
         )
     }
 
-    /// A fresh session cookie for `username`, and the [`Me`] to answer with.
-    fn start_session(
-        &self,
-        username: &str,
-        role: Role,
-        may_share: bool,
-    ) -> Result<(String, Me), AppError> {
-        let (token, claims) = self.issue(username, role)?;
+    /// A fresh session cookie for the local `user`, and the [`Me`] to answer with.
+    fn start_session(&self, user: &crate::users::User) -> Result<(String, Me), AppError> {
+        let (token, claims) = self.issue(&user.username, user.role)?;
         let cookie = self.cookie(&token, self.inner.options.session_ttl.as_secs());
-        let me = Me {
-            username: username.to_string(),
-            role,
+        let session = Session {
+            username: user.username.clone(),
+            role: user.role,
             expires_at: claims.exp,
-            may_share,
+            rights: user.rights(),
+            source: IdentitySource::Local,
         };
-        Ok((cookie, me))
+        Ok((cookie, session.me()))
     }
 }
 
@@ -306,14 +390,57 @@ pub struct Session {
     pub username: String,
     pub role: Role,
     pub expires_at: i64,
-    /// May create share links ([`crate::users::User::may_share`]).
-    pub may_share: bool,
+    /// What this request may do (a local user's from the current config; a directory user's from
+    /// their sign-in; an API token's own).
+    pub rights: Rights,
+    /// Where the user signed in.
+    pub source: IdentitySource,
 }
 
 impl Session {
-    /// True for admins.
+    /// A local user's session with the role's default rights (tools and tests that mount routes
+    /// without the login in front).
+    pub fn local(username: &str, role: Role) -> Session {
+        Session {
+            username: username.to_string(),
+            role,
+            expires_at: i64::MAX,
+            rights: Rights::for_role(role),
+            source: IdentitySource::Local,
+        }
+    }
+
+    /// True with the `admin` right.
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+        self.has(Right::Admin)
+    }
+
+    /// True when the session holds `right`.
+    pub fn has(&self, right: Right) -> bool {
+        self.rights.has(right)
+    }
+
+    /// The one check every handler uses: `session.require(Right::Export)?`.
+    ///
+    /// # Errors
+    /// [`AppError::MissingRight`] (403 naming the right) without it.
+    pub fn require(&self, right: Right) -> Result<(), AppError> {
+        if self.has(right) {
+            Ok(())
+        } else {
+            Err(AppError::MissingRight(right))
+        }
+    }
+
+    /// The session as `GET /api/me` answers it.
+    pub fn me(&self) -> Me {
+        Me {
+            username: self.username.clone(),
+            role: self.role,
+            expires_at: self.expires_at,
+            may_share: self.has(Right::Share),
+            rights: self.rights.to_vec(),
+        }
     }
 }
 
@@ -330,11 +457,16 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
 /// The session cookie's value, if the request carries one (a browser adds it by itself, even to
 /// a link from another site).
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name`, if the request carries a non-empty one.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     for value in headers.get_all(header::COOKIE) {
         let Ok(text) = value.to_str() else { continue };
         for pair in text.split(';') {
-            if let Some((name, value)) = pair.trim().split_once('=') {
-                if name == SESSION_COOKIE && !value.is_empty() {
+            if let Some((key, value)) = pair.trim().split_once('=') {
+                if key == name && !value.is_empty() {
                     return Some(value.to_string());
                 }
             }
@@ -368,7 +500,12 @@ pub async fn require_session(
     mut request: Request,
     next: Next,
 ) -> Response {
-    match token_from_headers(request.headers()).and_then(|t| auth.verify(&t)) {
+    let verified = token_from_headers(request.headers()).and_then(|t| auth.verify(&t));
+    let session = match verified {
+        Some(session) => auth.refresh_directory_grant(session).await,
+        None => None,
+    };
+    match session {
         Some(session) => {
             let user = crate::telemetry::RequestUser(session.username.clone());
             request.extensions_mut().insert(session);
@@ -392,12 +529,7 @@ pub async fn require_session(
     )
 )]
 pub async fn me(session: Session) -> Json<Me> {
-    Json(Me {
-        username: session.username,
-        role: session.role,
-        expires_at: session.expires_at,
-        may_share: session.may_share,
-    })
+    Json(session.me())
 }
 
 fn with_cookie(mut response: Response, cookie: &str) -> Response {
@@ -434,6 +566,7 @@ pub(crate) mod tests {
             password_hash: hash_password("pw").unwrap(),
             role: Role::Viewer,
             share: false,
+            rights: None,
         }]);
         AuthState::new(
             b"0123456789abcdef0123456789abcdef",
@@ -452,6 +585,56 @@ pub(crate) mod tests {
         let mut tampered = token.clone();
         tampered.push('x');
         assert!(auth.verify(&tampered).is_none());
+    }
+
+    #[test]
+    fn an_external_session_carries_its_source_and_rights_until_logout() {
+        let auth = state();
+        let grant = Grant {
+            role: Role::Viewer,
+            rights: Rights::new([Right::Export]),
+        };
+        let (token, claims) = auth
+            .issue_external("carol", IdentitySource::Ldap, &grant)
+            .unwrap();
+        assert_eq!(claims.src, IdentitySource::Ldap);
+        let session = auth.verify(&token).expect("no local user needed");
+        assert_eq!(session.source, IdentitySource::Ldap);
+        assert!(session.has(Right::Export) && session.has(Right::Search));
+        assert!(!session.has(Right::Raw));
+        assert!(matches!(
+            session.require(Right::Raw),
+            Err(AppError::MissingRight(Right::Raw))
+        ));
+        assert!(auth
+            .issue_external("carol", IdentitySource::Local, &grant)
+            .is_err());
+        auth.inner.generations.bump("carol").unwrap();
+        assert!(auth.verify(&token).is_none(), "logout ends it");
+    }
+
+    #[test]
+    fn a_local_users_rights_come_from_the_current_config() {
+        let auth = state();
+        let (token, _) = auth.issue("alice", Role::Viewer).unwrap();
+        let session = auth.verify(&token).unwrap();
+        assert_eq!(session.rights, Rights::for_role(Role::Viewer));
+        assert!(!session.has(Right::Share));
+        // The same token, after the config gives alice rights = ["sql"] and share = true.
+        let mut alice = auth.inner.users.get("alice").unwrap();
+        alice.rights = Some(Rights::new([Right::Sql]));
+        alice.share = true;
+        let changed = AuthState::new(
+            b"0123456789abcdef0123456789abcdef",
+            Users::from_list(vec![alice]),
+            Generations::in_memory(),
+            AuthOptions::default(),
+        );
+        let session = changed.verify(&token).unwrap();
+        assert_eq!(
+            session.rights.to_vec(),
+            vec![Right::Search, Right::Share, Right::Sql]
+        );
     }
 
     #[test]
@@ -482,6 +665,7 @@ pub(crate) mod tests {
             password_hash: hash_password("other").unwrap(),
             role: Role::Viewer,
             share: false,
+            rights: None,
         }]);
         let restarted = AuthState::new(
             b"0123456789abcdef0123456789abcdef",

@@ -25,7 +25,7 @@ use axum::{Json, Router};
 use bytes::Bytes;
 
 use super::{unix_now, ShareRecord, Shares};
-use crate::auth::Session;
+use crate::auth::{Right, Session};
 use crate::client_addr::ClientAddr;
 use crate::error::{json_error, AppError};
 use crate::homer::V3Request;
@@ -83,12 +83,7 @@ async fn shares_create(
     session: Session,
     body: Result<Json<ShareRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ShareCreated>, AppError> {
-    if !session.may_share {
-        return Err(AppError::Forbidden(format!(
-            "{} may not create share links (admins and users with share = true may)",
-            session.username
-        )));
-    }
+    session.require(Right::Share)?;
     let Json(request) = body.map_err(|e| {
         AppError::BadRequest(format!(
             "expected {{\"call_ids\", \"backend\", \"from\", \"to\", \"ttl\"}}: {}",

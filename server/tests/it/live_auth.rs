@@ -35,6 +35,7 @@ fn state_with(
         backends: server::backends::registry(Vec::new()).unwrap(),
         store: None,
         shares: live_support::shares(),
+        audit: live_support::audit(),
         live: LiveState::new(Some(broker), stream),
     };
     (state, auth)

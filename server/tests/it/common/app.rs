@@ -109,6 +109,21 @@ impl TestServer {
         TestServer::bind(App::from_state(state), dist, data).await
     }
 
+    /// Starts a server on the port of `listener`, bound by the caller: for a config that names its own URL
+    /// (an OIDC redirect URL). [`App`] binds its own sockets, so the port is handed over.
+    pub async fn start_on(listener: tokio::net::TcpListener, toml_text: &str) -> TestServer {
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let (mut config, dist, data) = test_config(toml_text);
+        config.listen = addr;
+        let options = StartOptions {
+            homer: HomerSource::Given(Vec::new()),
+            ..StartOptions::default()
+        };
+        let app = App::prepare(config, options).await.unwrap();
+        TestServer::bind(app, dist, data).await
+    }
+
     async fn bind(app: App, dist: PathBuf, data: PathBuf) -> TestServer {
         let running = app.bind().await.unwrap();
         TestServer {
@@ -194,4 +209,32 @@ pub fn session_cookie(response: &reqwest::Response) -> String {
         .to_str()
         .unwrap();
     set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// The audit log's sign-in records of `user` as (method, outcome), once `count` are written.
+pub async fn audit_sign_ins(
+    server: &TestServer,
+    user: &str,
+    count: usize,
+) -> Vec<(String, String)> {
+    let admin = session_cookie(&login(server, "admin", ADMIN_PASSWORD).await);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let path = format!("/api/audit?user={user}&action=sign_in");
+        let records: Vec<serde_json::Value> = get_with(server, &path, Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if records.len() >= count || std::time::Instant::now() > deadline {
+            return records
+                .iter()
+                .map(|r| {
+                    let field = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                    (field("object"), field("outcome"))
+                })
+                .collect();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -6,7 +6,9 @@
 pub mod alone;
 pub mod app;
 pub mod fake_homer;
+pub mod oidc;
 pub mod process;
+pub mod slapd;
 pub mod store;
 
 use std::io::Write;
@@ -24,12 +26,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// `router` as if a `role` user had logged in (the session `require_session` would have stored), for
 /// tests that mount a module's routes without the login in front.
 pub fn with_session(router: Router, username: &str, role: ::app::domain::api::Role) -> Router {
-    router.layer(axum::Extension(server::auth::Session {
-        username: username.into(),
-        role,
-        expires_at: i64::MAX,
-        may_share: role == ::app::domain::api::Role::Admin,
-    }))
+    router.layer(axum::Extension(server::auth::Session::local(
+        username, role,
+    )))
 }
 
 /// Serves `router` on a fresh `127.0.0.1` port.

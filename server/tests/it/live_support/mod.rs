@@ -144,6 +144,14 @@ pub fn shares() -> server::share::Shares {
     .unwrap()
 }
 
+/// An audit log in a fresh temp dir.
+pub fn audit() -> server::audit::AuditLog {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("hepscope-live-audit-{}-{n}", std::process::id()));
+    server::audit::AuditLog::open(&dir, server::audit::AuditConfig::default()).unwrap()
+}
+
 /// Two users: `admin` (admin) and `viewer` (viewer), with hour-long sessions.
 pub fn auth_state() -> AuthState {
     auth_state_with_ttl(Duration::from_secs(3600))
@@ -157,12 +165,14 @@ pub fn auth_state_with_ttl(session_ttl: Duration) -> AuthState {
             password_hash: "unused".into(),
             role: Role::Admin,
             share: false,
+            rights: None,
         },
         User {
             username: "viewer".into(),
             password_hash: "unused".into(),
             role: Role::Viewer,
             share: false,
+            rights: None,
         },
     ]);
     AuthState::new(
