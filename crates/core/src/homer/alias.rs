@@ -1,7 +1,7 @@
 //! `GET /api/v3/alias`: IP aliases (`docs/homer7-api.md` §8.1).
 //!
 //! Search answers' `aliasSrc`/`aliasDst` are wrong for IPv4, so clients resolve aliases from this
-//! list. Matching (longest prefix, then exact port, then port 0) is [`crate::domain::alias::resolve`].
+//! list. Matching (longest prefix, then exact port, then port 0) is [`crate::alias::resolve`].
 
 use serde::{Deserialize, Serialize};
 
