@@ -5,6 +5,7 @@
 //! shutdown future resolves, so tests can start and stop real servers on `127.0.0.1:0`.
 
 pub mod auth;
+pub mod auth_config;
 pub mod backends;
 pub mod client_addr;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod probes;
 pub mod ratelimit;
 pub mod secret;
 pub mod security_headers;
+pub mod settings;
 pub mod share;
 pub mod shutdown;
 pub mod store;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
 use crate::secret::Secret;
+use crate::settings::ConfigError;
 
 /// Default address of the node endpoint `GET /stream`.
 pub const DEFAULT_STREAM_LISTEN: &str = "127.0.0.1:8083";

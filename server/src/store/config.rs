@@ -7,7 +7,7 @@ use std::time::Duration;
 use app::domain::alias::{host_network, IpNet};
 use serde::Deserialize;
 
-use crate::config::{duration_setting, ConfigError};
+use crate::settings::{duration_setting, ConfigError};
 
 /// Default `[store] queue_bytes`: 256 MiB.
 pub const DEFAULT_QUEUE_BYTES: usize = 256 * 1024 * 1024;
