@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use app::domain::sip::{scan, DEFAULT_CORRELATION_HEADERS};
+use hepscope_core::sip::{scan, DEFAULT_CORRELATION_HEADERS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use server::hep::{encode, HepPacket, ProtoType};
 use server::ingest::{HepReceiver, Intake, Transport};
 use server::live::endpoints::node_router;
-use server::live::{Broker, BrokerConfig, BrokerSink, LiveEvent, Origin, StreamFilter};
+use server::live::{Broker, BrokerConfig, BrokerSink, LiveEvent, StreamEvent, StreamFilter};
 use tokio_tungstenite::tungstenite::Message;
 
 const SUBSCRIBERS: usize = 32;
@@ -42,19 +42,18 @@ fn config(queue: usize, rate: u32) -> BrokerConfig {
     }
 }
 
-fn sample_event(n: i64) -> Arc<LiveEvent> {
-    Arc::new(LiveEvent {
-        ts_ms: n,
+fn sample_event(n: i64) -> Arc<StreamEvent> {
+    Arc::new(StreamEvent::local(LiveEvent {
+        ts: n,
         proto: 1,
         src_ip: "10.0.0.5".into(),
-        src_port: 5060,
+        src_port: Some(5060),
         dst_ip: "10.0.0.9".into(),
-        dst_port: 5060,
-        node_id: 2001,
+        dst_port: Some(5060),
+        node_id: Some(2001),
         sip: None,
-        payload: "INVITE sip:2002@example.com SIP/2.0\r\n".into(),
-        origin: Origin::Local,
-    })
+        payload: Some("INVITE sip:2002@example.com SIP/2.0\r\n".into()),
+    }))
 }
 
 async fn broker_throughput() {
@@ -166,11 +165,11 @@ async fn latency() -> anyhow::Result<()> {
             break;
         };
         let now = Instant::now();
-        let Ok(event) = LiveEvent::from_frame_json(text.as_str()) else {
+        let Ok(event) = StreamEvent::from_relayed_frame(text.as_str()) else {
             continue;
         };
         if let Some(sent) = sent_at
-            .get(usize::from(event.src_port))
+            .get(usize::from(event.event.src_port.unwrap_or(0)))
             .and_then(|s| s.get())
         {
             latencies.push(now.duration_since(*sent));

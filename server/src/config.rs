@@ -4,37 +4,26 @@
 //! This is the only module that reads environment variables (through [`Env`]), so everything else can be
 //! tested with plain values.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use app::domain::api::Role;
 
-use crate::duration::parse_duration;
+use crate::auth_config::fmt_user;
+pub use crate::auth_config::{AuthConfig, ConfiguredUser};
 use crate::homer::config::HomerBackendConfig;
+pub use crate::settings::ConfigError;
+pub(crate) use crate::settings::{duration_setting, redacted};
+pub use crate::settings::{Env, ProcessEnv};
 use crate::store::config::{alias_config, store_config};
 pub use crate::store::config::{AliasConfig, PartitionSpan, RawAlias, RawStore, StoreConfig};
+pub use crate::telemetry::LogFormat;
 use serde::Deserialize;
 
 /// Default address of the web UI and API.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default config file, read when present and no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "hepscope.toml";
-
-/// Why the configuration could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("config file {path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("{what}: {message}")]
-    Invalid { what: String, message: String },
-}
 
 /// The config file exactly as written. Unknown keys are an error (`deny_unknown_fields`).
 #[derive(Debug, Default, Deserialize)]
@@ -105,16 +94,6 @@ fn tls_files(raw: &RawHttp) -> Result<Option<crate::tls::TlsFiles>, ConfigError>
 pub struct RawLog {
     /// `text` (default) or `json` (one JSON object per line, for log pipelines).
     pub format: Option<String>,
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object per line (tracing-subscriber's JSON, fields flattened).
-    Json,
 }
 
 impl LogFormat {
@@ -204,59 +183,6 @@ pub struct Overrides {
     pub stream_listen: Option<String>,
 }
 
-/// A source of environment variables: the process environment in `main`, a map in tests.
-pub trait Env {
-    /// The variable's value, if set and not empty.
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// The real process environment.
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
-impl Env for BTreeMap<String, String> {
-    fn var(&self, name: &str) -> Option<String> {
-        self.get(name).filter(|v| !v.is_empty()).cloned()
-    }
-}
-
-/// A user from the config file. `Debug` hides the hash.
-#[derive(Clone)]
-pub struct ConfiguredUser {
-    pub username: String,
-    pub password_hash: String,
-    pub role: Role,
-    /// The `share = true` right.
-    pub share: bool,
-    /// `rights = [...]`, when listed.
-    pub rights: Option<crate::auth::Rights>,
-}
-
-/// Session and login settings. `Debug` hides the secrets.
-#[derive(Clone)]
-pub struct AuthConfig {
-    pub jwt_secret: Option<String>,
-    pub session_ttl: Duration,
-    pub cookie_secure: bool,
-    pub max_failed_logins: u32,
-    pub lockout_window: Duration,
-    /// `HEPSCOPE_ADMIN_PASSWORD`: sets the password of the built-in `admin` when no users are configured.
-    pub admin_password: Option<String>,
-    /// `[[auth.role_map]]`: what directory (LDAP, OIDC) users get by group.
-    pub role_map: crate::auth::RoleMap,
-    /// `[auth] local` (default true): hepscope's own users may log in with a password.
-    pub local: bool,
-    /// `[auth.ldap]`, when set.
-    pub ldap: Option<crate::auth::ldap::LdapConfig>,
-    /// `[auth.oidc]`, when set.
-    pub oidc: Option<crate::auth::oidc::OidcConfig>,
-}
-
 /// Validated `[http]` settings.
 #[derive(Clone, Debug, Default)]
 pub struct HttpConfig {
@@ -270,15 +196,6 @@ pub struct HttpConfig {
 
 /// Shortest accepted `jwt_secret`, in bytes: HS256 is only as strong as its key.
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
-
-/// What `Debug` prints for a secret: whether it is set, never its value.
-pub(crate) fn redacted<T>(value: &Option<T>) -> &'static str {
-    if value.is_some() {
-        "Some(***)"
-    } else {
-        "None"
-    }
-}
 
 impl std::fmt::Debug for RawAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -295,55 +212,9 @@ impl std::fmt::Debug for RawAuth {
     }
 }
 
-/// `Debug` of a user with its password hash hidden.
-fn fmt_user(
-    f: &mut std::fmt::Formatter<'_>,
-    type_name: &str,
-    (username, role, share): (&str, &Role, bool),
-) -> std::fmt::Result {
-    f.debug_struct(type_name)
-        .field("username", &username)
-        .field("password_hash", &format_args!("***"))
-        .field("role", role)
-        .field("share", &share)
-        .finish()
-}
-
 impl std::fmt::Debug for RawUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         fmt_user(f, "RawUser", (&self.username, &self.role, self.share))
-    }
-}
-
-impl std::fmt::Debug for ConfiguredUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        fmt_user(
-            f,
-            "ConfiguredUser",
-            (&self.username, &self.role, self.share),
-        )
-    }
-}
-
-impl std::fmt::Debug for AuthConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field(
-                "jwt_secret",
-                &format_args!("{}", redacted(&self.jwt_secret)),
-            )
-            .field("session_ttl", &self.session_ttl)
-            .field("cookie_secure", &self.cookie_secure)
-            .field("max_failed_logins", &self.max_failed_logins)
-            .field("lockout_window", &self.lockout_window)
-            .field("local", &self.local)
-            .field("ldap", &self.ldap)
-            .field("oidc", &self.oidc)
-            .field(
-                "admin_password",
-                &format_args!("{}", redacted(&self.admin_password)),
-            )
-            .finish_non_exhaustive()
     }
 }
 
@@ -718,21 +589,11 @@ fn http_limits(
     })
 }
 
-pub(crate) fn duration_setting(
-    what: &str,
-    value: Option<String>,
-    default: &str,
-) -> Result<Duration, ConfigError> {
-    let text = value.unwrap_or_else(|| default.to_string());
-    parse_duration(&text).ok_or_else(|| ConfigError::Invalid {
-        what: what.into(),
-        message: format!("{text:?} is not a duration like 30s, 5m, 12h or 7d"),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+    use std::time::Duration;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod auth_config;
 pub mod client_addr;
 pub mod config;
 pub mod demo;
@@ -25,6 +26,7 @@ pub mod probes;
 pub mod ratelimit;
 pub mod secret;
 pub mod security_headers;
+pub mod settings;
 pub mod share;
 pub mod shutdown;
 pub mod store;

@@ -14,8 +14,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::config::LogFormat;
-
 /// The crate version, as `hepscope --version` prints it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The git commit the binary was built from (`unknown` outside git), set by `build.rs`.
@@ -123,6 +121,16 @@ fn describe_all() {
             Kind::Histogram => metrics::describe_histogram!(name, help),
         }
     }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (tracing-subscriber's JSON, fields flattened).
+    Json,
 }
 
 /// Sets up logging to stderr from `RUST_LOG` (default `info`) in `format`. Safe to call twice.

@@ -12,7 +12,7 @@ use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Right, Rights};
-use crate::config::{AuthConfig, ConfiguredUser};
+use crate::auth_config::{AuthConfig, ConfiguredUser};
 
 /// File in the data dir holding the built-in admin's hash.
 const ADMIN_FILE: &str = "admin.json";

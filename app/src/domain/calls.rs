@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::domain::homer::HomerRow;
+pub use crate::domain::host::HostPort;
 
 /// A call's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,29 +76,6 @@ impl fmt::Display for CallStatus {
             | CallStatus::Failed { code }
             | CallStatus::Unauthorized { code } => write!(f, "{} ({code})", self.label()),
             _ => f.write_str(self.label()),
-        }
-    }
-}
-
-/// A transport address as HOMER rows give it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct HostPort {
-    /// IP address text.
-    pub ip: String,
-    /// Port, if known.
-    pub port: Option<u16>,
-}
-
-impl fmt::Display for HostPort {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ip = if self.ip.contains(':') {
-            format!("[{}]", self.ip)
-        } else {
-            self.ip.clone()
-        };
-        match self.port {
-            Some(port) => write!(f, "{ip}:{port}"),
-            None => f.write_str(&ip),
         }
     }
 }

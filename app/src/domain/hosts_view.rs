@@ -37,10 +37,9 @@ impl AliasRow {
             Ok(IpAddr::V6(_)) => 128,
             Err(_) => 0,
         };
-        let network = if alias.mask <= 0 || alias.mask == host_mask {
-            ip.to_owned()
-        } else {
-            format!("{ip}/{}", alias.mask)
+        let network = match alias.mask {
+            Some(mask) if mask >= 0 && mask != host_mask => format!("{ip}/{mask}"),
+            _ => ip.to_owned(),
         };
         let capture = alias.capture_id.trim();
         AliasRow {
@@ -130,7 +129,7 @@ mod tests {
         Alias {
             alias: name.into(),
             ip: ip.into(),
-            mask,
+            mask: Some(mask),
             port,
             status: active,
             capture_id: "0".into(),

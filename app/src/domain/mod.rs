@@ -1,4 +1,8 @@
-//! The pure core shared by the browser app and the server: no I/O, no clock reads, no browser.
+//! The browser app's pure core: view-models over the wire types of [`hepscope_core`], testable
+//! natively. No I/O, no clock reads, no browser.
+//!
+//! The protocol modules (SIP, SDP, HOMER, API bodies, live frame, alias, duration, percent, share,
+//! fixture) live in the `hepscope-core` crate and are re-exported here under their old paths.
 //!
 //! - [`alias`]: the one alias resolver (longest prefix, then exact port), for the ladder and the server.
 //! - [`duration`]: the one duration grammar (jiff) of settings, flags and the query's relative times.
@@ -19,26 +23,21 @@
 //! - [`share`]: share links ("Share outside"): request checks, status, refusals.
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
-pub mod alias;
+#[cfg(any(test, feature = "fixture"))]
+pub use hepscope_core::fixture;
+pub use hepscope_core::{alias, api, duration, homer, host, percent, sdp, share, sip};
+
 pub mod analyze_view;
-pub mod api;
 pub mod call_view;
 pub mod calls;
-pub mod duration;
-pub mod fixture;
-pub mod homer;
 pub mod hosts_view;
 pub mod ladder;
 pub mod legs;
 pub mod live;
-pub mod percent;
 pub mod qos;
 pub mod query;
 pub mod results;
-pub mod sdp;
 pub mod search_form;
-pub mod share;
-pub mod sip;
 
 #[cfg(test)]
 mod fixture_rows;

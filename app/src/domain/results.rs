@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::domain::calls::CallSummary;
 use crate::domain::homer::HomerRow;
+pub use crate::domain::host::host_port;
 
 /// A column sort from the URL: `time` ascending, `-time` descending.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,19 +178,6 @@ pub fn format_duration_ms(ms: i64) -> String {
         format!("{h}:{m:02}:{s:02}")
     } else {
         format!("{m}:{s:02}")
-    }
-}
-
-/// `ip:port`, with brackets around IPv6.
-pub fn host_port(ip: &str, port: Option<u16>) -> String {
-    let ip = if ip.contains(':') {
-        format!("[{ip}]")
-    } else {
-        ip.to_string()
-    };
-    match port {
-        Some(p) => format!("{ip}:{p}"),
-        None => ip,
     }
 }
 

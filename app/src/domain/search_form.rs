@@ -8,46 +8,8 @@ use std::fmt;
 
 use crate::domain::percent::{percent_decode, percent_encode};
 
-/// Which HOMER table family is searched.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Profile {
-    /// Calls: INVITE, BYE, CANCEL, ... (`1_call`).
-    #[default]
-    Call,
-    /// REGISTER (`1_registration`).
-    Registration,
-    /// Everything else: OPTIONS, SUBSCRIBE, MESSAGE, ... (`1_default`).
-    Other,
-}
-
-impl Profile {
-    /// Every profile.
-    pub const ALL: [Profile; 3] = [Profile::Call, Profile::Registration, Profile::Other];
-
-    /// The URL and UI name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Call => "call",
-            Profile::Registration => "registration",
-            Profile::Other => "other",
-        }
-    }
-
-    /// Reads a URL name.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == text)
-    }
-
-    /// The HOMER `param.search` key.
-    pub fn homer_key(self) -> crate::domain::homer::ProfileKey {
-        use crate::domain::homer::ProfileKey;
-        match self {
-            Profile::Call => ProfileKey::call(),
-            Profile::Registration => ProfileKey::registration(),
-            Profile::Other => ProfileKey::default_sip(),
-        }
-    }
-}
+/// Which HOMER table family is searched: the one profile type, shared with the store.
+pub use crate::domain::homer::Profile;
 
 /// Display order of results.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -337,7 +299,7 @@ mod tests {
             (
                 proptest::collection::vec(any::<String>(), 0..3),
                 proptest::option::of(any::<u32>()),
-                prop::sample::select(Profile::ALL.to_vec()),
+                prop::sample::select(Profile::SIP.to_vec()),
                 prop::bool::ANY,
                 proptest::collection::vec(any::<String>(), 0..3),
             ),

@@ -5,80 +5,12 @@
 //! `1_call`, REGISTER to `1_registration`, the rest to `1_default`; RTCP (HEP type 5) to `5_default`,
 //! logs (100) to `100_default`, every other type to `35_default`. Pure: no I/O.
 
-use app::domain::sip::{self, Method};
+use app::domain::sip;
 
 use hepscope_hep::hep::{HepPacket, ProtoType};
 
-/// A table family: `hep_proto_<key>` in HOMER's naming.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Profile {
-    /// `1_call`.
-    Call,
-    /// `1_registration`.
-    Registration,
-    /// `1_default`: SIP that is neither call nor registration.
-    SipDefault,
-    /// `5_default`: RTCP reports (JSON).
-    Rtcp,
-    /// `35_default`: every other report type (32, 34, 35, 53, ...).
-    Report,
-    /// `100_default`: log lines.
-    Log,
-}
-
-impl Profile {
-    /// Every profile, in table-creation order.
-    pub const ALL: [Profile; 6] = [
-        Profile::Call,
-        Profile::Registration,
-        Profile::SipDefault,
-        Profile::Rtcp,
-        Profile::Report,
-        Profile::Log,
-    ];
-
-    /// The HOMER key, e.g. `1_call`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Profile::Call => "1_call",
-            Profile::Registration => "1_registration",
-            Profile::SipDefault => "1_default",
-            Profile::Rtcp => "5_default",
-            Profile::Report => "35_default",
-            Profile::Log => "100_default",
-        }
-    }
-
-    /// Reads a HOMER key (`1_call`, ...).
-    pub fn from_key(key: &str) -> Option<Profile> {
-        Profile::ALL.into_iter().find(|p| p.key() == key)
-    }
-
-    /// True for the three SIP profiles.
-    pub fn is_sip(self) -> bool {
-        matches!(
-            self,
-            Profile::Call | Profile::Registration | Profile::SipDefault
-        )
-    }
-
-    /// The SIP profile of a CSeq method (heplify-server `decoder/sip.go`).
-    pub fn for_cseq_method(method: &Method) -> Profile {
-        match method {
-            Method::Invite
-            | Method::Ack
-            | Method::Bye
-            | Method::Cancel
-            | Method::Update
-            | Method::Prack
-            | Method::Refer
-            | Method::Info
-            | Method::Notify => Profile::Call,
-            Method::Register => Profile::Registration,
-            _ => Profile::SipDefault,
-        }
-    }
-}
+/// A table family: `hep_proto_<key>` in HOMER's naming; the one profile type of the browser and the store.
+pub use hepscope_core::homer::Profile;
 
 /// One stored row: the packet's payload and the fields the API filters and answers with, as the
 /// writer stores it and [`crate::read::StoredRow`] reads it back (with its id).

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
 use crate::duration::parse_duration;
+use crate::settings::ConfigError;
 
 /// Default `[audit] retention`.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(365 * 86_400);

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use crate::config::AuthConfig;
+use crate::auth_config::AuthConfig;
 use crate::error::{json_error, AppError};
 use crate::ratelimit::LoginLimiter;
 use crate::users::Users;

@@ -553,7 +553,7 @@ mod tests {
             BaseUrl::parse("h", "http://127.0.0.1:9").unwrap(),
             Credentials {
                 username: "admin".into(),
-                password: super::super::secret::Secret::new("pw-in-debug"),
+                password: crate::secret::Secret::new("pw-in-debug"),
             },
             HomerClientOptions::default(),
         )

@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::Url;
 use serde::{Deserialize, Deserializer};
 
-use super::secret::Secret;
+use crate::secret::Secret;
 
 /// Connect timeout when a backend sets none.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

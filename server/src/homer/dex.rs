@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::secret::Secret;
+use crate::secret::Secret;
 
 /// Env var naming a Homer URL when the config has none.
 pub const ENV_URL: &str = "HOMER_URL";

@@ -24,15 +24,14 @@ pub mod discovery;
 pub mod error;
 pub mod proxy;
 pub mod registry;
-pub mod secret;
 pub mod setup;
 pub mod token;
 
+pub use crate::secret::Secret;
 pub use backend::{HomerBackend, V3Backend};
 pub use client::{HomerClient, HomerClientOptions, V3Request};
 pub use config::HomerBackendConfig;
 pub use error::UpstreamError;
 pub use proxy::router;
 pub use registry::{BackendRegistry, RegisteredBackend};
-pub use secret::Secret;
 pub use setup::{homer_backends, HomerSources};

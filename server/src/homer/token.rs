@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use super::secret::Secret;
+use crate::secret::Secret;
 
 /// A Homer session token.
 #[derive(Clone, Debug, PartialEq, Eq)]

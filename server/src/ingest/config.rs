@@ -9,8 +9,8 @@ use super::tcp::{
     TcpLimits, DEFAULT_MAX_TCP_CONNECTIONS, DEFAULT_MAX_TCP_CONNECTIONS_PER_ADDRESS,
     DEFAULT_TCP_IDLE_TIMEOUT, DEFAULT_TCP_PACKET_TIMEOUT,
 };
-use crate::config::ConfigError;
 use crate::duration::parse_duration;
+use crate::settings::ConfigError;
 
 /// Default HEP address, UDP and TCP (HEP's registered port 9060).
 pub const DEFAULT_HEP_LISTEN: &str = "127.0.0.1:9060";
@@ -152,7 +152,7 @@ impl std::fmt::Debug for RawHep {
             .field("listen", &self.listen)
             .field(
                 "capture_password",
-                &format_args!("{}", crate::config::redacted(&self.capture_password)),
+                &format_args!("{}", crate::settings::redacted(&self.capture_password)),
             )
             .finish_non_exhaustive()
     }
@@ -165,7 +165,7 @@ impl std::fmt::Debug for HepConfig {
             .field("listen", &self.listen)
             .field(
                 "capture_password",
-                &format_args!("{}", crate::config::redacted(&self.capture_password)),
+                &format_args!("{}", crate::settings::redacted(&self.capture_password)),
             )
             .field("tcp", &self.tcp)
             .finish_non_exhaustive()

@@ -51,20 +51,13 @@ pub struct BrokerStats {
     pub subscribers: usize,
     /// Events in the ring buffer now.
     pub buffered: usize,
-    /// Their bytes ([`crate::live::LiveEvent::approx_bytes`]), at most `buffer_bytes`.
+    /// Their bytes ([`crate::live::StreamEvent::approx_bytes`]), at most `buffer_bytes`.
     pub buffered_bytes: usize,
 }
 
-/// One subscriber's counts, also sent to clients that ask for `stats=1`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SubscriberStats {
-    /// Events queued for this subscriber.
-    pub delivered: u64,
-    /// Events dropped because its queue was full (it reads too slowly).
-    pub dropped_backpressure: u64,
-    /// Events dropped by its rate limit.
-    pub dropped_rate: u64,
-}
+/// One subscriber's counts, also sent to clients that ask for `stats=1`: the wire type of the stats
+/// frame, so what the browser reads is what the broker counts.
+pub use hepscope_core::live::StreamStats as SubscriberStats;
 
 #[derive(Default)]
 struct SubscriberCounters {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
 use crate::secret::Secret;
+use crate::settings::ConfigError;
 
 /// Default address of the node endpoint `GET /stream`.
 pub const DEFAULT_STREAM_LISTEN: &str = "127.0.0.1:8083";
@@ -85,7 +85,7 @@ pub struct RawCoordinatorStream {
 pub struct BrokerConfig {
     /// Events kept for history replay; 0 = no history.
     pub buffer_size: usize,
-    /// Bytes ([`crate::live::LiveEvent::approx_bytes`]) the history may hold: payloads of up to
+    /// Bytes ([`crate::live::StreamEvent::approx_bytes`]) the history may hold: payloads of up to
     /// 64 KiB would otherwise let `buffer_size` events take gigabytes.
     pub buffer_bytes: usize,
     /// Most subscribers at once; one more is refused.

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::broker::Broker;
-use super::event::LiveEvent;
+use super::event::StreamEvent;
 
 /// Connect timeout and backoff bounds of a relay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +104,7 @@ async fn relay(
                     };
                     match message {
                         Some(Ok(Message::Text(text))) => {
-                            match LiveEvent::from_frame_json(text.as_str()) {
+                            match StreamEvent::from_relayed_frame(text.as_str()) {
                                 Ok(event) => broker.publish(Arc::new(event)),
                                 Err(e) => {
                                     undecodable.increment(1);

@@ -4,7 +4,9 @@
 //! Unknown keys and unparsable values are ignored, not rejected, as homer-core does, so Homer 11 clients
 //! that add their own keys keep working.
 
-use super::event::{LiveEvent, Origin, PROTO_SIP};
+use hepscope_core::live::PROTO_SIP;
+
+use super::event::{Origin, StreamEvent};
 
 /// Which events a subscriber wants. Different keys combine with AND; repeated values with OR.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,10 +25,11 @@ pub struct StreamFilter {
 
 impl StreamFilter {
     /// True when the event passes every condition.
-    pub fn matches(&self, event: &LiveEvent) -> bool {
+    pub fn matches(&self, event: &StreamEvent) -> bool {
         if self.local_only && event.origin != Origin::Local {
             return false;
         }
+        let event = &event.event;
         if !self.protos.is_empty() && !self.protos.contains(&event.proto) {
             return false;
         }
@@ -104,7 +107,7 @@ fn truthy(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::event::SipSummary;
+    use hepscope_core::live::{LiveEvent, LiveSip};
 
     fn pairs(query: &[(&str, &str)]) -> Vec<(String, String)> {
         query
@@ -113,30 +116,23 @@ mod tests {
             .collect()
     }
 
-    fn sip(method: &str, resp_code: &str) -> LiveEvent {
-        LiveEvent {
-            sip: Some(SipSummary {
+    fn sip(method: &str, resp_code: &str) -> StreamEvent {
+        StreamEvent::local(LiveEvent {
+            sip: Some(LiveSip {
                 method: method.into(),
                 resp_code: resp_code.into(),
-                ..SipSummary::default()
+                ..LiveSip::default()
             }),
-            ..other(PROTO_SIP)
-        }
+            ..other(PROTO_SIP).event
+        })
     }
 
-    fn other(proto: u8) -> LiveEvent {
-        LiveEvent {
-            ts_ms: 1,
+    fn other(proto: u8) -> StreamEvent {
+        StreamEvent::local(LiveEvent {
+            ts: 1,
             proto,
-            src_ip: String::new(),
-            src_port: 0,
-            dst_ip: String::new(),
-            dst_port: 0,
-            node_id: 0,
-            sip: None,
-            payload: String::new(),
-            origin: Origin::Local,
-        }
+            ..LiveEvent::default()
+        })
     }
 
     fn filter(query: &[(&str, &str)]) -> StreamFilter {
@@ -199,7 +195,7 @@ mod tests {
             local_only: true,
             ..StreamFilter::default()
         };
-        let relayed = LiveEvent {
+        let relayed = StreamEvent {
             origin: Origin::Relayed,
             ..other(5)
         };

@@ -65,8 +65,9 @@ use std::sync::Arc;
 
 pub use broker::{Broker, BrokerStats, SubscribeError, SubscriberStats, Subscription};
 pub use config::{BrokerConfig, CoordinatorStreamConfig, IngestStreamConfig, LiveConfig};
-pub use event::{LiveEvent, Origin, SharedEvent, SipSummary, Summarizer};
+pub use event::{Origin, RelayError, SharedEvent, StreamEvent, Summarizer};
 pub use filter::{StreamFilter, StreamRequest};
+pub use hepscope_core::live::{LiveEvent, LiveSip, PROTO_SIP};
 pub use runtime::LiveRuntime;
 
 use crate::hep::HepPacket;
@@ -96,7 +97,7 @@ impl PacketSink for BrokerSink {
         if self.broker.is_idle() {
             return;
         }
-        let event = LiveEvent::from_packet(packet, received_at_us, self.summarize);
+        let event = StreamEvent::from_packet(packet, received_at_us, self.summarize);
         self.broker.publish(Arc::new(event));
     }
 }

@@ -93,7 +93,7 @@ pub(super) async fn pump(socket: WebSocket, mut sub: Subscription, mut options: 
                     let now = sub.stats();
                     if now != last_stats {
                         last_stats = now;
-                        let text = serde_json::json!({ "stats": now }).to_string();
+                        let text = now.to_json();
                         if !send_one(&mut tx, Message::Text(text.into())).await {
                             break 'run End::Stuck;
                         }
@@ -128,7 +128,7 @@ where
 {
     let write = async {
         for event in events {
-            let frame = Message::Text(event.to_frame_json(payload).into());
+            let frame = Message::Text(event.event.to_json(payload).into());
             if tx.feed(frame).await.is_err() {
                 return false;
             }

@@ -1,11 +1,11 @@
-//! The live stream's `sip` block, read with the one shared SIP scanner (`app::domain::sip`).
+//! The live stream's `sip` block, read with the one shared SIP scanner (`hepscope_core::sip`).
 
-use app::domain::sip::{scan, StartLine};
+use hepscope_core::sip::{scan, StartLine};
 
-use super::event::SipSummary;
+use hepscope_core::live::LiveSip;
 
 /// The SIP fields of a live frame, or `None` when the payload is not SIP.
-pub fn sip_summary(payload: &[u8]) -> Option<SipSummary> {
+pub fn sip_summary(payload: &[u8]) -> Option<LiveSip> {
     let message = scan(payload).ok()?;
     let (resp_code, resp_text) = match message.start_line() {
         StartLine::Response { code, reason } => (code.to_string(), reason.to_string()),
@@ -16,7 +16,7 @@ pub fn sip_summary(payload: &[u8]) -> Option<SipSummary> {
         .map(|c| c.method.as_str().to_string())
         .or_else(|| message.method().map(|m| m.as_str().to_string()))
         .unwrap_or_default();
-    Some(SipSummary {
+    Some(LiveSip {
         method,
         resp_code,
         resp_text,

@@ -21,10 +21,10 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::config::ConfigError;
 use crate::duration::parse_duration;
 use crate::homer::BackendRegistry;
 use crate::ratelimit::LoginLimiter;
+use crate::settings::ConfigError;
 
 pub use store::{ShareRecord, ShareStore};
 pub use token::ShareSigner;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 pub use hepscope_store::config::*;
 
-use crate::config::{duration_setting, ConfigError};
+use crate::settings::{duration_setting, ConfigError};
 
 /// `[store]` as written: the embedded HEP store.
 #[derive(Debug, Default, Deserialize)]

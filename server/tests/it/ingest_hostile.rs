@@ -210,7 +210,7 @@ async fn the_capture_password_is_never_stored_answered_or_streamed() {
 
     // Live frames, with payloads.
     let frames: Vec<String> = std::iter::from_fn(|| live.try_recv())
-        .map(|e| e.to_frame_json(true))
+        .map(|e| e.event.to_json(true))
         .collect();
     assert_eq!(frames.len() as u64, total);
     assert!(!frames.iter().any(|f| leaks(f.as_bytes())), "{frames:?}");

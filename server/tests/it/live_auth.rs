@@ -13,7 +13,7 @@ use crate::live_support::{
     auth_state, broker, config, connect, next_json, refused_status, Running,
 };
 use app::domain::api::Role;
-use server::live::{CoordinatorStreamConfig, LiveEvent, LiveState, Origin};
+use server::live::{CoordinatorStreamConfig, LiveEvent, LiveState, Origin, StreamEvent};
 use server::{router, AppState};
 
 /// The main server's state with `broker` and the coordinator settings `stream`, and its auth.
@@ -61,16 +61,18 @@ async fn start_with(
     auth: server::auth::AuthState,
 ) -> (Running, server::auth::AuthState) {
     let broker = broker(32, 256, 0);
-    broker.publish(Arc::new(LiveEvent {
-        ts_ms: 42,
-        proto: 1,
-        src_ip: "10.0.0.1".into(),
-        src_port: 5060,
-        dst_ip: "10.0.0.2".into(),
-        dst_port: 5060,
-        node_id: 0,
-        sip: None,
-        payload: "INVITE sip:x SIP/2.0\r\n".into(),
+    broker.publish(Arc::new(StreamEvent {
+        event: LiveEvent {
+            ts: 42,
+            proto: 1,
+            src_ip: "10.0.0.1".into(),
+            src_port: Some(5060),
+            dst_ip: "10.0.0.2".into(),
+            dst_port: Some(5060),
+            node_id: None,
+            sip: None,
+            payload: Some("INVITE sip:x SIP/2.0\r\n".into()),
+        },
         origin: Origin::Relayed,
     }));
     let (state, auth) = state_with(
@@ -301,18 +303,11 @@ async fn payload_is_sent_only_when_asked_allowed_and_admin() {
 async fn history_is_capped_by_history_limit() {
     let broker = broker(32, 256, 0);
     for ts in 0..10 {
-        broker.publish(Arc::new(LiveEvent {
-            ts_ms: ts,
+        broker.publish(Arc::new(StreamEvent::local(LiveEvent {
+            ts,
             proto: 5,
-            src_ip: String::new(),
-            src_port: 0,
-            dst_ip: String::new(),
-            dst_port: 0,
-            node_id: 0,
-            sip: None,
-            payload: String::new(),
-            origin: Origin::Local,
-        }));
+            ..LiveEvent::default()
+        })));
     }
     let (app, auth) = serve(
         broker,

@@ -11,22 +11,21 @@ use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::routing::get;
 use server::live::endpoints::node_router;
 use server::live::fanin::{spawn_relays, RelayOptions};
-use server::live::{Broker, LiveEvent, Origin, StreamFilter, Subscription};
+use server::live::{Broker, LiveEvent, Origin, StreamEvent, StreamFilter, Subscription};
 use tokio::sync::watch;
 
-fn event(ts: i64) -> Arc<LiveEvent> {
-    Arc::new(LiveEvent {
-        ts_ms: ts,
+fn event(ts: i64) -> Arc<StreamEvent> {
+    Arc::new(StreamEvent::local(LiveEvent {
+        ts,
         proto: 1,
         src_ip: "10.1.1.1".into(),
-        src_port: 5060,
+        src_port: Some(5060),
         dst_ip: "10.1.1.2".into(),
-        dst_port: 5080,
-        node_id: 3,
+        dst_port: Some(5080),
+        node_id: Some(3),
         sip: None,
-        payload: format!("payload {ts}"),
-        origin: Origin::Local,
-    })
+        payload: Some(format!("payload {ts}")),
+    }))
 }
 
 fn fast_options() -> RelayOptions {
@@ -38,12 +37,12 @@ fn fast_options() -> RelayOptions {
 }
 
 /// Publishes `ts` on `node` until the coordinator subscription sees it.
-async fn relayed(node: &Arc<Broker>, sub: &mut Subscription, ts: i64) -> Option<Arc<LiveEvent>> {
+async fn relayed(node: &Arc<Broker>, sub: &mut Subscription, ts: i64) -> Option<Arc<StreamEvent>> {
     let mut found = None;
     let ok = eventually(Duration::from_secs(10), || {
         node.publish(event(ts));
         while let Some(e) = sub.try_recv() {
-            if e.ts_ms == ts {
+            if e.event.ts == ts {
                 found = Some(e);
             }
         }
@@ -77,8 +76,8 @@ async fn relay_survives_a_node_restart_and_keeps_payloads() {
         .await
         .expect("relayed before the restart");
     assert_eq!(e.origin, Origin::Relayed);
-    assert_eq!(e.payload, "payload 100");
-    assert_eq!((e.dst_port, e.node_id), (5080, 3));
+    assert_eq!(e.event.payload.as_deref(), Some("payload 100"));
+    assert_eq!((e.event.dst_port, e.event.node_id), (Some(5080), Some(3)));
 
     first.close();
     node.stop().await;
@@ -128,7 +127,7 @@ async fn undecodable_frames_are_skipped_not_forwarded() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((first.ts_ms, first.proto), (7, 5));
+    assert_eq!((first.event.ts, first.event.proto), (7, 5));
     assert_eq!(coordinator.stats().published, 1);
     let _ = stop.send(true);
     for relay in relays {
@@ -154,9 +153,9 @@ async fn node_endpoint_does_not_serve_relayed_events() {
         })
         .await
     );
-    b.publish(Arc::new(LiveEvent {
+    b.publish(Arc::new(StreamEvent {
         origin: Origin::Relayed,
-        ..LiveEvent::clone(&event(1))
+        ..StreamEvent::clone(&event(1))
     }));
     b.publish(event(2));
     assert_eq!(live_support::next_json(&mut ws).await.unwrap()["ts"], 2);

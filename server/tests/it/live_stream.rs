@@ -11,28 +11,27 @@ use crate::live_support::{
 };
 use server::ingest::{HepReceiver, Intake};
 use server::live::endpoints::{node_router, node_router_with, NodeOptions};
-use server::live::{Broker, BrokerSink, LiveEvent, Origin, SipSummary};
+use server::live::{Broker, BrokerSink, LiveEvent, LiveSip, StreamEvent};
 use server::secret::Secret;
 use tokio::net::UdpSocket;
 use tokio_tungstenite::tungstenite::Message;
 
-fn event(ts: i64, proto: u8, method: &str, resp_code: &str) -> Arc<LiveEvent> {
-    Arc::new(LiveEvent {
-        ts_ms: ts,
+fn event(ts: i64, proto: u8, method: &str, resp_code: &str) -> Arc<StreamEvent> {
+    Arc::new(StreamEvent::local(LiveEvent {
+        ts,
         proto,
         src_ip: "10.0.0.1".into(),
-        src_port: 5060,
+        src_port: Some(5060),
         dst_ip: "10.0.0.2".into(),
-        dst_port: 5060,
-        node_id: 7,
-        sip: (proto == 1).then(|| SipSummary {
+        dst_port: Some(5060),
+        node_id: Some(7),
+        sip: (proto == 1).then(|| LiveSip {
             method: method.into(),
             resp_code: resp_code.into(),
-            ..SipSummary::default()
+            ..LiveSip::default()
         }),
-        payload: "x".repeat(64),
-        origin: Origin::Local,
-    })
+        payload: Some("x".repeat(64)),
+    }))
 }
 
 async fn node(broker: &Arc<Broker>, allow_payload: bool) -> Running {
@@ -201,10 +200,9 @@ async fn slow_subscriber_does_not_slow_others_or_ingest() {
     });
     let mut publishing = Duration::ZERO;
     for ts in 0..total {
-        let e = Arc::new(LiveEvent {
-            payload: "p".repeat(1024),
-            ..LiveEvent::clone(&event(ts, 5, "", ""))
-        });
+        let mut e = StreamEvent::clone(&event(ts, 5, "", ""));
+        e.event.payload = Some("p".repeat(1024));
+        let e = Arc::new(e);
         let started = Instant::now();
         broker.publish(e);
         publishing += started.elapsed();

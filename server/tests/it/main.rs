@@ -20,6 +20,7 @@ mod live_support;
 mod app_start;
 mod auth_burst;
 mod auth_logs;
+mod contracts;
 mod demo_generator;
 mod demo_import;
 mod demo_send_hep;

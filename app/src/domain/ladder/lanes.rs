@@ -86,9 +86,10 @@ impl AliasTable {
             .filter(|a| !a.alias.trim().is_empty())
             .filter_map(|a| {
                 let ip: IpAddr = a.ip.trim().parse().ok()?;
-                let network = u8::try_from(a.mask)
-                    .ok()
-                    .filter(|m| *m >= 1)
+                // An absent mask is a host route; `0` is a real `/0`, as in the store's aliasSrc.
+                let network = a
+                    .mask
+                    .and_then(|m| u8::try_from(m).ok())
                     .and_then(|m| IpNet::new(ip, m).ok())
                     .unwrap_or_else(|| host_network(ip));
                 let port = u16::try_from(a.port).ok().filter(|p| *p != 0);
@@ -245,7 +246,7 @@ mod tests {
         Alias {
             alias: name.into(),
             ip: ip.into(),
-            mask,
+            mask: Some(mask),
             port,
             status: true,
             ..Alias::default()

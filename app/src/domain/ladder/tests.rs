@@ -176,14 +176,14 @@ fn alias_mode_merges_hosts_of_one_alias() {
             Alias {
                 alias: "SBC <edge> & co".into(),
                 ip: "203.0.113.5".into(),
-                mask: 32,
+                mask: Some(32),
                 status: true,
                 ..Alias::default()
             },
             Alias {
                 alias: "acme-core".into(),
                 ip: "10.0.0.0".into(),
-                mask: 16,
+                mask: Some(16),
                 status: true,
                 ..Alias::default()
             },

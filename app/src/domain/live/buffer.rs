@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::frame::LiveEvent;
+use hepscope_core::live::LiveEvent;
 
 /// Events the table keeps by default.
 pub const DEFAULT_CAP: usize = 5_000;

@@ -14,7 +14,8 @@ use leptos_router::NavigateOptions;
 use crate::domain::call_view::CallQuery;
 use crate::domain::ladder::{layout, AliasTable, LadderMessage, LadderOptions};
 use crate::domain::live::{
-    Frame, LiveBuffer, LiveEvent, LiveQuery, Proto, RateMeter, StreamStats, MAX_HISTORY,
+    to_ladder_message, Frame, LiveBuffer, LiveEvent, LiveQuery, Proto, RateMeter, StreamStats,
+    MAX_HISTORY,
 };
 use crate::domain::results::{format_ms, host_port};
 use crate::ui::components::virtual_table::{Column, VirtualTable};
@@ -84,7 +85,7 @@ impl LiveState {
             let added: Vec<LadderMessage> = events
                 .iter()
                 .filter(|e| e.call_id() == id)
-                .map(LiveEvent::to_ladder_message)
+                .map(to_ladder_message)
                 .collect();
             if !added.is_empty() {
                 self.ladder.try_update(|l| {

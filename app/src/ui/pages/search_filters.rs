@@ -158,7 +158,7 @@ pub fn SearchFilters(
                     <select name="profile" on:change=move |ev| {
                         f.profile.set(Profile::parse(&event_target_value(&ev)).unwrap_or_default())
                     }>
-                        {[Profile::Call, Profile::Registration, Profile::Other].into_iter().map(|p| view! {
+                        {Profile::SIP.into_iter().map(|p| view! {
                             <option value=p.as_str() selected=move || f.profile.get() == p>{p.as_str()}</option>
                         }).collect_view()}
                     </select>

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::filter::is_valid_template;
-use crate::config::{duration_setting, ConfigError, Env};
-use crate::homer::secret::Secret;
+use crate::secret::Secret;
+use crate::settings::{duration_setting, ConfigError, Env};
 
 /// Default `user_filter`.
 pub const DEFAULT_USER_FILTER: &str = "(uid={username})";

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::config::{ConfigError, Env};
-use crate::homer::secret::Secret;
+use crate::secret::Secret;
+use crate::settings::{ConfigError, Env};
 
 /// The callback path, under the public URL.
 pub const CALLBACK_PATH: &str = "/api/auth/oidc/callback";

@@ -4,24 +4,24 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::live::event::{LiveEvent, Origin, SipSummary, PROTO_SIP};
+use crate::live::event::StreamEvent;
+use hepscope_core::live::{LiveEvent, LiveSip, PROTO_SIP};
 
 fn event(n: i64, proto: u8) -> SharedEvent {
-    Arc::new(LiveEvent {
-        ts_ms: n,
+    Arc::new(StreamEvent::local(LiveEvent {
+        ts: n,
         proto,
         src_ip: "10.0.0.1".into(),
-        src_port: 5060,
+        src_port: Some(5060),
         dst_ip: "10.0.0.2".into(),
-        dst_port: 5060,
-        node_id: 0,
-        sip: (proto == PROTO_SIP).then(|| SipSummary {
+        dst_port: Some(5060),
+        node_id: None,
+        sip: (proto == PROTO_SIP).then(|| LiveSip {
             method: "INVITE".into(),
-            ..SipSummary::default()
+            ..LiveSip::default()
         }),
-        payload: String::new(),
-        origin: Origin::Local,
-    })
+        payload: None,
+    }))
 }
 
 fn config(buffer_size: usize, max_subscribers: usize, queue: usize, rate: u32) -> BrokerConfig {
@@ -36,7 +36,7 @@ fn config(buffer_size: usize, max_subscribers: usize, queue: usize, rate: u32) -
 
 fn drain(sub: &mut Subscription) -> Vec<i64> {
     std::iter::from_fn(|| sub.try_recv())
-        .map(|e| e.ts_ms)
+        .map(|e| e.event.ts)
         .collect()
 }
 
@@ -64,7 +64,7 @@ fn history_replays_the_newest_matching_events_oldest_first() {
         ..StreamFilter::default()
     };
     let mut sub = broker.subscribe(filter, 3).unwrap();
-    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.ts_ms).collect();
+    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.event.ts).collect();
     assert_eq!(replay, vec![4, 6, 8]);
     assert!(sub.take_history().is_empty());
     let mut none = broker.subscribe(StreamFilter::default(), 0).unwrap();
@@ -77,7 +77,7 @@ fn history_and_live_neither_overlap_nor_leave_a_gap() {
     broker.publish(event(1, 5));
     let mut sub = broker.subscribe(StreamFilter::default(), 10).unwrap();
     broker.publish(event(2, 5));
-    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.ts_ms).collect();
+    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.event.ts).collect();
     assert_eq!(replay, vec![1]);
     assert_eq!(drain(&mut sub), vec![2]);
 }
@@ -94,15 +94,15 @@ fn full_ring_drops_the_oldest_and_counts_it() {
         (3, 2, 5)
     );
     let mut sub = broker.subscribe(StreamFilter::default(), 10).unwrap();
-    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.ts_ms).collect();
+    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.event.ts).collect();
     assert_eq!(replay, vec![2, 3, 4]);
 }
 
 #[test]
 fn the_ring_holds_at_most_buffer_bytes_dropping_the_oldest() {
     let big = |n: i64| {
-        let mut e = LiveEvent::clone(&event(n, 5));
-        e.payload = "x".repeat(60 * 1024);
+        let mut e = StreamEvent::clone(&event(n, 5));
+        e.event.payload = Some("x".repeat(60 * 1024));
         Arc::new(e)
     };
     let one = big(0).approx_bytes();
@@ -120,11 +120,11 @@ fn the_ring_holds_at_most_buffer_bytes_dropping_the_oldest() {
     );
     assert_eq!(stats.buffered_bytes, 3 * one);
     let mut sub = broker.subscribe(StreamFilter::default(), 100).unwrap();
-    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.ts_ms).collect();
+    let replay: Vec<i64> = sub.take_history().iter().map(|e| e.event.ts).collect();
     assert_eq!(replay, vec![7, 8, 9]);
     // An event larger than the whole bound is not kept, and pushes nothing out.
-    let mut huge = LiveEvent::clone(&event(10, 5));
-    huge.payload = "x".repeat(4 * one);
+    let mut huge = StreamEvent::clone(&event(10, 5));
+    huge.event.payload = Some("x".repeat(4 * one));
     broker.publish(Arc::new(huge));
     let stats = broker.stats();
     assert_eq!((stats.buffered, stats.dropped_ring_overflow), (3, 8));
@@ -239,7 +239,7 @@ async fn close_ends_subscriptions_after_their_queue_and_refuses_new_ones() {
     broker.publish(event(1, 5));
     broker.close();
     broker.publish(event(2, 5));
-    assert_eq!(sub.recv().await.map(|e| e.ts_ms), Some(1));
+    assert_eq!(sub.recv().await.map(|e| e.event.ts), Some(1));
     assert!(sub.recv().await.is_none());
     assert_eq!(
         broker.subscribe(StreamFilter::default(), 0).err(),

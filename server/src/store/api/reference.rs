@@ -1,7 +1,7 @@
 //! Reference data of the HOMER API: the alias list from `[[alias]]` (`GET /alias`), alias
 //! resolution for transaction answers, and the data-node list (`GET /database/node/list`).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use app::domain::alias;
 use serde_json::{json, Value};
@@ -37,12 +37,10 @@ pub fn alias_list(aliases: &[AliasConfig]) -> Value {
     json!({ "data": data })
 }
 
-/// `ip:port`, with brackets for IPv6 (`[2001:db8::1]:5060`), as homer-app keys hosts.
+/// `ip:port`, with brackets for IPv6 (`[2001:db8::1]:5060`), as homer-app keys hosts: the one
+/// host formatting of [`hepscope_core::host`], so the store's keys match the browser's.
 pub fn host_key(ip: &str, port: u16) -> String {
-    match ip.parse::<IpAddr>() {
-        Ok(addr) => SocketAddr::new(addr, port).to_string(),
-        Err(_) => format!("{ip}:{port}"),
-    }
+    hepscope_core::host::host_port(ip, Some(port))
 }
 
 /// The alias of `ip` and `port` by the domain's one rule ([`alias::resolve`]): the longest matching

@@ -14,7 +14,7 @@ use serde_json::Value;
 use server::auth::{AuthOptions, AuthState, Generations};
 use server::config::{Config, Overrides, RawConfig};
 use server::hep::{encode, HepPacket, ProtoType};
-use server::live::{Broker, BrokerConfig, SipSummary};
+use server::live::{Broker, BrokerConfig, LiveSip};
 use server::users::{User, Users};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -27,10 +27,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A test-only stand-in for the shared SIP scanner: first line and Call-ID only.
-pub fn test_summarizer(payload: &[u8]) -> Option<SipSummary> {
+pub fn test_summarizer(payload: &[u8]) -> Option<LiveSip> {
     let text = std::str::from_utf8(payload).ok()?;
     let first = text.lines().next()?;
-    let mut summary = SipSummary::default();
+    let mut summary = LiveSip::default();
     if let Some(rest) = first.strip_prefix("SIP/2.0 ") {
         let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
         summary.resp_code = code.to_string();

@@ -201,7 +201,7 @@ proptest! {
     fn generated_expressions_compile_to_valid_requests(
         query in arb_expression(),
         number in prop::option::of("\\+?[0-9]{3,12}"),
-        profile in prop::sample::select(Profile::ALL.to_vec()),
+        profile in prop::sample::select(Profile::SIP.to_vec()),
     ) {
         let f = SearchForm {
             query: query.clone(),

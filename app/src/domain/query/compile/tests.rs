@@ -244,7 +244,7 @@ fn compile_errors_name_input_and_span() {
         ),
         (
             SearchForm {
-                profile: Profile::Other,
+                profile: Profile::SipDefault,
                 ..form("ruri_user = '1'")
             },
             Input::Query,

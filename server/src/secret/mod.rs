@@ -1,11 +1,29 @@
-//! Random secrets: the session signing key (kept in the data dir) and random bytes.
+//! Secrets: [`Secret`] values that never print, random bytes, and the signing keys kept in the data
+//! dir (session and share links). A leaf beside `private_fs`: users, auth, homer and share import it,
+//! it imports none of them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::users::{write_private, UsersError};
+mod value;
 
-/// A secret string that prints as `***` (defined with the HOMER client, which needed it first).
-pub use crate::homer::secret::Secret;
+pub use value::Secret;
+
+/// A key file in the data dir could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    /// Reading an existing key failed.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The key file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing a new key failed.
+    #[error(transparent)]
+    Write(#[from] crate::private_fs::PrivateFsError),
+}
 
 /// File in the data dir holding the generated session signing key.
 const JWT_SECRET_FILE: &str = "session.key";
@@ -26,7 +44,7 @@ pub fn fill_random(buf: &mut [u8]) {
 ///
 /// # Errors
 /// The key file cannot be read or written.
-pub fn session_key(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, UsersError> {
+pub fn session_key(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, KeyFileError> {
     if let Some(secret) = configured {
         return Ok(secret.as_bytes().to_vec());
     }
@@ -37,27 +55,24 @@ pub fn session_key(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>,
 ///
 /// # Errors
 /// The key file cannot be read or written.
-pub fn share_key(data_dir: &Path) -> Result<Vec<u8>, UsersError> {
+pub fn share_key(data_dir: &Path) -> Result<Vec<u8>, KeyFileError> {
     key_file(&data_dir.join(SHARE_SECRET_FILE))
 }
 
 /// The key in `path`, or a new random one written there.
-fn key_file(path: &Path) -> Result<Vec<u8>, UsersError> {
+fn key_file(path: &Path) -> Result<Vec<u8>, KeyFileError> {
     let path = path.to_path_buf();
     match std::fs::read(&path) {
         Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {
-            return Err(UsersError::Read {
-                path,
-                message: e.to_string(),
-            })
+            return Err(KeyFileError::Read { path, source: e });
         }
     }
     let mut key = vec![0u8; 64];
     fill_random(&mut key);
-    write_private(&path, &key)?;
+    crate::private_fs::write_file(&path, &key)?;
     Ok(key)
 }
 

@@ -10,7 +10,7 @@ use super::header::HeaderName;
 use super::method::Method;
 use super::scan::ScanWarning;
 use super::uri::{find_param, first_element, NameAddr, Uri, Via};
-use crate::domain::sdp::{self, Sdp};
+use crate::sdp::{self, Sdp};
 
 /// Headers whose value links the legs of one call, checked by default (Homer's `X-CID`, and `X-Call-ID`).
 pub const DEFAULT_CORRELATION_HEADERS: &[&str] = &["X-CID", "X-Call-ID"];

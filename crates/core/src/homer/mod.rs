@@ -10,6 +10,7 @@ pub mod auth;
 pub mod lenient;
 pub mod mapping;
 pub mod message;
+mod profile;
 pub mod qos;
 pub mod row;
 pub mod search;
@@ -24,6 +25,7 @@ pub use auth::{AuthRequest, AuthResponse, AuthUser};
 pub use lenient::CreateDate;
 pub use mapping::{MappingList, MappingProfile, NodeList, SmartTagList, SmartTagQuery};
 pub use message::MessageRequest;
+pub use profile::Profile;
 pub use qos::{LogResponse, QosResponse, QosSection};
 pub use row::HomerRow;
 pub use search::{

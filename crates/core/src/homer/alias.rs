@@ -1,7 +1,7 @@
 //! `GET /api/v3/alias`: IP aliases (`docs/homer7-api.md` §8.1).
 //!
 //! Search answers' `aliasSrc`/`aliasDst` are wrong for IPv4, so clients resolve aliases from this
-//! list. Matching (longest prefix, then exact port, then port 0) is [`crate::domain::alias::resolve`].
+//! list. Matching (longest prefix, then exact port, then port 0) is [`crate::alias::resolve`].
 
 use serde::{Deserialize, Serialize};
 
@@ -26,9 +26,13 @@ pub struct Alias {
     /// Port; 0 means any port.
     #[serde(deserialize_with = "lenient::i64_or_zero")]
     pub port: i64,
-    /// CIDR prefix length.
-    #[serde(deserialize_with = "lenient::i64_or_zero")]
-    pub mask: i64,
+    /// CIDR prefix length; `None` when absent (a host route). `Some(0)` is a real `/0`: every address
+    /// of the family, as the embedded store's `[[alias]] ip = "0.0.0.0/0"` means it.
+    #[serde(
+        deserialize_with = "lenient::opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mask: Option<i64>,
     /// Capture id (a string; `"0"` for any).
     #[serde(rename = "captureID", deserialize_with = "lenient::string")]
     pub capture_id: String,
@@ -67,7 +71,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(list.data.len(), 2);
-        assert_eq!(list.data[1].mask, 24);
+        assert_eq!(list.data[1].mask, Some(24));
         assert_eq!(list.data[1].capture_id, "0");
         assert_eq!(list.active().count(), 1);
     }

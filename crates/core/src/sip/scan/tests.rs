@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::sip::{Scheme, DEFAULT_CORRELATION_HEADERS};
+use crate::sip::{Scheme, DEFAULT_CORRELATION_HEADERS};
 
 const INVITE: &str = "INVITE sip:+4922112345@pbx.example.com;user=phone SIP/2.0\r\n\
 Via: SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bK-inv-1\r\n\
