@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what hepscope's build needs and is missing; skips what is present. Safe to run again.
 #   scripts/setup.sh          tools to build and run (wasm32 target, trunk, wasm-bindgen, npm packages)
-#   scripts/setup.sh --test   also what the tests need (Debian's chromium, tshark, promtool from prometheus, systemd-analyze)
+#   scripts/setup.sh --test   also what the tests need (Debian's chromium, tshark, promtool from prometheus, systemd-analyze, sipp from sip-tester)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,7 +51,7 @@ if [ ! -x e2e/node_modules/.bin/wasm-opt ] || [ e2e/package-lock.json -nt e2e/no
 fi
 
 if $want_test; then
-  apt_install chromium tshark prometheus systemd
+  apt_install chromium tshark prometheus systemd sip-tester
 fi
 
 # Trunk.toml has offline = true, which makes cargo run offline: fetch the crates first.

@@ -11,20 +11,25 @@
 //! - [`calls`]: messages grouped into calls with their status.
 //! - [`sip`]: the one tolerant SIP scanner; [`sdp`]: the lenient SDP reader.
 //! - [`fixture`]: our own generator of realistic SIP, RTCP and log traffic for tests and the demo.
+//! - [`fetch`]: the `/api/v3` reads as one trait, so the browser and the command line share request
+//!   planning and post-processing ([`call_load`], `query::run`, `qos::load`, `legs::run`).
 //! - [`call_view`]: the call view's state in the URL.
 //! - [`hosts_view`]: the backends (endpoints, discover) and aliases views.
 //! - [`ladder`]: the call-flow ladder (lanes, rows, filters) and its SVG/text exports.
 //! - [`legs`]: correlation of a call's legs across proxies and B2BUAs (dex's `analyze`).
 //! - [`live`]: the live view's stream frames, bounded buffer, event rate, reconnect schedule and URL.
+//! - [`sipp`]: a SIPp scenario (UAC or UAS side) from a captured call.
 //! - [`share`]: share links ("Share outside"): request checks, status, refusals.
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
 pub mod alias;
 pub mod analyze_view;
 pub mod api;
+pub mod call_load;
 pub mod call_view;
 pub mod calls;
 pub mod duration;
+pub mod fetch;
 pub mod fixture;
 pub mod homer;
 pub mod hosts_view;
@@ -39,6 +44,7 @@ pub mod sdp;
 pub mod search_form;
 pub mod share;
 pub mod sip;
+pub mod sipp;
 
 #[cfg(test)]
 mod fixture_rows;
