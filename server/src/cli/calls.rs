@@ -27,7 +27,11 @@ pub async fn run(conn: &Conn, filters: &FilterArgs, printer: &Printer) -> Result
         name_calls(conn, &mut calls).await;
     }
     match filters.output {
-        Some(format) => output::print(&calls_download(&calls, &printer.tz, download(format))),
+        Some(format) => output::print(&output::download_text(calls_download(
+            &calls,
+            &printer.tz,
+            download(format),
+        ))),
         None if calls.is_empty() => {}
         None => output::print(&calls_table(&calls, printer)),
     }

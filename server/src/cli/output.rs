@@ -115,6 +115,14 @@ pub fn limit_reached(limit: u32, noun: &str) {
     );
 }
 
+/// A browser download's text ending in a newline (JSON has none of its own).
+pub fn download_text(mut text: String) -> String {
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
 /// A notice on stderr.
 pub fn notice(text: &str) {
     eprintln!("hepscope: {text}");

@@ -134,7 +134,11 @@ pub async fn run(conn: &Conn, filters: &FilterArgs, printer: &Printer) -> Result
         ));
     };
     match filters.output {
-        Some(format) => output::print(&rows_download(&rows, &printer.tz, download(format))),
+        Some(format) => output::print(&output::download_text(rows_download(
+            &rows,
+            &printer.tz,
+            download(format),
+        ))),
         None if rows.is_empty() => {}
         None => output::print(&messages_table(&rows, printer)),
     }

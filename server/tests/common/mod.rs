@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
 pub mod app;
+pub mod cli;
 pub mod fake_homer;
 pub mod process;
 pub mod store;
