@@ -1,0 +1,176 @@
+//! A real hepscope server on 127.0.0.1:0 with a temporary data dir and dist, and HTTP helpers.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use server::app::{Addresses, HomerSource, StartOptions};
+use server::config::{Config, Overrides, RawConfig};
+use server::{App, AppState, RunningApp};
+
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("hepscope-test-{}-{name}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The config a [`TestServer`] runs with (the admin's password is [`ADMIN_PASSWORD`]; HTTP, HEP and the
+/// live stream on port 0), with its temporary dist and data dirs.
+pub fn test_config(toml_text: &str) -> (Config, PathBuf, PathBuf) {
+    let dist = temp_dir("dist");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>hepscope</title>",
+    )
+    .unwrap();
+    std::fs::write(
+        dist.join("app-0123456789abcdef_bg.wasm"),
+        vec![b'a'; 20_000],
+    )
+    .unwrap();
+    let data = temp_dir("data");
+    let raw: RawConfig = toml::from_str(toml_text).unwrap();
+    let env: BTreeMap<String, String> = [(
+        "HEPSCOPE_ADMIN_PASSWORD".to_string(),
+        ADMIN_PASSWORD.to_string(),
+    )]
+    .into();
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data.clone()),
+        dist_dir: Some(dist.clone()),
+        hep_listen: Some("127.0.0.1:0".into()),
+        stream_listen: Some("127.0.0.1:0".into()),
+        ..Overrides::default()
+    };
+    let config = Config::from_raw(raw, None, &overrides, &env).unwrap();
+    (config, dist, data)
+}
+
+/// The state a [`TestServer`] runs with, built as [`App::prepare`] builds it (no HOMER backend).
+pub fn test_state(toml_text: &str) -> (AppState, PathBuf, PathBuf) {
+    let (config, dist, data) = test_config(toml_text);
+    let (state, _) = AppState::from_config(config, Vec::new()).unwrap();
+    (state, dist, data)
+}
+
+/// A running server, started by [`App`] as `hepscope serve` starts it (HEP receiver included); stops
+/// when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub dist: PathBuf,
+    pub data: PathBuf,
+    running: Option<RunningApp>,
+}
+
+impl TestServer {
+    /// Starts a server with the given TOML config text.
+    pub async fn start(toml_text: &str) -> TestServer {
+        let (config, dist, data) = test_config(toml_text);
+        let options = StartOptions {
+            homer: HomerSource::Given(Vec::new()),
+            ..StartOptions::default()
+        };
+        let app = App::prepare(config, options).await.unwrap();
+        TestServer::bind(app, dist, data).await
+    }
+
+    /// Serves a state from [`test_state`] (to prepare its store first).
+    pub async fn serve_state(state: AppState, dist: PathBuf, data: PathBuf) -> TestServer {
+        TestServer::bind(App::from_state(state), dist, data).await
+    }
+
+    async fn bind(app: App, dist: PathBuf, data: PathBuf) -> TestServer {
+        let running = app.bind().await.unwrap();
+        TestServer {
+            addr: running.addresses().http,
+            dist,
+            data,
+            running: Some(running),
+        }
+    }
+
+    /// Every address the server bound (HEP, live stream).
+    pub fn addresses(&self) -> Addresses {
+        self.running().addresses()
+    }
+
+    /// The running app (its state: store, shares).
+    pub fn running(&self) -> &RunningApp {
+        self.running
+            .as_ref()
+            .expect("a TestServer runs until shutdown() consumes it")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server as `hepscope` stops on SIGTERM, and waits for it.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        match self.running.take() {
+            Some(running) => running.stop().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// A client that keeps no cookies by itself and never decompresses, so tests see raw headers.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// GETs `path`, with the session cookie when one is given.
+pub async fn get_with(server: &TestServer, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut request = client().get(server.url(path));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+/// POSTs `body` as JSON to `path`, with the session cookie when one is given.
+pub async fn post_with(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    let mut request = client().post(server.url(path)).json(body);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+/// Logs in and returns the `name=value` part of the session cookie.
+pub async fn login(server: &TestServer, username: &str, password: &str) -> reqwest::Response {
+    client()
+        .post(server.url("/api/login"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session cookie pair from a login response.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .expect("a Set-Cookie header")
+        .to_str()
+        .unwrap();
+    set_cookie.split(';').next().unwrap().to_string()
+}
