@@ -166,7 +166,12 @@ pub fn ladder_text(
             printer.paint_label(&label),
         );
         if !src_alias.is_empty() || !dst_alias.is_empty() {
-            line.push_str(&format!("  [{src_alias} -> {dst_alias}]"));
+            let or_unknown = |a: String| if a.is_empty() { "?".to_owned() } else { a };
+            line.push_str(&format!(
+                "  [{} -> {}]",
+                or_unknown(src_alias),
+                or_unknown(dst_alias)
+            ));
         }
         if with_call_id {
             line.push_str(&format!("  {}", row.call_id));
