@@ -699,6 +699,28 @@ async fn exit_codes_say_usage_backend_and_no_results() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colours_only_on_a_terminal_unless_asked_for() {
+    let b = Backends::start("cli-colour").await;
+    let plain = b.hepscope(&["calls", "-l", "500"]).await;
+    assert!(!ok(&plain).contains('\x1b'), "stdout is a pipe: no colours");
+    let never = b
+        .hepscope(&["calls", "-l", "500", "--color", "never"])
+        .await;
+    assert_eq!(ok(&never), plain.stdout);
+    let always = b.both(&["calls", "-l", "500", "--color", "always"]).await;
+    assert!(
+        ok(&always).starts_with("\x1b[1mTIME"),
+        "{:?}",
+        always.stdout
+    );
+    assert!(
+        always.stdout.contains("\x1b[32manswered\x1b[0m"),
+        "{:?}",
+        always.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn help_of_a_command_lists_dex_flags_and_the_server_commands_remain() {
     let home = common::app::temp_dir("cli-help");
     let run = common::cli::run(&["help".into(), "search".into()], &home, &[]).await;
