@@ -78,7 +78,7 @@ pub enum ColorChoice {
 /// `-o/--output` of the commands that print results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// One pretty JSON array (the browser's JSON download).
+    /// Pretty JSON: the browser's JSON download of the same view.
     Json,
     /// One JSON object per line.
     Jsonl,
