@@ -2,7 +2,8 @@
 # Installs what hepscope's build needs and is missing; skips what is present. Safe to run again.
 #   scripts/setup.sh          tools to build and run (wasm32 target, trunk, wasm-bindgen, npm packages)
 #   scripts/setup.sh --test   also what the tests need (Debian's chromium, tshark, promtool from prometheus, systemd-analyze,
-#                             slapd and ldap-utils for the LDAP tests; oidc-provider comes with e2e's npm packages)
+#                             sipp from sip-tester, slapd and ldap-utils for the LDAP tests; oidc-provider comes with
+#                             e2e's npm packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,7 +53,7 @@ if [ ! -x e2e/node_modules/.bin/wasm-opt ] || [ e2e/package-lock.json -nt e2e/no
 fi
 
 if $want_test; then
-  apt_install chromium tshark prometheus systemd slapd ldap-utils
+  apt_install chromium tshark prometheus systemd sip-tester slapd ldap-utils
   # slapd's postinst starts a system slapd where it can; the tests run their own (tests/common/slapd.rs).
   if command -v systemctl >/dev/null && systemctl is-enabled -q slapd 2>/dev/null; then
     as_root systemctl disable --now slapd || true

@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'child_process';
+import { readFileSync } from 'fs';
 import { loginAsAdmin } from './pages/login';
 import { demoRows, Row } from './pages/homer';
 
@@ -114,4 +115,20 @@ test('download the call as PCAP and read it with tshark', async ({ page }) => {
   const ids = out.trim().split('\n').filter(Boolean);
   expect(ids.length).toBe(shown);
   expect(ids).toContain(sid);
+});
+
+test('download the SIPp scenario of the call (the UAC side of its first hop)', async ({ page }) => {
+  await loginAsAdmin(page);
+  const { sid, t } = await answeredCall(page);
+  await page.goto(`/call/${encodeURIComponent(sid)}?t=${t}`);
+  await expect(page.getByRole('table', { name: 'SIP ladder' }).getByRole('row', { name: /200 OK/ }).first()).toBeVisible();
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'SIPp scenario' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/\.uac\.xml$/);
+  const xml = readFileSync((await file.path())!, 'utf8');
+  expect(xml).toContain('<scenario name=');
+  expect(xml).toMatch(/<send>\s*<!\[CDATA\[\s*INVITE sip:\S*@\[remote_ip\]:\[remote_port\] SIP\/2\.0/);
+  expect(xml).toContain('Call-ID: [call_id]');
+  expect(xml).toContain('<recv response="200"/>');
 });

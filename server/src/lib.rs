@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod auth_config;
+pub mod cli;
 pub mod client_addr;
 pub mod config;
 pub mod demo;

@@ -1,4 +1,6 @@
-//! The `hepscope` command: `serve` (default), `demo`, `send-hep`, `hash-password`.
+//! The `hepscope` command: `serve` (default), `demo`, `import`, `send-hep`, `hash-password`, and the
+//! command line of `server::cli` (`search`, `calls`, `show`, `export`, `qos`, `analyze`, `endpoints`,
+//! `aliases`, `discover`, `login`).
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -35,6 +37,8 @@ struct Cli {
     /// Address of the unauthenticated node live stream `GET /stream` (default 127.0.0.1:8083).
     #[arg(long, global = true, env = "HEPSCOPE_STREAM_LISTEN")]
     stream_listen: Option<String>,
+    #[command(flatten)]
+    globals: server::cli::Globals,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -54,10 +58,25 @@ enum Command {
     HashPassword,
     /// Send generated demo traffic (SIP, RTCP, logs as HEP3) to any HEP server, e.g. a Homer.
     SendHep(server::demo::SendHepArgs),
+    #[command(flatten)]
+    Cli(server::cli::CliCommand),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Cli(command)) = &cli.command {
+        return server::cli::dispatch(command.clone(), &cli.globals);
+    }
+    match serve_main(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve_main(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::HashPassword) = cli.command {
         return hash_password();
     }

@@ -15,11 +15,14 @@
 //! - [`calls`]: messages grouped into calls with their status.
 //! - [`sip`]: the one tolerant SIP scanner; [`sdp`]: the lenient SDP reader.
 //! - [`fixture`]: our own generator of realistic SIP, RTCP and log traffic for tests and the demo.
+//! - [`fetch`]: the `/api/v3` reads as one trait, so the browser and the command line share request
+//!   planning and post-processing ([`call_load`], `query::run`, `qos::load`, `legs::run`).
 //! - [`call_view`]: the call view's state in the URL.
 //! - [`hosts_view`]: the backends (endpoints, discover) and aliases views.
 //! - [`ladder`]: the call-flow ladder (lanes, rows, filters) and its SVG/text exports.
 //! - [`legs`]: correlation of a call's legs across proxies and B2BUAs (dex's `analyze`).
 //! - [`live`]: the live view's stream frames, bounded buffer, event rate, reconnect schedule and URL.
+//! - [`sipp`]: a SIPp scenario (UAC or UAS side) from a captured call.
 //! - [`share`]: share links ("Share outside"): request checks, status, refusals.
 //! - [`qos`]: RTCP streams, loss, jitter, RTT and MOS (G.107 E-model and the simple formula).
 
@@ -28,8 +31,10 @@ pub use hepscope_core::fixture;
 pub use hepscope_core::{alias, api, duration, homer, host, percent, sdp, share, sip};
 
 pub mod analyze_view;
+pub mod call_load;
 pub mod call_view;
 pub mod calls;
+pub mod fetch;
 pub mod hosts_view;
 pub mod ladder;
 pub mod legs;
@@ -38,6 +43,7 @@ pub mod qos;
 pub mod query;
 pub mod results;
 pub mod search_form;
+pub mod sipp;
 
 #[cfg(test)]
 mod fixture_rows;

@@ -6,7 +6,10 @@ use leptos::prelude::*;
 use serde::Serialize;
 
 use super::client::ClientError;
-use crate::domain::homer::{HomerRow, SearchRequest, SearchResponse};
+use crate::domain::fetch::{search_rows_from_text, transaction_from_text, SearchAnswer, V3Fetch};
+use crate::domain::homer::{
+    AliasList, HomerRow, SearchRequest, TransactionRequest, TransactionResponse,
+};
 
 /// One request a view sent to HOMER, for the debug panel.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,12 +111,42 @@ pub async fn search_call_data(
     abort: Option<&web_sys::AbortSignal>,
 ) -> Result<Vec<HomerRow>, ClientError> {
     let text = post_v3(debug, backend, "search/call/data", request, abort).await?;
-    if text.trim().is_empty() {
-        return Err(ClientError::Decode(
-            "the backend answered search/call/data with an empty body".into(),
-        ));
+    search_rows_from_text(&text).map_err(ClientError::Decode)
+}
+
+/// The browser's [`V3Fetch`]: `/api/v3` (or a named backend, or a share's API root) through
+/// hepscope's server, every request recorded for the debug panel; searches run in parallel.
+pub struct UiFetch {
+    pub debug: DebugCtx,
+    pub backend: String,
+}
+
+impl V3Fetch for UiFetch {
+    type Error = ClientError;
+
+    async fn search_all(&self, requests: &[SearchRequest]) -> Vec<SearchAnswer<ClientError>> {
+        futures::future::join_all(requests.iter().map(|request| async move {
+            (
+                request.row_limit(),
+                search_call_data(self.debug, &self.backend, request, None).await,
+            )
+        }))
+        .await
     }
-    serde_json::from_str::<SearchResponse>(&text)
-        .map(|r| r.data)
-        .map_err(|e| ClientError::Decode(format!("search/call/data: {e}")))
+
+    async fn transaction(
+        &self,
+        request: &TransactionRequest,
+    ) -> Result<TransactionResponse, ClientError> {
+        let text = post_v3(self.debug, &self.backend, "call/transaction", request, None).await?;
+        transaction_from_text(&text).map_err(ClientError::Decode)
+    }
+
+    async fn qos_text(&self, request: &TransactionRequest) -> Result<String, ClientError> {
+        post_v3(self.debug, &self.backend, "call/report/qos", request, None).await
+    }
+
+    async fn aliases(&self) -> Result<AliasList, ClientError> {
+        super::client::get_json(&v3_url(&self.backend, "alias")).await
+    }
 }

@@ -20,6 +20,8 @@ mod live_support;
 mod app_start;
 mod auth_burst;
 mod auth_logs;
+mod cli_auth;
+mod cli_commands;
 mod contracts;
 mod demo_generator;
 mod demo_import;

@@ -17,6 +17,7 @@
 pub mod call;
 pub mod codec;
 pub mod emodel;
+pub mod load;
 mod number;
 pub mod rtcp;
 pub mod series;

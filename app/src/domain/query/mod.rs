@@ -12,6 +12,7 @@ pub mod error;
 pub mod lex;
 pub mod merge;
 pub mod parse;
+pub mod run;
 pub mod time;
 
 pub use ast::{Comparison, Expr, Field, Op};
@@ -19,4 +20,5 @@ pub use compile::{compile, compile_with_mapping, CompiledSearch, ResultView, MAX
 pub use error::{Input, QueryError, QueryErrorKind};
 pub use merge::{merge_rows, MethodFilter};
 pub use parse::parse;
+pub use run::{finish_search, run_search, SearchOutcome, SearchRun};
 pub use time::{resolve_range, TimeRange};

@@ -7,26 +7,16 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use leptos::prelude::*;
 
-use crate::domain::homer::{
-    AliasList, HomerRow, ProfileKey, TimeWindow, TransactionRequest, TransactionResponse,
-};
+use crate::domain::call_load::{load_call, CallWindow};
+use crate::domain::homer::{HomerRow, TransactionRequest};
 use crate::domain::ladder::{layout, AliasTable, LadderMessage, LadderOptions, LadderView};
-use crate::ui::client::ClientError;
-use crate::ui::homer::{post_v3, DebugCtx};
+use crate::ui::homer::{DebugCtx, UiFetch};
 
 use super::call_ladder::{Ladder, MessagePane};
 use super::call_route::{use_call_route, CallRoute};
 use super::call_state::{load_on_change, CallQuery, CallTab, LoadState};
 use super::qos::QosView;
 use super::search::resolve_zone;
-
-/// Ten days, dex's default window when the link does not carry the call's time.
-const DEFAULT_WINDOW_MS: i64 = 10 * 24 * 3600 * 1000;
-/// Before and after a known start time.
-const BEFORE_MS: i64 = 5 * 60 * 1000;
-const AFTER_MS: i64 = 3600 * 1000;
-/// How far a call with no end is followed.
-const WIDEST_AFTER_MS: i64 = 24 * 3600 * 1000;
 
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
@@ -126,33 +116,12 @@ fn Tabs(query: Memo<CallQuery>, route: CallRoute) -> impl IntoView {
 /// What the call view loaded.
 pub struct Loaded {
     pub messages: Vec<LadderMessage>,
+    /// The rows the messages came from (the SIPp scenario reads their text).
+    pub rows: Vec<HomerRow>,
     pub aliases: AliasTable,
     pub request: TransactionRequest,
     /// Something the user should know about the data (a call without an end, …).
     pub notices: Vec<String>,
-}
-
-async fn transaction(
-    debug: DebugCtx,
-    backend: &str,
-    request: &TransactionRequest,
-) -> Result<TransactionResponse, ClientError> {
-    let text = post_v3(debug, backend, "call/transaction", request, None).await?;
-    if text.trim().is_empty() {
-        return Ok(TransactionResponse::default());
-    }
-    serde_json::from_str(&text).map_err(|e| ClientError::Decode(format!("call/transaction: {e}")))
-}
-
-fn has_end(rows: &[HomerRow]) -> bool {
-    let answered = rows
-        .iter()
-        .any(|r| r.status_code() == Some(200) && r.cseq_method() == Some("INVITE"));
-    let final_failure = rows
-        .iter()
-        .any(|r| r.status_code().is_some_and(|c| c >= 300) && r.cseq_method() == Some("INVITE"));
-    let bye = rows.iter().any(|r| r.method == "BYE");
-    final_failure || (answered && bye) || !rows.iter().any(|r| r.method == "INVITE")
 }
 
 async fn load(
@@ -160,64 +129,20 @@ async fn load(
     backend: &str,
     ids: &[String],
     t: Option<i64>,
-) -> Result<Loaded, ClientError> {
+) -> Result<Loaded, String> {
     debug.sent.set(Vec::new());
-    let profile = ProfileKey::call();
-    let window = match t {
-        Some(t) => TimeWindow::new(t - BEFORE_MS, t + AFTER_MS),
-        None => TimeWindow::new(now_ms() - DEFAULT_WINDOW_MS, now_ms()),
+    let fetch = UiFetch {
+        debug,
+        backend: backend.to_owned(),
     };
-    let mut request = TransactionRequest::new(&profile, window, ids.to_vec());
-    let mut answer = transaction(debug, backend, &request).await?;
-    let mut notices = Vec::new();
-    if let Some(t) = t {
-        if !has_end(&answer.data.messages) {
-            // A long call: follow it further before saying its end is missing.
-            request = TransactionRequest::new(
-                &profile,
-                TimeWindow::new(t - BEFORE_MS, t + WIDEST_AFTER_MS),
-                ids.to_vec(),
-            );
-            answer = transaction(debug, backend, &request).await?;
-            if !has_end(&answer.data.messages) {
-                notices.push(
-                    "No BYE or final failure was found within 24 hours of the call's start: the call may still be up, or its end was not captured."
-                        .to_string(),
-                );
-            }
-        }
-    }
-    let aliases = match post_alias(backend).await {
-        Ok(list) => AliasTable::from_list(&list),
-        Err(e) => {
-            notices.push(format!("Host aliases are unavailable: {e}"));
-            AliasTable::from_transaction(&answer.data.alias)
-        }
-    };
-    let rows = answer.data.messages;
-    if rows.is_empty() {
-        return Err(ClientError::Status {
-            status: 404,
-            message: format!("no messages for {} in the searched window", ids.join(", ")),
-        });
-    }
-    let found: Vec<&str> = rows.iter().map(|r| r.sid.as_str()).collect();
-    for id in ids {
-        if !found.contains(&id.as_str()) {
-            notices.push(format!("No messages were found for Call-ID {id}."));
-        }
-    }
-    let messages = LadderMessage::from_rows(&rows);
+    let loaded = load_call(&fetch, ids, CallWindow::from_link(t, now_ms())).await?;
     Ok(Loaded {
-        messages,
-        aliases,
-        request,
-        notices,
+        messages: LadderMessage::from_rows(&loaded.rows),
+        rows: loaded.rows,
+        aliases: loaded.aliases,
+        request: loaded.request,
+        notices: loaded.notices,
     })
-}
-
-async fn post_alias(backend: &str) -> Result<AliasList, ClientError> {
-    crate::ui::client::get_json(&crate::ui::homer::v3_url(backend, "alias")).await
 }
 
 /// The loaded call: toolbar, legend, ladder and the open message.

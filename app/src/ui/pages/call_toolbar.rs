@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::domain::call_view::CallQuery;
 use crate::domain::ladder::{png_size, to_svg, LadderView, LaneMode, SvgOptions, TimeMode};
+use crate::domain::sipp::{sipp_scenario, SippRole};
 use crate::ui::components::download::{save_blob, save_bytes, save_text};
 use crate::ui::homer::v3_url;
 
@@ -125,6 +126,16 @@ pub fn Toolbar(
             message.set(saved.err().map(|e| format!("PNG export failed: {e}")));
         });
     };
+    let sipp = {
+        let loaded = loaded.clone();
+        move |_| {
+            let name = base_name();
+            let saved = sipp_scenario(&loaded.rows, SippRole::Uac, &name)
+                .map_err(|e| format!("No SIPp scenario: {e}."))
+                .and_then(|xml| save_text(&format!("{name}.uac.xml"), "application/xml", &xml));
+            message.set(saved.err());
+        }
+    };
     let copy_link = move |_| {
         if let Some(w) = web_sys::window() {
             if let Ok(href) = w.location().href() {
@@ -169,6 +180,7 @@ pub fn Toolbar(
             <button type="button" on:click=text>"Text"</button>
             <button type="button" on:click=svg>"SVG"</button>
             <button type="button" on:click=png>"PNG"</button>
+            <button type="button" on:click=sipp title="A SIPp scenario of the caller's side (the first INVITE's sender)">"SIPp scenario"</button>
             <button type="button" on:click=copy_link>"Copy link"</button>
             <super::share::ShareButton request=loaded.request.clone() query=query/>
         </div>

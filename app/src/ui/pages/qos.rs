@@ -7,38 +7,22 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::domain::call_view::{CallQuery, CallTab};
-use crate::domain::homer::{ProfileKey, TimeWindow, TransactionRequest, TransactionResponse};
 use crate::domain::qos::settings::{CLOCK_KEY, LATENCY_KEY};
 use crate::domain::qos::view::{
-    band_class, codecs_from_rows, direction, download_name, emodel_tooltip, fixed, is_rr_only,
-    jitter_tooltip, loss_tooltip, reports_from_qos_body, reports_from_rows, rtt_tooltip,
-    simple_tooltip, with_query_value, QosQuery,
+    band_class, direction, download_name, emodel_tooltip, fixed, is_rr_only, jitter_tooltip,
+    loss_tooltip, rtt_tooltip, simple_tooltip, with_query_value, QosQuery,
 };
 use crate::domain::qos::{
-    CallQos, CodecInfo, QualityBand, RejectedReport, RtcpReport, StreamQos, EMODEL_LABEL,
-    REPORTED_LABEL, SIMPLE_LABEL,
+    CallQos, QualityBand, StreamQos, EMODEL_LABEL, REPORTED_LABEL, SIMPLE_LABEL,
 };
-use crate::ui::client::ClientError;
 use crate::ui::components::download::save_text;
-use crate::ui::homer::{post_v3, DebugCtx};
+use crate::ui::homer::{DebugCtx, UiFetch};
 
 use super::call_route::{use_call_route, CallRoute};
 use super::call_state::{load_on_change, LoadState};
 use super::qos_chart::{QosChart, CHARTS};
 
-/// Ten days, the window when the link does not carry the call's time.
-const DEFAULT_WINDOW_MS: i64 = 10 * 24 * 3600 * 1000;
-/// Before and after a known start time (a long call's RTCP runs for hours).
-const BEFORE_MS: i64 = 5 * 60 * 1000;
-const AFTER_MS: i64 = 24 * 3600 * 1000;
-
-/// What the view loaded: the reports and the SDP codecs (settings apply without reloading).
-struct Loaded {
-    reports: Vec<RtcpReport>,
-    rejected: Vec<RejectedReport>,
-    codecs: Vec<CodecInfo>,
-    notices: Vec<String>,
-}
+use crate::domain::qos::load::{load_qos, qos_window, QosInputs as Loaded};
 
 /// The QoS page: a title, a link to the ladder, and the [`QosView`].
 #[component]
@@ -110,60 +94,19 @@ pub fn QosView(route: CallRoute) -> impl IntoView {
     }
 }
 
-async fn post_text(
-    debug: DebugCtx,
-    backend: &str,
-    route: &str,
-    request: &TransactionRequest,
-) -> Result<String, ClientError> {
-    post_v3(debug, backend, route, request, None).await
-}
-
 async fn load(
     debug: DebugCtx,
     backend: &str,
     ids: &[String],
     t: Option<i64>,
-) -> Result<Loaded, ClientError> {
+) -> Result<Loaded, String> {
     debug.sent.set(Vec::new());
     let now = jiff::Timestamp::now().as_millisecond();
-    let window = match t {
-        Some(t) => TimeWindow::new(t - BEFORE_MS, t + AFTER_MS),
-        None => TimeWindow::new(now - DEFAULT_WINDOW_MS, now),
+    let fetch = UiFetch {
+        debug,
+        backend: backend.to_owned(),
     };
-    let request = TransactionRequest::new(&ProfileKey::call(), window, ids.to_vec());
-    let qos_text = post_text(debug, backend, "call/report/qos", &request).await?;
-    let (mut reports, rejected) =
-        reports_from_qos_body(&qos_text).map_err(|e| ClientError::Decode(e.to_string()))?;
-    let mut notices = Vec::new();
-    let transaction = match post_text(debug, backend, "call/transaction", &request).await {
-        Ok(text) if text.trim().is_empty() => TransactionResponse::default(),
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| ClientError::Decode(format!("call/transaction: {e}")))?,
-        Err(e) => {
-            notices.push(format!(
-                "The call's SIP messages could not be loaded, so the codec is unknown: {e}"
-            ));
-            TransactionResponse::default()
-        }
-    };
-    let rows = &transaction.data.messages;
-    if reports.is_empty() {
-        reports = reports_from_rows(rows);
-    }
-    let codecs = codecs_from_rows(rows);
-    if codecs.is_empty() && !reports.is_empty() {
-        notices.push(
-            "No SDP was found in the call's messages: the codec and clock rate are assumed (set \"Clock rate\" to override)."
-                .to_string(),
-        );
-    }
-    Ok(Loaded {
-        reports,
-        rejected,
-        codecs,
-        notices,
-    })
+    load_qos(&fetch, ids, qos_window(t, now)).await
 }
 
 /// Settings, table, charts and download of a loaded call.

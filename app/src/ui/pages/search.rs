@@ -11,10 +11,11 @@ use leptos_router::NavigateOptions;
 
 use crate::domain::calls::{name_directions, CallSummary, HostPort};
 use crate::domain::homer::MappingList;
-use crate::domain::homer::{gather, AliasList, Gathered, HomerRow};
+use crate::domain::homer::{gather, AliasList, HomerRow};
 use crate::domain::ladder::AliasTable;
 use crate::domain::query::{
-    compile, compile_with_mapping, CompiledSearch, Input, QueryError, QueryErrorKind, ResultView,
+    compile, compile_with_mapping, finish_search, CompiledSearch, Input, QueryError,
+    QueryErrorKind, ResultView,
 };
 use crate::domain::results::{self, ColumnSort, DownloadFormat};
 use crate::domain::search_form::SearchForm;
@@ -421,31 +422,11 @@ async fn run_requests(
         async move {
             let result = search_call_data(debug, backend, request, abort).await;
             progress();
-            (request.row_limit(), result)
+            (request.row_limit(), result.map_err(|e| describe(&e)))
         }
     });
-    let Gathered {
-        rows,
-        failures,
-        mut limit_reached,
-    } = gather(futures::future::join_all(futures).await);
-    let failures: Vec<String> = failures.iter().map(describe).collect();
-    if rows.is_empty() && !failures.is_empty() {
-        return Err(failures.join("; "));
-    }
-    let outcome = match compiled.view {
-        ResultView::Messages => {
-            let merged = compiled.finish_rows(rows);
-            limit_reached |= merged.len() >= compiled.limit as usize;
-            SearchOutcome::Rows(merged)
-        }
-        ResultView::Calls => {
-            let calls = compiled.finish_calls(rows);
-            limit_reached |= calls.len() >= compiled.limit as usize;
-            SearchOutcome::Calls(calls)
-        }
-    };
-    Ok((outcome, limit_reached, failures))
+    let run = finish_search(compiled, gather(futures::future::join_all(futures).await))?;
+    Ok((run.outcome, run.limit_reached, run.failures))
 }
 
 fn describe(error: &ClientError) -> String {

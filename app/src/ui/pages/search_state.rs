@@ -2,34 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::domain::calls::CallSummary;
-use crate::domain::homer::HomerRow;
 use crate::domain::query::QueryError;
 
-/// What a finished search produced.
-#[derive(Clone, Debug)]
-pub enum SearchOutcome {
-    Rows(Vec<HomerRow>),
-    Calls(Vec<CallSummary>),
-}
-
-impl SearchOutcome {
-    /// How many rows or calls.
-    pub fn len(&self) -> usize {
-        match self {
-            SearchOutcome::Rows(r) => r.len(),
-            SearchOutcome::Calls(c) => c.len(),
-        }
-    }
-
-    /// "messages" or "calls".
-    pub fn noun(&self) -> &'static str {
-        match self {
-            SearchOutcome::Rows(_) => "messages",
-            SearchOutcome::Calls(_) => "calls",
-        }
-    }
-}
+pub use crate::domain::query::SearchOutcome;
 
 /// Where the current search is.
 #[derive(Clone, Debug)]

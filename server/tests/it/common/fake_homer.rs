@@ -147,19 +147,29 @@ pub struct FakeHomer {
 impl FakeHomer {
     /// Starts a fake on `127.0.0.1:0`.
     pub async fn start() -> Self {
-        let state = Arc::new(FakeState {
-            secret: b"fake-homer-jwt-secret".to_vec(),
-            logins: AtomicUsize::new(0),
-            token_rejections: AtomicUsize::new(0),
-            token_lifetime_secs: AtomicU64::new(1200 * 60),
-            generation: AtomicU64::new(0),
-            login_delay_ms: AtomicU64::new(0),
-            force_missing_jwt: AtomicUsize::new(0),
-            mode: Mutex::new(Mode::Normal),
-            seen: Mutex::new(Vec::new()),
-            issued: Mutex::new(Vec::new()),
-        });
+        let state = new_state();
         let addr = super::serve(app(Arc::clone(&state))).await;
+        Self { addr, state }
+    }
+
+    /// Starts a fake whose data routes are answered by `data` (the embedded store's HOMER 7
+    /// router, say): homer-app's login and JWT checks in front of real data, so a client sees a
+    /// HOMER 7 with the same calls as a hepscope server holding the same packets.
+    pub async fn start_backed_by(data: Router) -> Self {
+        let state = new_state();
+        let protected = data.route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            require_jwt,
+        ));
+        let v3 = Router::new()
+            .route("/auth", post(login))
+            .route("/auth/type/list", get(auth_types))
+            .with_state(Arc::clone(&state))
+            .merge(protected);
+        let router = Router::new()
+            .nest("/api/v3", v3)
+            .layer(middleware::from_fn_with_state(Arc::clone(&state), record));
+        let addr = super::serve(router).await;
         Self { addr, state }
     }
 
@@ -167,6 +177,21 @@ impl FakeHomer {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+}
+
+fn new_state() -> Arc<FakeState> {
+    Arc::new(FakeState {
+        secret: b"fake-homer-jwt-secret".to_vec(),
+        logins: AtomicUsize::new(0),
+        token_rejections: AtomicUsize::new(0),
+        token_lifetime_secs: AtomicU64::new(1200 * 60),
+        generation: AtomicU64::new(0),
+        login_delay_ms: AtomicU64::new(0),
+        force_missing_jwt: AtomicUsize::new(0),
+        mode: Mutex::new(Mode::Normal),
+        seen: Mutex::new(Vec::new()),
+        issued: Mutex::new(Vec::new()),
+    })
 }
 
 fn app(state: Arc<FakeState>) -> Router {

@@ -5,6 +5,7 @@
 
 pub mod alone;
 pub mod app;
+pub mod cli;
 pub mod fake_homer;
 pub mod oidc;
 pub mod process;
