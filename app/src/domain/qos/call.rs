@@ -110,6 +110,8 @@ mod tests {
             payload_type: 0,
             name: Some("PCMU".into()),
             clock_rate: Some(8000),
+            ptime_ms: None,
+            max_playback_rate: None,
         }]
     }
 
@@ -299,6 +301,8 @@ mod tests {
                     payload_type: 111,
                     name: Some("opus".into()),
                     clock_rate: Some(48000),
+                    ptime_ms: None,
+                    max_playback_rate: None,
                 },
                 960,
                 20.0,
@@ -308,6 +312,8 @@ mod tests {
                     payload_type: 9,
                     name: None,
                     clock_rate: None,
+                    ptime_ms: None,
+                    max_playback_rate: None,
                 },
                 160,
                 20.0,
@@ -317,6 +323,8 @@ mod tests {
                     payload_type: 8,
                     name: Some("PCMA".into()),
                     clock_rate: Some(8000),
+                    ptime_ms: None,
+                    max_playback_rate: None,
                 },
                 12,
                 1.5,

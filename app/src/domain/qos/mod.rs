@@ -138,8 +138,9 @@ mod tests {
             settings in settings(),
             payload_type in any::<u8>(),
             clock_rate in proptest::option::of(any::<u32>()),
+            ptime_ms in proptest::option::of(any::<u32>()),
         ) {
-            let codecs = [CodecInfo { payload_type, name: None, clock_rate }];
+            let codecs = [CodecInfo { payload_type, name: None, clock_rate, ptime_ms, max_playback_rate: None }];
             let qos = CallQos::from_reports(&reports, &codecs, &settings);
             for stream in &qos.streams {
                 prop_assert!((0.0..=100.0).contains(&stream.loss_pct));

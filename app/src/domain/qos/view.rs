@@ -13,6 +13,7 @@ use super::settings::QosSettings;
 use super::stream::StreamQos;
 use crate::domain::homer::{HomerError, HomerRow};
 use crate::domain::percent::{percent_decode, percent_encode};
+use crate::domain::sdp::Media;
 use crate::domain::sip::scan;
 
 /// HEP payload type of RTCP rows.
@@ -116,14 +117,31 @@ pub fn codecs_from_rows(rows: &[HomerRow]) -> Vec<CodecInfo> {
         } else {
             &mut others
         };
-        target.extend(sdp.codecs().into_iter().map(|codec| CodecInfo {
-            payload_type: codec.payload_type,
-            name: Some(codec.name),
-            clock_rate: Some(codec.clock_rate_hz).filter(|&c| c > 0),
-        }));
+        for media in &sdp.media {
+            target.extend(media.codecs().into_iter().map(|codec| CodecInfo {
+                max_playback_rate: fmtp_number(media, codec.payload_type, "maxplaybackrate"),
+                payload_type: codec.payload_type,
+                name: Some(codec.name),
+                clock_rate: Some(codec.clock_rate_hz).filter(|&c| c > 0),
+                ptime_ms: media.ptime_ms,
+            }));
+        }
     }
     answers.extend(others);
     answers
+}
+
+/// A numeric `key=value` parameter of the `a=fmtp` line for `payload_type` (RFC 4566 §6).
+fn fmtp_number(media: &Media, payload_type: u8, key: &str) -> Option<u32> {
+    let format = payload_type.to_string();
+    media
+        .fmtps
+        .iter()
+        .filter(|fmtp| fmtp.format == format)
+        .flat_map(|fmtp| fmtp.params.split(';'))
+        .filter_map(|param| param.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+        .and_then(|(_, v)| v.trim().parse().ok())
 }
 
 /// The RTCP reports of a `call/report/qos` answer (`rtcp.data`), and the rows that could not be
@@ -275,11 +293,12 @@ pub fn emodel_tooltip(stream: &StreamQos, codec: &CodecChoice) -> String {
     };
     let s = p.emodel;
     format!(
-        "G.107 E-model, worst interval\n\
+        "E-model, {} scale, worst interval\n\
          codec {} (Ie {:.1}, Bpl {:.1}; {})\n\
          one-way delay {:.1} ms ({}) + jitter buffer 2 × {:.2} ms + ptime {:.0} ms = Ta {:.1} ms → Idd {:.2}\n\
-         loss {:.2} % → Ie,eff {:.2}\n\
+         loss {:.2} % (BurstR {:.1}) → Ie,eff {:.2}\n\
          R = {:.1} − {:.2} − {:.2} + {:.0} = {:.2} → MOS {:.2}",
+        s.scale.label(),
         codec.name,
         s.input.impairment.ie,
         s.input.impairment.bpl,
@@ -291,6 +310,7 @@ pub fn emodel_tooltip(stream: &StreamQos, codec: &CodecChoice) -> String {
         s.ta_ms,
         s.idd,
         s.input.loss_pct,
+        s.burst_r,
         s.ie_eff,
         s.ro_minus_is,
         s.idd,
@@ -419,7 +439,8 @@ mod tests {
         let sip = |first: &str, pt: u8, name: &str, rate: u32| {
             let sdp = format!(
                 "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
-                 m=audio 4000 RTP/AVP {pt}\r\na=rtpmap:{pt} {name}/{rate}\r\n"
+                 m=audio 4000 RTP/AVP {pt}\r\na=rtpmap:{pt} {name}/{rate}\r\n\
+                 a=fmtp:{pt} useinbandfec=1; maxplaybackrate=8000\r\na=ptime:40\r\n"
             );
             format!(
                 "{first}\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n\
@@ -446,6 +467,9 @@ mod tests {
         let names: Vec<_> = codecs.iter().filter_map(|c| c.name.as_deref()).collect();
         assert_eq!(names, ["G722", "opus"]);
         assert_eq!(codecs[1].clock_rate, Some(48000));
+        // ptime and maxplaybackrate of the media section reach the E-model.
+        assert_eq!(codecs[1].ptime_ms, Some(40));
+        assert_eq!(codecs[1].max_playback_rate, Some(8000));
     }
 
     #[test]
