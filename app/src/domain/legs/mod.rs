@@ -14,6 +14,7 @@
 
 mod candidate;
 mod correlate;
+mod keys;
 mod options;
 
 pub use candidate::LegCandidate;
@@ -21,6 +22,7 @@ pub use correlate::{
     correlate, strip_b2b_suffix, Analysis, LegRow, Party, Reason, NUMBER_DIGITS, OVERLAP_SLACK_US,
     SUGGEST_WINDOW_US,
 };
+pub use keys::{icid, session_uuids, CorrelationRule, MatchedKey, NULL_SESSION_UUID};
 pub use options::{AnalyzeOptions, LegsError, Seed, DEFAULT_LIMIT, DEFAULT_WINDOW_S};
 
 #[cfg(test)]
