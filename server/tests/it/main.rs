@@ -40,6 +40,7 @@ mod live_runtime;
 mod live_stream;
 mod openapi;
 mod packaging;
+mod qos_reports;
 mod service;
 mod share;
 mod source_checks;

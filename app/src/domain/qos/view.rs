@@ -7,10 +7,11 @@ use serde_json::Value;
 use super::call::RejectedReport;
 use super::codec::{CodecChoice, CodecInfo};
 use super::emodel::QualityBand;
+use super::endpoint::{parse_report, EndpointStream, ReportCapture};
 use super::rtcp::RtcpReport;
 use super::series::{DelaySource, LossSource, QosPoint, Summary};
 use super::settings::QosSettings;
-use super::stream::StreamQos;
+use super::stream::{Endpoint, StreamQos};
 use crate::domain::homer::{HomerError, HomerRow};
 use crate::domain::percent::{percent_decode, percent_encode};
 use crate::domain::sdp::Media;
@@ -178,6 +179,59 @@ pub fn reports_from_qos_body(
         }
     }
     Ok((reports, rejected))
+}
+
+/// The endpoint-reported streams of a `call/report/qos` answer's `rtp` section (HEP 34/35 rows
+/// of `hep_proto_35_default`: RTCP-XR JSON or vq-rtcpxr text), and the rows that could not be
+/// read. A blank body is an empty answer.
+///
+/// # Errors
+/// [`HomerError::Decode`] when the body is not JSON.
+pub fn endpoint_streams_from_qos_body(
+    body: &str,
+) -> Result<(Vec<EndpointStream>, Vec<RejectedReport>), HomerError> {
+    if body.trim().is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let value: Value = serde_json::from_str(body).map_err(|source| HomerError::Decode {
+        endpoint: "call/report/qos",
+        source,
+    })?;
+    let rows = value
+        .get("rtp")
+        .and_then(|section| section.get("data"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut streams = Vec::new();
+    let mut rejected = Vec::new();
+    for row in rows {
+        let read = RtcpReport::from_qos_row(row)
+            .map_err(|e| e.to_string())
+            .and_then(|r| {
+                let capture = ReportCapture {
+                    ts_us: r.ts_us,
+                    src: Endpoint {
+                        ip: r.src_ip,
+                        port: r.src_port,
+                    },
+                    dst: Endpoint {
+                        ip: r.dst_ip,
+                        port: r.dst_port,
+                    },
+                };
+                parse_report(&r.raw_json, &capture).map_err(|e| e.to_string())
+            });
+        match read {
+            Ok(found) => streams.extend(found),
+            Err(reason) => rejected.push(RejectedReport {
+                ts_us: 0,
+                src: row_source(row),
+                reason,
+            }),
+        }
+    }
+    Ok((streams, rejected))
 }
 
 fn row_source(row: &Value) -> String {
@@ -426,6 +480,25 @@ mod tests {
         assert!(emodel_tooltip(stream, &qos.codec).contains("Ta "));
         assert!(simple_tooltip(stream).contains("effective latency"));
         assert!(jitter_tooltip(stream).contains("160 units → 20.00 ms"));
+    }
+
+    #[test]
+    fn rtp_section_rows_become_endpoint_streams() {
+        let vq = "VQSessionReport: CallTerm\r\nLocalAddr: IP=10.0.0.5 PORT=4000\r\n\
+                  RemoteAddr: IP=10.0.0.9 PORT=4002\r\nLocalMetrics:\r\n\
+                  QualityEst: MOSLQ=3.9 MOSCQ=3.7\r\n";
+        let body = serde_json::json!({"rtcp": {"total": 0, "data": []}, "rtp": {"total": 2, "data": [
+            {"timeSeconds": 1_700_000_000, "timeUseconds": 0, "srcIp": "10.0.0.5", "srcPort": 5060,
+             "dstIp": "10.0.0.1", "dstPort": 5060, "payloadType": 35, "raw": vq},
+            {"timeSeconds": 1_700_000_001, "srcIp": "10.0.0.6", "srcPort": 1, "raw": "garbage"}]}});
+        let (streams, rejected) = endpoint_streams_from_qos_body(&body.to_string()).unwrap();
+        assert_eq!(streams.len(), 1);
+        assert_eq!(streams[0].ts_us, 1_700_000_000_000_000);
+        assert_eq!(streams[0].mos_cq, Some(3.7));
+        assert_eq!(streams[0].src.to_string(), "10.0.0.9:4002");
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].src, "10.0.0.6:1");
+        assert!(endpoint_streams_from_qos_body(" ").unwrap().0.is_empty());
     }
 
     #[test]

@@ -38,6 +38,7 @@ struct Loaded {
     rejected: Vec<RejectedReport>,
     codecs: Vec<CodecInfo>,
     notices: Vec<String>,
+    endpoint: Vec<crate::domain::qos::EndpointStream>,
 }
 
 /// The QoS page: a title, a link to the ladder, and the [`QosView`].
@@ -133,8 +134,11 @@ async fn load(
     };
     let request = TransactionRequest::new(&ProfileKey::call(), window, ids.to_vec());
     let qos_text = post_text(debug, backend, "call/report/qos", &request).await?;
-    let (mut reports, rejected) =
+    let (mut reports, mut rejected) =
         reports_from_qos_body(&qos_text).map_err(|e| ClientError::Decode(e.to_string()))?;
+    let (endpoint, unread) = crate::domain::qos::view::endpoint_streams_from_qos_body(&qos_text)
+        .map_err(|e| ClientError::Decode(e.to_string()))?;
+    rejected.extend(unread);
     let mut notices = Vec::new();
     let transaction = match post_text(debug, backend, "call/transaction", &request).await {
         Ok(text) if text.trim().is_empty() => TransactionResponse::default(),
@@ -163,6 +167,7 @@ async fn load(
         rejected,
         codecs,
         notices,
+        endpoint,
     })
 }
 
@@ -177,11 +182,10 @@ fn QosBody(
     let for_memo = loaded.clone();
     let qos = Memo::new(move |_| {
         let settings = query.get().settings;
-        Arc::new(CallQos::from_reports(
-            &for_memo.reports,
-            &for_memo.codecs,
-            &settings,
-        ))
+        Arc::new(
+            CallQos::from_reports(&for_memo.reports, &for_memo.codecs, &settings)
+                .with_endpoint_streams(for_memo.endpoint.clone()),
+        )
     });
     let message = RwSignal::new(None::<String>);
     let download = move |_| {
