@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::call::RejectedReport;
-use super::codec::{CodecChoice, CodecInfo};
+use super::codec::{CodecChoice, CodecInfo, PtimeSource};
 use super::emodel::QualityBand;
 use super::endpoint::{parse_report, EndpointStream, ReportCapture};
 use super::rtcp::RtcpReport;
@@ -292,6 +292,54 @@ fn delay_words(point: &QosPoint) -> &'static str {
     }
 }
 
+/// The E-model inputs of a stream as one line for the codec cell's tooltip.
+pub fn inputs_text(stream: &StreamQos) -> String {
+    let i = &stream.inputs;
+    let delay = match i.delay_source {
+        Some(DelaySource::MeasuredRtt) => "RTT / 2",
+        Some(DelaySource::XrRoundTrip) => "XR round trip / 2",
+        Some(DelaySource::Assumed) | None => "assumed",
+    };
+    let ptime = match i.ptime_source {
+        PtimeSource::Sdp => "a=ptime",
+        PtimeSource::Default => "default",
+    };
+    format!(
+        "{} on the {} scale; one-way delay {:.1} ms ({delay}); jitter buffer {:.1} ms (2 × jitter); \
+         Ie {:.1}, Bpl {:.1}, BurstR {:.1}; ptime {:.0} ms ({ptime})",
+        i.codec,
+        i.scale.label(),
+        i.one_way_delay_ms,
+        i.jitter_buffer_ms,
+        i.ie,
+        i.bpl,
+        i.burst_r,
+        i.ptime_ms
+    )
+}
+
+/// The QoS table's cells for an endpoint-reported stream, in the table's column order
+/// (direction, codec, packets, lost, loss %, jitter avg, jitter max, RTT, E-model avg, E-model
+/// worst, simple, reported MOS), then the MOS source words.
+pub fn endpoint_cells(stream: &EndpointStream) -> [String; 13] {
+    let dash = || "—".to_owned();
+    [
+        format!("{} → {}", stream.src, stream.dst),
+        stream.codec.clone().unwrap_or_else(dash),
+        dash(),
+        dash(),
+        fixed(stream.loss_pct, 2),
+        fixed(stream.jitter_ms, 2),
+        dash(),
+        fixed(stream.round_trip_ms, 1),
+        dash(),
+        dash(),
+        dash(),
+        fixed(stream.mos_lq.or(stream.mos_cq), 2),
+        format!("{} ({})", stream.mos_source.label(), stream.format.label()),
+    ]
+}
+
 /// Tooltip of the jitter cells: the conversion from RTP units.
 pub fn jitter_tooltip(stream: &StreamQos) -> String {
     let worst = worst_point(stream, stream.jitter_ms.as_ref());
@@ -499,6 +547,58 @@ mod tests {
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].src, "10.0.0.6:1");
         assert!(endpoint_streams_from_qos_body(" ").unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn endpoint_cells_name_the_mos_source_and_inputs_name_the_scale() {
+        let vq = "VQSessionReport: CallTerm\r\nLocalAddr: IP=10.0.0.5 PORT=4000\r\n\
+                  RemoteAddr: IP=10.0.0.9 PORT=4002\r\nLocalMetrics:\r\n\
+                  SessionDesc: PD=G722\r\nQualityEst: MOSLQ=3.94\r\n";
+        let capture = ReportCapture {
+            ts_us: 0,
+            src: Endpoint {
+                ip: String::new(),
+                port: 0,
+            },
+            dst: Endpoint {
+                ip: String::new(),
+                port: 0,
+            },
+        };
+        let streams = parse_report(vq, &capture).unwrap();
+        let cells = endpoint_cells(&streams[0]);
+        assert_eq!(cells[0], "10.0.0.9:4002 → 10.0.0.5:4000");
+        assert_eq!(cells[11], "3.94");
+        assert_eq!(
+            cells[12],
+            "reported by the endpoint (vq-rtcpxr (SIP PUBLISH))"
+        );
+        let codecs = [CodecInfo {
+            payload_type: 9,
+            name: Some("G722".into()),
+            clock_rate: Some(8000),
+            ptime_ms: Some(30),
+            max_playback_rate: None,
+        }];
+        let raw = serde_json::json!({"type": 201, "ssrc": 1, "report_blocks": [{"source_ssrc": 2,
+            "fraction_lost": 0, "packets_lost": 0, "highest_seq_no": 100, "ia_jitter": 80}]});
+        let report = RtcpReport {
+            ts_us: 0,
+            src_ip: "10.0.0.5".into(),
+            src_port: 1,
+            dst_ip: "10.0.0.9".into(),
+            dst_port: 2,
+            raw_json: raw.to_string(),
+        };
+        let qos = CallQos::from_reports(&[report], &codecs, &QosSettings::default());
+        let text = inputs_text(&qos.streams[0]);
+        assert!(
+            text.starts_with("G722 on the wideband (G.107.1) scale"),
+            "{text}"
+        );
+        assert!(text.contains("jitter buffer 20.0 ms"), "{text}");
+        assert!(text.contains("ptime 30 ms (a=ptime)"), "{text}");
+        assert!(text.contains("Ie 13.0, Bpl 31.1, BurstR 1.5"), "{text}");
     }
 
     #[test]
