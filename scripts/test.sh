@@ -21,6 +21,8 @@ cargo_rc=${PIPESTATUS[0]}
 read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$LOG_DIR/cargo-test.log")
 if [ "$cargo_rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "cargo test failed before running tests (see above)"; fi
 passed=$((passed + p)); failed=$((failed + f))
+# The integration tests' data (server/tests/it/common/app.rs `temp_dir`); kept on failure for a look.
+[ "$f" -eq 0 ] && rm -rf "${TMPDIR:-/tmp}/hepscope-tests"
 
 # 2. The WASM build (debug: faster, and what the browser tests load) and the server binary.
 say "trunk build"

@@ -150,8 +150,7 @@ async fn connections_past_the_cap_wait_while_open_ones_work() {
 #[tokio::test]
 async fn tls_clients_get_the_same_deadline_and_cap() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let dir = std::env::temp_dir().join(format!("hepscope-listener-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::app::temp_dir("listener-tls");
     let generated = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
     std::fs::write(dir.join("cert.pem"), generated.cert.pem()).unwrap();
     std::fs::write(dir.join("key.pem"), generated.signing_key.serialize_pem()).unwrap();

@@ -13,13 +13,34 @@ pub const ADMIN_PASSWORD: &str = "test-admin-password";
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// A fresh temporary directory for one test.
+/// A fresh temporary directory for one test, under `$TMPDIR/hepscope-tests/<pid>/`.
 pub fn temp_dir(name: &str) -> PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("hepscope-test-{}-{name}-{n}", std::process::id()));
+    let dir = run_dir().join(format!("{name}-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// This process's directory for test data. The harness has no hook after the last test, and some tests
+/// write hundreds of megabytes (the SQL API's hour partitions), so the first call of each run removes
+/// the directories of test processes that are no longer running: the disk holds at most one run's data.
+fn run_dir() -> PathBuf {
+    static CLEANED: std::sync::Once = std::sync::Once::new();
+    let root = std::env::temp_dir().join("hepscope-tests");
+    CLEANED.call_once(|| {
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let running = name
+                .to_str()
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+            if !running {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
+    root.join(std::process::id().to_string())
 }
 
 /// The config a [`TestServer`] runs with (the admin's password is [`ADMIN_PASSWORD`]; HTTP, HEP and the

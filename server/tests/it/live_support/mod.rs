@@ -135,9 +135,7 @@ async fn bind_retrying(addr: SocketAddr) -> tokio::net::TcpListener {
 
 /// Share links kept in a fresh temporary directory, over no backend.
 pub fn shares() -> server::share::Shares {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("hepscope-live-shares-{}-{n}", std::process::id()));
+    let dir = crate::common::app::temp_dir("live-shares");
     server::share::Shares::open(
         server::share::ShareConfig::default(),
         &dir,
