@@ -312,6 +312,7 @@ impl ShownAnalysis {
                 "status": l.status.to_string(),
                 "headers": l.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
                 "reason": l.included_because.to_string(),
+                "matched_keys": l.matched_keys,
                 "added_by_user": *origin == Origin::Added,
             })
         };
@@ -371,6 +372,7 @@ mod tests {
             status: CallStatus::Answered,
             headers: vec![("X-Acme-Call-ID".into(), "abc".into())],
             included_because: reason,
+            matched_keys: Vec::new(),
         }
     }
 

@@ -52,6 +52,11 @@ pub(crate) fn packet_row(packet: &Packet, id: i64) -> HomerRow {
             row.proto = "rtcp".to_owned();
             row.correlation_id = packet.call_id.clone();
         }
+        PacketKind::QualityReport => {
+            row.payload_type = Some(35);
+            row.proto = "rtcpxr".to_owned();
+            row.correlation_id = packet.call_id.clone();
+        }
         PacketKind::Log => {
             row.payload_type = Some(100);
             row.proto = "log".to_owned();

@@ -7,13 +7,14 @@ use app::domain::fixture::{Packet, PacketKind, Transport};
 
 use crate::hep::{HepPacket, ProtoType, IP_PROTO_TCP, IP_PROTO_UDP};
 
-/// Wraps `packet` for HEP3: proto 1 (SIP), 5 (RTCP JSON) or 100 (log); correlation id only on RTCP and
-/// logs; `auth_key` (chunk 0x0e) when the receiver wants one.
+/// Wraps `packet` for HEP3: proto 1 (SIP), 5 (RTCP JSON), 35 (quality report) or 100 (log);
+/// correlation id on everything but SIP; `auth_key` (chunk 0x0e) when the receiver wants one.
 pub fn to_hep(packet: &Packet, auth_key: Option<&str>) -> HepPacket {
     let proto_type = match packet.kind {
         PacketKind::Sip => ProtoType::Sip,
         PacketKind::Rtcp => ProtoType::Rtcp,
         PacketKind::Log => ProtoType::Log,
+        PacketKind::QualityReport => ProtoType::MosShortReport,
     };
     let mut hep = HepPacket::new(packet.src, packet.dst, proto_type, packet.payload.clone());
     hep.ip_proto = match packet.transport {

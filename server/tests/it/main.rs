@@ -45,6 +45,7 @@ mod live_stream;
 mod oidc_login;
 mod openapi;
 mod packaging;
+mod qos_reports;
 mod service;
 mod share;
 mod source_checks;

@@ -12,6 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
 use super::candidate::LegCandidate;
+use super::keys::{CorrelationRule, MatchedKey};
 use super::options::{AnalyzeOptions, LegsError};
 use crate::domain::calls::{CallStatus, HostPort};
 
@@ -57,6 +58,16 @@ pub enum Reason {
         /// The linked leg's Call-ID.
         via: String,
     },
+    /// Shares `value` under `rule` (ICID, Session-ID UUID) with leg `via`, overlapping it in
+    /// time.
+    Key {
+        /// The rule that matched.
+        rule: CorrelationRule,
+        /// The shared value.
+        value: String,
+        /// The linked leg's Call-ID.
+        via: String,
+    },
     /// Not linked: a look-alike of leg `via` (suggestions only).
     Suggested {
         /// The leg it resembles.
@@ -79,6 +90,9 @@ impl fmt::Display for Reason {
             Reason::Header { name, value, via } => write!(f, "{name}: {value} as on {via}"),
             Reason::CallIdLink { source, via } => write!(f, "{source} names {via}"),
             Reason::B2bSuffix { via } => write!(f, "b2b suffix of {via}"),
+            Reason::Key { rule, value, via } => {
+                write!(f, "{} {value} as on {via}", rule.label())
+            }
             Reason::Suggested {
                 via,
                 party,
@@ -122,6 +136,20 @@ pub struct LegRow {
     pub headers: Vec<(String, String)>,
     /// Why it is listed.
     pub included_because: Reason,
+    /// Values of the enabled [`CorrelationRule`]s this leg shares with another leg of the same
+    /// list (linked legs, or suggestions), for the leg table.
+    pub matched_keys: Vec<MatchedKey>,
+}
+
+impl LegRow {
+    /// The matched keys as one cell text (`P-Charging-Vector ICID IcId1; …`), empty without.
+    pub fn matched_keys_text(&self) -> String {
+        self.matched_keys
+            .iter()
+            .map(|k| format!("{} {}", k.rule.label(), k.value))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// The result of an analysis.
@@ -252,6 +280,7 @@ pub fn correlate(
             status: leg.status,
             headers,
             included_because: reason,
+            matched_keys: Vec::new(),
         })
     };
     let mut legs: Vec<LegRow> = included
@@ -272,6 +301,8 @@ pub fn correlate(
     };
     legs.sort_by(by_start);
     suggested.sort_by(by_start);
+    fill_matched_keys(&mut legs, candidates, &options.rules);
+    fill_matched_keys(&mut suggested, candidates, &options.rules);
     Ok(Analysis {
         legs,
         suggested,
@@ -308,7 +339,9 @@ fn link_edges(
             .or_default()
             .push(i);
     }
-    let mut family_lists: Vec<&Vec<usize>> = families.values().filter(|f| f.len() > 1).collect();
+    let b2b = options.rules.contains(&CorrelationRule::B2bSuffix);
+    let mut family_lists: Vec<&Vec<usize>> =
+        families.values().filter(|f| b2b && f.len() > 1).collect();
     family_lists.sort();
     for family in family_lists {
         for pair in family.windows(2) {
@@ -324,7 +357,18 @@ fn link_edges(
     }
 
     // Values naming another leg's Call-ID; shared header values, grouped per value.
-    let mut groups: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let key_values: Vec<Vec<(CorrelationRule, String)>> = candidates
+        .iter()
+        .map(|leg| {
+            options
+                .rules
+                .iter()
+                .filter(|rule| **rule != CorrelationRule::B2bSuffix)
+                .flat_map(|rule| rule.values(leg).into_iter().map(|v| (*rule, v)))
+                .collect()
+        })
+        .collect();
+    let mut groups: HashMap<Link<'_>, Vec<usize>> = HashMap::new();
     for (i, leg) in candidates.iter().enumerate() {
         let named = leg
             .links
@@ -337,10 +381,8 @@ fn link_edges(
                     .flat_map(|name| leg.header_values(name).map(move |v| (name.as_str(), v))),
             );
         for (source, value) in named {
-            if let Some(&j) = by_call_id
-                .get(value)
-                .or_else(|| by_call_id.get(strip_b2b_suffix(value)))
-            {
+            let family_base = || by_call_id.get(strip_b2b_suffix(value)).filter(|_| b2b);
+            if let Some(&j) = by_call_id.get(value).or_else(family_base) {
                 let reason = |via: usize| Reason::CallIdLink {
                     source: source.to_owned(),
                     via: call_id(via),
@@ -350,14 +392,23 @@ fn link_edges(
         }
         for name in &options.correlate {
             for value in leg.header_values(name) {
-                groups.entry((name.as_str(), value)).or_default().push(i);
+                groups
+                    .entry(Link::Header(name.as_str(), value))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        for (rule, value) in key_values.get(i).into_iter().flatten() {
+            let members = groups.entry(Link::Key(*rule, value.as_str())).or_default();
+            if !members.contains(&i) {
+                members.push(i);
             }
         }
     }
-    let mut group_list: Vec<(&(&str, &str), &Vec<usize>)> =
+    let mut group_list: Vec<(&Link<'_>, &Vec<usize>)> =
         groups.iter().filter(|(_, m)| m.len() > 1).collect();
     group_list.sort();
-    for ((name, value), members) in group_list {
+    for (link, members) in group_list {
         let mut members = members.clone();
         members.sort_by_key(|&i| candidates.get(i).map_or(0, |c| c.start_us));
         let mut cluster_end = i64::MIN;
@@ -368,11 +419,7 @@ fn link_edges(
             };
             if let Some(p) = previous {
                 if leg.start_us <= cluster_end.saturating_add(OVERLAP_SLACK_US) {
-                    let reason = |via: usize| Reason::Header {
-                        name: (*name).to_owned(),
-                        value: (*value).to_owned(),
-                        via: call_id(via),
-                    };
+                    let reason = |via: usize| link.reason(call_id(via));
                     add(p, i, reason(p), reason(i));
                 } else {
                     cluster_end = i64::MIN;
@@ -383,6 +430,63 @@ fn link_edges(
         }
     }
     edges
+}
+
+/// A value legs may share: a configured header's, or a [`CorrelationRule`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Link<'a> {
+    Header(&'a str, &'a str),
+    Key(CorrelationRule, &'a str),
+}
+
+impl Link<'_> {
+    fn reason(self, via: String) -> Reason {
+        match self {
+            Link::Header(name, value) => Reason::Header {
+                name: name.to_owned(),
+                value: value.to_owned(),
+                via,
+            },
+            Link::Key(rule, value) => Reason::Key {
+                rule,
+                value: value.to_owned(),
+                via,
+            },
+        }
+    }
+}
+
+/// Sets each row's [`LegRow::matched_keys`]: the values of the enabled rules it shares with at
+/// least one other row of `rows`.
+fn fill_matched_keys(rows: &mut [LegRow], candidates: &[LegCandidate], rules: &[CorrelationRule]) {
+    let values: Vec<Vec<MatchedKey>> = rows
+        .iter()
+        .map(|row| {
+            let leg = candidates.iter().find(|c| c.call_id == row.call_id);
+            rules
+                .iter()
+                .flat_map(|rule| {
+                    leg.map(|leg| rule.values(leg))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|value| MatchedKey { rule: *rule, value })
+                })
+                .collect()
+        })
+        .collect();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let Some(own) = values.get(i) else { continue };
+        row.matched_keys = own
+            .iter()
+            .filter(|key| {
+                values
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| j != i && other.contains(key))
+            })
+            .cloned()
+            .collect();
+    }
 }
 
 /// A suggestion when `candidate` looks like a neighbour of `base`: same caller or callee number,

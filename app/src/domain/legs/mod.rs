@@ -15,6 +15,7 @@
 
 mod candidate;
 mod correlate;
+mod keys;
 mod options;
 pub mod run;
 
@@ -23,6 +24,7 @@ pub use correlate::{
     correlate, strip_b2b_suffix, Analysis, LegRow, Party, Reason, NUMBER_DIGITS, OVERLAP_SLACK_US,
     SUGGEST_WINDOW_US,
 };
+pub use keys::{icid, session_uuids, CorrelationRule, MatchedKey, NULL_SESSION_UUID};
 pub use options::{AnalyzeOptions, LegsError, Seed, DEFAULT_LIMIT, DEFAULT_WINDOW_S};
 
 #[cfg(test)]

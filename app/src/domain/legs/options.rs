@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 
 use super::candidate::LegCandidate;
+use super::keys::CorrelationRule;
 use crate::domain::homer::{ProfileKey, TimeWindow, TransactionRequest};
 use crate::domain::search_form::{FormError, SearchForm};
 use crate::domain::sip::DEFAULT_CORRELATION_HEADERS;
@@ -41,6 +42,8 @@ pub struct AnalyzeOptions {
     pub until: String,
     /// Header names whose values link legs (and whose values naming a Call-ID link to it).
     pub correlate: Vec<String>,
+    /// Correlation rules beyond the headers (ICID, Session-ID, `_b2b-N`); all by default.
+    pub rules: Vec<CorrelationRule>,
     /// Header name prefixes (`X-Acme-`) shown as columns.
     pub header_prefixes: Vec<String>,
     /// Extra numbers to search for legs (national forms, extensions).
@@ -62,6 +65,7 @@ impl Default for AnalyzeOptions {
                 .iter()
                 .map(|h| (*h).to_owned())
                 .collect(),
+            rules: CorrelationRule::ALL.to_vec(),
             header_prefixes: Vec::new(),
             numbers: Vec::new(),
             window_s: DEFAULT_WINDOW_S,
@@ -114,6 +118,12 @@ impl AnalyzeOptions {
             }
             pairs.extend(self.correlate.iter().map(|h| ("correlate", h.clone())));
         }
+        if self.rules != AnalyzeOptions::default().rules {
+            if self.rules.is_empty() {
+                pairs.push(("rule", String::new()));
+            }
+            pairs.extend(self.rules.iter().map(|r| ("rule", r.key().to_owned())));
+        }
         pairs.extend(self.header_prefixes.iter().map(|p| ("prefix", p.clone())));
         pairs.extend(self.numbers.iter().map(|n| ("number", n.clone())));
         if self.window_s != DEFAULT_WINDOW_S {
@@ -129,7 +139,8 @@ impl AnalyzeOptions {
     /// `caller`/`callee`; list keys accumulate (blank values are skipped).
     ///
     /// # Errors
-    /// [`FormError`] when `window` or `limit` is not a whole number, or `limit` is 0.
+    /// [`FormError`] when `window` or `limit` is not a whole number, `limit` is 0, or a `rule`
+    /// is not one of [`CorrelationRule::ALL`].
     pub fn from_pairs<'a, I>(pairs: I) -> Result<Self, FormError>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
@@ -137,6 +148,7 @@ impl AnalyzeOptions {
         let mut options = Self::default();
         let (mut call_id, mut caller, mut callee) = (String::new(), String::new(), String::new());
         let mut correlate_seen = false;
+        let mut rules_seen = false;
         for (key, value) in pairs {
             match key {
                 "call_id" => value.clone_into(&mut call_id),
@@ -151,6 +163,22 @@ impl AnalyzeOptions {
                         correlate_seen = true;
                     }
                     push_nonblank(&mut options.correlate, value);
+                }
+                "rule" => {
+                    if !rules_seen {
+                        options.rules.clear();
+                        rules_seen = true;
+                    }
+                    if !value.trim().is_empty() {
+                        let rule = CorrelationRule::from_key(value).ok_or_else(|| FormError {
+                            key: "rule",
+                            value: value.to_owned(),
+                            hint: "use icid, session_id or b2b_suffix",
+                        })?;
+                        if !options.rules.contains(&rule) {
+                            options.rules.push(rule);
+                        }
+                    }
                 }
                 "prefix" => push_nonblank(&mut options.header_prefixes, value),
                 "number" => push_nonblank(&mut options.numbers, value),

@@ -336,3 +336,133 @@ fn candidates_read_invite_headers_hosts_and_links() {
     assert!(leg2.end_us > leg2.start_us);
     assert!(legs[0].overlaps(&legs[2], 0));
 }
+
+/// Options with no header correlation, so only the given rules can link legs.
+fn rules_only(rules: &[CorrelationRule]) -> AnalyzeOptions {
+    AnalyzeOptions {
+        correlate: Vec::new(),
+        rules: rules.to_vec(),
+        ..AnalyzeOptions::default()
+    }
+}
+
+const PCV: &str = "P-Charging-Vector";
+const SID: &str = "Session-ID";
+const UUID_A: &str = "ab30317f1a784dc48ff824d0d3715d86";
+const UUID_B: &str = "47755a9de7794ba387653f2099600ef2";
+
+#[test]
+fn icid_links_legs_and_shows_the_value() {
+    let legs = [
+        leg(
+            "a-leg",
+            0,
+            60,
+            &[(PCV, "icid-value=IcId1; orig-ioi=home1.net")],
+        ),
+        leg("b-leg", 1, 61, &[(PCV, "term-ioi=x; icid-value=\"IcId1\"")]),
+        leg("other", 1, 61, &[(PCV, "icid-value=IcId2")]),
+        // ICID missing: never linked.
+        leg("no-icid", 1, 61, &[(PCV, "orig-ioi=home1.net")]),
+    ];
+    let analysis = correlate("a-leg", &legs, &rules_only(&[CorrelationRule::Icid])).unwrap();
+    assert_eq!(ids(&analysis.legs), ["a-leg", "b-leg"]);
+    assert_eq!(
+        analysis.legs[1].included_because,
+        Reason::Key {
+            rule: CorrelationRule::Icid,
+            value: "IcId1".into(),
+            via: "a-leg".into()
+        }
+    );
+    let shown = MatchedKey {
+        rule: CorrelationRule::Icid,
+        value: "IcId1".into(),
+    };
+    assert!(analysis
+        .legs
+        .iter()
+        .all(|l| l.matched_keys == [shown.clone()]));
+    // The rule switched off: the same legs stay apart.
+    let off = correlate("a-leg", &legs, &rules_only(&[])).unwrap();
+    assert_eq!(ids(&off.legs), ["a-leg"]);
+    let lonely = correlate("no-icid", &legs, &rules_only(&[CorrelationRule::Icid])).unwrap();
+    assert_eq!(ids(&lonely.legs), ["no-icid"]);
+    assert!(lonely.legs[0].matched_keys.is_empty());
+}
+
+#[test]
+fn session_id_links_on_either_uuid_but_not_the_null_one() {
+    let null = NULL_SESSION_UUID;
+    let legs = [
+        // The UAC before it knows the far end: remote is the null UUID.
+        leg("uac", 0, 60, &[(SID, &format!("{UUID_A};remote={null}"))]),
+        // The UAS: its own UUID first, the UAC's as remote (upper case on the wire).
+        leg(
+            "uas",
+            1,
+            61,
+            &[(SID, &format!("{UUID_B};remote={}", UUID_A.to_uppercase()))],
+        ),
+        // Shares only UUID_B (as local of the other side) with "uas".
+        leg("far", 2, 62, &[(SID, &format!("{null};remote={UUID_B}"))]),
+        // Only the null UUID: matches nothing although "uac" carries it too.
+        leg("nulls", 1, 61, &[(SID, &format!("{null};remote={null}"))]),
+    ];
+    let options = rules_only(&[CorrelationRule::SessionId]);
+    let analysis = correlate("uac", &legs, &options).unwrap();
+    assert_eq!(ids(&analysis.legs), ["uac", "uas", "far"]);
+    let keys = |i: usize| -> Vec<&str> {
+        analysis.legs[i]
+            .matched_keys
+            .iter()
+            .map(|k| k.value.as_str())
+            .collect()
+    };
+    assert_eq!(keys(0), [UUID_A]);
+    assert_eq!(keys(1), [UUID_B, UUID_A]);
+    assert_eq!(keys(2), [UUID_B]);
+    let alone = correlate("nulls", &legs, &options).unwrap();
+    assert_eq!(ids(&alone.legs), ["nulls"]);
+}
+
+#[test]
+fn b2b_suffix_is_a_rule_and_only_a_trailing_suffix_counts() {
+    let legs = [
+        leg("abc", 0, 60, &[]),
+        leg("abc_b2b-1", 1, 61, &[]),
+        // `_b2b` in the middle, or not followed by digits only: another call.
+        leg("abc_b2b-1_x", 1, 61, &[]),
+        leg("abc_b2b-1x", 1, 61, &[]),
+    ];
+    let on = correlate("abc", &legs, &rules_only(&[CorrelationRule::B2bSuffix])).unwrap();
+    assert_eq!(ids(&on.legs), ["abc", "abc_b2b-1"]);
+    let base = MatchedKey {
+        rule: CorrelationRule::B2bSuffix,
+        value: "abc".into(),
+    };
+    assert!(on.legs.iter().all(|l| l.matched_keys == [base.clone()]));
+    let off = correlate("abc", &legs, &rules_only(&[])).unwrap();
+    assert_eq!(ids(&off.legs), ["abc"]);
+}
+
+#[test]
+fn rules_round_trip_through_the_url_and_unknown_rules_are_errors() {
+    let options = rules_only(&[CorrelationRule::SessionId, CorrelationRule::Icid]);
+    let pairs = options.to_pairs();
+    assert!(pairs.contains(&("rule", "session_id".into())));
+    let back = AnalyzeOptions::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+    assert_eq!(back.rules, options.rules);
+    // All rules off survives the round trip as one blank value.
+    let none = rules_only(&[]);
+    let pairs = none.to_pairs();
+    let back = AnalyzeOptions::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+    assert!(back.rules.is_empty());
+    // The default selection (all rules) is left out of the URL.
+    assert!(!AnalyzeOptions::default()
+        .to_pairs()
+        .iter()
+        .any(|(k, _)| *k == "rule"));
+    let error = AnalyzeOptions::from_pairs([("rule", "x-cid")]).unwrap_err();
+    assert_eq!(error.key, "rule");
+}

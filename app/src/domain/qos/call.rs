@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::codec::{CodecChoice, CodecInfo};
+use super::endpoint::EndpointStream;
 use super::rtcp::RtcpReport;
 use super::settings::QosSettings;
 use super::stream::{Endpoint, StreamQos, StreamTable};
@@ -31,6 +32,10 @@ pub struct CallQos {
     pub settings: QosSettings,
     /// Reports whose JSON could not be read.
     pub rejected: Vec<RejectedReport>,
+    /// Streams as the endpoints themselves reported them (RTCP-XR, vq-rtcpxr; HEP 34/35),
+    /// with their own MOS, beside the streams computed from RTCP.
+    #[serde(default)]
+    pub endpoint_streams: Vec<EndpointStream>,
 }
 
 impl CallQos {
@@ -69,12 +74,21 @@ impl CallQos {
             codec,
             settings: *settings,
             rejected,
+            endpoint_streams: Vec::new(),
         }
+    }
+
+    /// Adds the endpoint-reported streams (from [`super::view::endpoint_streams_from_qos_body`]),
+    /// in time order.
+    pub fn with_endpoint_streams(mut self, mut streams: Vec<EndpointStream>) -> Self {
+        streams.sort_by_key(|s| s.ts_us);
+        self.endpoint_streams = streams;
+        self
     }
 
     /// True when no stream was found: the UI then says "no RTCP".
     pub fn is_empty(&self) -> bool {
-        self.streams.is_empty()
+        self.streams.is_empty() && self.endpoint_streams.is_empty()
     }
 }
 
@@ -110,6 +124,8 @@ mod tests {
             payload_type: 0,
             name: Some("PCMU".into()),
             clock_rate: Some(8000),
+            ptime_ms: None,
+            max_playback_rate: None,
         }]
     }
 
@@ -299,6 +315,8 @@ mod tests {
                     payload_type: 111,
                     name: Some("opus".into()),
                     clock_rate: Some(48000),
+                    ptime_ms: None,
+                    max_playback_rate: None,
                 },
                 960,
                 20.0,
@@ -308,6 +326,8 @@ mod tests {
                     payload_type: 9,
                     name: None,
                     clock_rate: None,
+                    ptime_ms: None,
+                    max_playback_rate: None,
                 },
                 160,
                 20.0,
@@ -317,6 +337,8 @@ mod tests {
                     payload_type: 8,
                     name: Some("PCMA".into()),
                     clock_rate: Some(8000),
+                    ptime_ms: None,
+                    max_playback_rate: None,
                 },
                 12,
                 1.5,

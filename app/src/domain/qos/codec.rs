@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::emodel::DEFAULT_PTIME_MS;
+
 /// RTP clock assumed when neither the user, the SDP nor the static table gives one.
 pub const DEFAULT_CLOCK_RATE: u32 = 8000;
 
@@ -17,6 +19,13 @@ pub struct CodecInfo {
     /// RTP clock rate from `a=rtpmap`, in Hz.
     #[serde(default)]
     pub clock_rate: Option<u32>,
+    /// `a=ptime` of the media section the format was offered in, in ms.
+    #[serde(default)]
+    pub ptime_ms: Option<u32>,
+    /// The `maxplaybackrate` fmtp parameter (RFC 7587), in Hz: below 16000 an Opus stream is
+    /// narrowband, otherwise it is scored as wideband.
+    #[serde(default)]
+    pub max_playback_rate: Option<u32>,
 }
 
 /// The voice codec family, which decides the E-model impairment values.
@@ -35,8 +44,12 @@ pub enum CodecFamily {
     GsmEfr,
     /// G.722 (wideband).
     G722,
-    /// Opus.
+    /// AMR-WB (G.722.2, wideband).
+    AmrWb,
+    /// Opus in wideband mode (or wider): the default for Opus.
     Opus,
+    /// Opus limited to narrowband by `maxplaybackrate` < 16000.
+    OpusNarrowband,
     /// Anything else, or no codec known.
     Unknown,
 }
@@ -51,20 +64,34 @@ impl CodecFamily {
             "GSM" | "GSM-FR" => Self::GsmFr,
             "GSM-EFR" => Self::GsmEfr,
             "G722" => Self::G722,
+            "AMR-WB" | "AMRWB" | "G7222" | "G722.2" => Self::AmrWb,
             "OPUS" => Self::Opus,
             _ => Self::Unknown,
         }
     }
 
-    /// The E-model equipment-impairment values used for this codec (G.113 Appendix I where one
-    /// exists; the labelled narrowband approximation otherwise).
+    /// The E-model scale this codec is scored on: wideband codecs on G.107.1 (R up to 129),
+    /// everything else on G.107.
+    pub fn scale(self) -> Scale {
+        match self {
+            Self::G722 | Self::AmrWb | Self::Opus => Scale::Wideband,
+            _ => Scale::Narrowband,
+        }
+    }
+
+    /// The E-model equipment-impairment values used for this codec: G.113 Appendix I on the
+    /// narrowband scale, G.113 Appendix IV (Ie,WB) on the wideband scale, research values for
+    /// Opus (docs/mos-and-rtcp.md §3.5, §3.7).
     pub fn impairment(self) -> Impairment {
         let (ie, bpl) = match self {
-            Self::G711 | Self::G722 | Self::Opus | Self::Unknown => (0.0, 25.1),
+            Self::G711 | Self::OpusNarrowband | Self::Unknown => (0.0, 25.1),
             Self::G729 => (11.0, 19.0),
             Self::G723 => (15.0, 16.1),
             Self::GsmEfr => (5.0, 10.0),
             Self::GsmFr => (20.0, 10.0),
+            Self::G722 => (13.0, 31.1),
+            Self::AmrWb => (11.0, 13.0),
+            Self::Opus => (23.3, 22.2),
         };
         Impairment {
             ie,
@@ -81,10 +108,12 @@ impl CodecFamily {
             Self::G723 => "G.723.1 6.3 kbit/s + VAD, G.113 App. I",
             Self::GsmEfr => "GSM-EFR, G.113 App. I",
             Self::GsmFr => "GSM-FR (Bpl as SIP3 uses it)",
-            Self::G722 => {
-                "G.722 approximated as G.711 with PLC on the narrowband scale (G.107.1 not modelled)"
+            Self::G722 => "G.722 64 kbit/s with PLC, wideband scale (G.113 App. IV, provisional)",
+            Self::AmrWb => "AMR-WB 12.65 kbit/s, wideband scale (G.113 App. IV, provisional)",
+            Self::Opus => "Opus WB, research values on the wideband scale (no ITU value)",
+            Self::OpusNarrowband => {
+                "Opus NB approximated as G.711 with PLC on the narrowband scale (no ITU value)"
             }
-            Self::Opus => "Opus approximated as G.711 with PLC on the narrowband scale (no ITU value)",
             Self::Unknown => "unknown codec, assumed G.711 with PLC",
         }
     }
@@ -95,6 +124,45 @@ impl CodecFamily {
             name.trim().to_ascii_lowercase().as_str(),
             "telephone-event" | "cn" | "red" | "ulpfec" | "flexfec" | "rtx"
         )
+    }
+}
+
+/// Which E-model a score is on: G.107 (narrowband, R up to 100 with the default Ro − Is of
+/// 93.2) or G.107.1 (wideband, R up to 129). The two R scales are not comparable; the MOS of
+/// both is on the same 1..4.5 scale through [`Scale::mos`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// ITU-T G.107.
+    #[default]
+    Narrowband,
+    /// ITU-T G.107.1.
+    Wideband,
+}
+
+impl Scale {
+    /// Ro − Is with default parameters: 93.2 (G.107 §7.7) or 129 (G.107.1, Is,WB = 0).
+    pub fn ro_minus_is(self) -> f64 {
+        match self {
+            Self::Narrowband => 93.2,
+            Self::Wideband => 129.0,
+        }
+    }
+
+    /// The constant Ie,eff grows towards with loss: 95 in G.107 eq. 7-29, 129 in G.107.1.
+    pub fn loss_ceiling(self) -> f64 {
+        match self {
+            Self::Narrowband => 95.0,
+            Self::Wideband => 129.0,
+        }
+    }
+
+    /// The label shown beside the MOS.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Narrowband => "narrowband (G.107)",
+            Self::Wideband => "wideband (G.107.1)",
+        }
     }
 }
 
@@ -139,6 +207,22 @@ pub struct CodecChoice {
     pub clock_source: ClockSource,
     /// E-model constants for `family`.
     pub impairment: Impairment,
+    /// The E-model scale `family` is scored on.
+    pub scale: Scale,
+    /// Packetisation time in ms: the SDP's `a=ptime`, else [`DEFAULT_PTIME_MS`].
+    pub ptime_ms: f64,
+    /// Where `ptime_ms` came from.
+    pub ptime_source: PtimeSource,
+}
+
+/// Where the packetisation time came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PtimeSource {
+    /// `a=ptime` of the chosen format's media section.
+    Sdp,
+    /// No `a=ptime`: the RFC 3551 default of 20 ms.
+    Default,
 }
 
 impl CodecChoice {
@@ -169,7 +253,20 @@ impl CodecChoice {
             (None, None, Some((_, clock))) => (clock, ClockSource::StaticTable),
             (None, None, None) => (DEFAULT_CLOCK_RATE, ClockSource::Default),
         };
-        let family = CodecFamily::from_name(&name);
+        let family = match CodecFamily::from_name(&name) {
+            CodecFamily::Opus
+                if chosen
+                    .and_then(|codec| codec.max_playback_rate)
+                    .is_some_and(|rate| rate < 16_000) =>
+            {
+                CodecFamily::OpusNarrowband
+            }
+            family => family,
+        };
+        let (ptime_ms, ptime_source) = match chosen.and_then(|c| c.ptime_ms).filter(|&p| p > 0) {
+            Some(ptime) => (f64::from(ptime), PtimeSource::Sdp),
+            None => (DEFAULT_PTIME_MS, PtimeSource::Default),
+        };
         Self {
             payload_type,
             name,
@@ -177,6 +274,9 @@ impl CodecChoice {
             clock_rate,
             clock_source,
             impairment: family.impairment(),
+            scale: family.scale(),
+            ptime_ms,
+            ptime_source,
         }
     }
 }
@@ -214,6 +314,8 @@ mod tests {
             payload_type,
             name: name.map(str::to_owned),
             clock_rate,
+            ptime_ms: None,
+            max_playback_rate: None,
         }
     }
 
@@ -270,5 +372,45 @@ mod tests {
         assert_eq!((g711.ie, g711.bpl), (0.0, 25.1));
         let g729 = CodecFamily::from_name("G729a").impairment();
         assert_eq!((g729.ie, g729.bpl), (11.0, 19.0));
+    }
+
+    #[test]
+    fn select_takes_ptime_from_the_sdp_else_20_ms() {
+        let mut pcma = sdp(8, Some("PCMA"), Some(8000));
+        assert_eq!(CodecChoice::select(&[pcma.clone()], None).ptime_ms, 20.0);
+        assert_eq!(
+            CodecChoice::select(&[pcma.clone()], None).ptime_source,
+            PtimeSource::Default
+        );
+        pcma.ptime_ms = Some(30);
+        let choice = CodecChoice::select(&[pcma], None);
+        assert_eq!(
+            (choice.ptime_ms, choice.ptime_source),
+            (30.0, PtimeSource::Sdp)
+        );
+    }
+
+    #[test]
+    fn wideband_codecs_are_labelled_wideband() {
+        for (name, family) in [
+            ("G722", CodecFamily::G722),
+            ("AMR-WB", CodecFamily::AmrWb),
+            ("opus", CodecFamily::Opus),
+        ] {
+            let choice = CodecChoice::select(&[sdp(96, Some(name), Some(16000))], None);
+            assert_eq!(choice.family, family);
+            assert_eq!(choice.scale, Scale::Wideband);
+            assert_eq!(choice.scale.label(), "wideband (G.107.1)");
+        }
+        // Opus capped below 16 kHz playback is narrowband.
+        let mut nb = sdp(111, Some("opus"), Some(48000));
+        nb.max_playback_rate = Some(8000);
+        let choice = CodecChoice::select(&[nb], None);
+        assert_eq!(choice.family, CodecFamily::OpusNarrowband);
+        assert_eq!(choice.scale, Scale::Narrowband);
+        assert_eq!(
+            CodecChoice::select(&[sdp(0, None, None)], None).scale,
+            Scale::Narrowband
+        );
     }
 }

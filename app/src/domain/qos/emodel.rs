@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::codec::Impairment;
+use super::codec::{Impairment, Scale};
 
 /// UI label of the G.107 estimate; MOS is named with its method (docs/mos-and-rtcp.md §8).
 pub const EMODEL_LABEL: &str = "MOS (E-model, est.)";
@@ -40,6 +40,35 @@ pub fn r_to_mos(r: f64) -> f64 {
     }
 }
 
+/// Factor between the wideband and narrowband R scales (G.107.1: R_WB / 1.29 is mapped to MOS
+/// with the G.107 Annex B cubic, so R_WB = 129 gives MOS 4.5).
+pub const WIDEBAND_R_FACTOR: f64 = 1.29;
+
+/// Packet size, in ms, the Bpl values are taken to hold for. A longer packet loses more
+/// speech per lost packet, which [`burst_ratio`] expresses (docs/mos-and-rtcp.md §3.7).
+pub const BPL_REFERENCE_PTIME_MS: f64 = 20.0;
+
+/// Maps R to MOS on the given scale: G.107 Annex B for narrowband, Annex B of R / 1.29 for
+/// wideband (G.107.1).
+pub fn mos_on(scale: Scale, r: f64) -> f64 {
+    match scale {
+        Scale::Narrowband => r_to_mos(r),
+        Scale::Wideband => r_to_mos(r / WIDEBAND_R_FACTOR),
+    }
+}
+
+/// BurstR from the packetisation time: every lost packet of `ptime_ms` removes
+/// `ptime_ms / 20` reference packets in a row, so loss that is random per packet is bursty by
+/// that ratio in the units Bpl is given in. Never below 1 (random loss).
+pub fn burst_ratio(ptime_ms: f64) -> f64 {
+    let ratio = sanitize_ms(ptime_ms) / BPL_REFERENCE_PTIME_MS;
+    if ratio > 1.0 {
+        ratio
+    } else {
+        1.0
+    }
+}
+
 /// Delay impairment Idd for an absolute one-way delay `ta_ms` with the default mT = 100 ms and
 /// sT = 1 (G.107 eq. 7-27).
 pub fn idd(ta_ms: f64) -> f64 {
@@ -60,13 +89,15 @@ pub fn idd_with(ta_ms: f64, mt_ms: f64, st: f64) -> f64 {
 }
 
 /// Effective equipment impairment Ie,eff = Ie + (95 − Ie) · Ppl / (Ppl / BurstR + Bpl)
-/// (G.107 eq. 7-29), with `ppl` the packet-loss percentage.
+/// (G.107 eq. 7-29), with `ppl` the packet-loss percentage; on the wideband scale the constant
+/// 95 is 129 (G.107.1).
 pub fn ie_eff(impairment: &Impairment, ppl: f64, burst_r: f64) -> f64 {
     let ppl = sanitize_pct(ppl);
     let burst_r = if burst_r >= 1.0 { burst_r } else { 1.0 };
     let denominator = ppl / burst_r + impairment.bpl;
     if denominator > 0.0 {
-        impairment.ie + (95.0 - impairment.ie) * ppl / denominator
+        let ceiling = impairment.family.scale().loss_ceiling();
+        impairment.ie + (ceiling - impairment.ie) * ppl / denominator
     } else {
         impairment.ie
     }
@@ -108,7 +139,8 @@ pub struct EModelScore {
     pub ro_minus_is: f64,
     /// Delay impairment Idd(Ta).
     pub idd: f64,
-    /// Burst ratio used (1 = random loss; RTCP gives no burst information).
+    /// Burst ratio used: 1 for random loss, more when ptime exceeds the 20 ms the Bpl values
+    /// hold for ([`burst_ratio`]); RTCP itself gives no burst information.
     pub burst_r: f64,
     /// Effective equipment impairment.
     pub ie_eff: f64,
@@ -116,11 +148,14 @@ pub struct EModelScore {
     pub advantage: f64,
     /// Rating R = Ro − Is − Idd − Ie,eff + A.
     pub r: f64,
-    /// MOS from R (Annex B), 1.0..=4.5.
+    /// MOS from R (Annex B, of R / 1.29 on the wideband scale), 1.0..=4.5.
     pub mos: f64,
+    /// The scale R is on (wideband codecs: G.107.1, R up to 129).
+    pub scale: Scale,
 }
 
-/// Scores one interval with the G.107 E-model: R = 93.2 − Idd(Ta) − Ie,eff + A, BurstR = 1.
+/// Scores one interval with the G.107 E-model, R = Ro − Is − Idd(Ta) − Ie,eff + A, on the
+/// codec's scale (G.107.1 for wideband codecs). BurstR follows from the ptime.
 pub fn emodel(input: EModelInput) -> EModelScore {
     let input = EModelInput {
         one_way_delay_ms: sanitize_ms(input.one_way_delay_ms),
@@ -132,20 +167,23 @@ pub fn emodel(input: EModelInput) -> EModelScore {
     let jitter_buffer_ms = 2.0 * input.jitter_ms;
     let ta_ms = input.one_way_delay_ms + jitter_buffer_ms + input.ptime_ms;
     let idd = idd(ta_ms);
-    let burst_r = 1.0;
+    let burst_r = burst_ratio(input.ptime_ms);
     let ie_eff = ie_eff(&input.impairment, input.loss_pct, burst_r);
-    let r = RO_MINUS_IS - idd - ie_eff + ADVANTAGE;
+    let scale = input.impairment.family.scale();
+    let ro_minus_is = scale.ro_minus_is();
+    let r = ro_minus_is - idd - ie_eff + ADVANTAGE;
     EModelScore {
         input,
         jitter_buffer_ms,
         ta_ms,
-        ro_minus_is: RO_MINUS_IS,
+        ro_minus_is,
         idd,
         burst_r,
         ie_eff,
         advantage: ADVANTAGE,
         r,
-        mos: r_to_mos(r),
+        mos: mos_on(scale, r),
+        scale,
     }
 }
 
@@ -261,7 +299,7 @@ fn sanitize_pct(value: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::qos::codec::CodecFamily;
+    use crate::domain::qos::codec::{CodecFamily, Scale};
 
     fn round(value: f64, places: i32) -> f64 {
         let scale = 10f64.powi(places);
@@ -466,5 +504,83 @@ mod tests {
         assert_eq!(score.input.loss_pct, 100.0);
         assert_eq!(score.ta_ms, 0.0);
         assert!((1.0..=4.5).contains(&score.mos));
+    }
+
+    fn score(
+        family: CodecFamily,
+        delay_ms: f64,
+        jitter_ms: f64,
+        loss_pct: f64,
+        ptime: f64,
+    ) -> EModelScore {
+        emodel(EModelInput {
+            one_way_delay_ms: delay_ms,
+            jitter_ms,
+            loss_pct,
+            ptime_ms: ptime,
+            impairment: family.impairment(),
+        })
+    }
+
+    #[test]
+    fn ptime_adds_packetisation_delay_to_ta() {
+        // docs/mos-and-rtcp.md §5.5: 100 ms one way, 10 ms jitter (20 ms buffer).
+        let at_20 = score(CodecFamily::G711, 100.0, 10.0, 0.0, 20.0);
+        assert_eq!(at_20.ta_ms, 140.0);
+        assert_eq!(round(at_20.idd, 2), 0.05);
+        assert_eq!(round(at_20.mos, 2), 4.41);
+        let at_60 = score(CodecFamily::G711, 100.0, 10.0, 0.0, 60.0);
+        assert_eq!(at_60.ta_ms, 180.0);
+        assert_eq!(round(at_60.idd, 2), 1.35);
+        assert_eq!(round(at_60.r, 1), 91.9);
+        assert_eq!(round(at_60.mos, 2), 4.38);
+    }
+
+    #[test]
+    fn ptime_beyond_20_ms_makes_loss_bursty() {
+        // docs/mos-and-rtcp.md §5.5: G.711 + PLC at 5 % loss, Idd = 0.
+        let cases = [
+            (20.0, 1.0, 15.78, 77.4, 3.92),
+            (40.0, 2.0, 17.21, 76.0, 3.86),
+            (60.0, 3.0, 17.75, 75.5, 3.84),
+        ];
+        for (ptime, burst_r, ie_eff, r, mos) in cases {
+            let s = score(CodecFamily::G711, 0.0, 0.0, 5.0, ptime);
+            assert_eq!(s.burst_r, burst_r, "ptime {ptime}");
+            assert_eq!(round(s.ie_eff, 2), ie_eff, "ptime {ptime}");
+            assert_eq!(round(s.r, 1), r, "ptime {ptime}");
+            assert_eq!(round(s.mos, 2), mos, "ptime {ptime}");
+        }
+        // Shorter packets never make loss better than random.
+        assert_eq!(burst_ratio(10.0), 1.0);
+        assert_eq!(burst_ratio(f64::NAN), 1.0);
+    }
+
+    #[test]
+    fn wideband_codecs_score_on_the_g107_1_scale() {
+        // docs/mos-and-rtcp.md §5.6: R_WB = 129 − Ie,eff,WB, MOS of R_WB / 1.29.
+        let cases = [
+            (CodecFamily::G722, 0.0, 116.0, 4.34),
+            (CodecFamily::G722, 1.0, 112.4, 4.26),
+            (CodecFamily::G722, 3.0, 105.8, 4.10),
+            (CodecFamily::AmrWb, 0.0, 118.0, 4.37),
+            (CodecFamily::AmrWb, 3.0, 95.9, 3.79),
+            (CodecFamily::Opus, 1.0, 101.1, 3.96),
+        ];
+        for (family, loss, r, mos) in cases {
+            let s = score(family, 0.0, 0.0, loss, 20.0);
+            assert_eq!(s.scale, Scale::Wideband, "{family:?}");
+            assert_eq!(s.ro_minus_is, 129.0);
+            assert_eq!(round(s.r, 1), r, "{family:?} {loss}");
+            assert_eq!(round(s.mos, 2), mos, "{family:?} {loss}");
+        }
+        // The top of the wideband scale is MOS 4.5; narrowband stays on G.107.
+        assert_eq!(mos_on(Scale::Wideband, 129.0), 4.5);
+        let g711 = score(CodecFamily::G711, 0.0, 0.0, 0.0, 20.0);
+        assert_eq!((g711.scale, g711.r), (Scale::Narrowband, 93.2));
+        assert_eq!(
+            score(CodecFamily::OpusNarrowband, 0.0, 0.0, 0.0, 20.0).scale,
+            Scale::Narrowband
+        );
     }
 }

@@ -8,7 +8,9 @@ use crate::domain::homer::{ProfileKey, TimeWindow, TransactionRequest, Transacti
 use super::call::RejectedReport;
 use super::codec::CodecInfo;
 use super::rtcp::RtcpReport;
-use super::view::{codecs_from_rows, reports_from_qos_body, reports_from_rows};
+use super::view::{
+    codecs_from_rows, endpoint_streams_from_qos_body, reports_from_qos_body, reports_from_rows,
+};
 
 /// Ten days, the window when the call's time is not known.
 pub const DEFAULT_WINDOW_MS: i64 = 10 * 24 * 3600 * 1000;
@@ -32,6 +34,8 @@ pub struct QosInputs {
     pub rejected: Vec<RejectedReport>,
     pub codecs: Vec<CodecInfo>,
     pub notices: Vec<String>,
+    /// Quality the endpoints reported themselves (RTCP-XR, vq-rtcpxr), scored as they said.
+    pub endpoint: Vec<super::EndpointStream>,
 }
 
 /// Loads the RTCP reports and codecs of `ids` in `window`.
@@ -45,7 +49,11 @@ pub async fn load_qos<F: V3Fetch>(
 ) -> Result<QosInputs, String> {
     let request = TransactionRequest::new(&ProfileKey::call(), window, ids.to_vec());
     let qos_text = fetch.qos_text(&request).await.map_err(|e| e.to_string())?;
-    let (mut reports, rejected) = reports_from_qos_body(&qos_text).map_err(|e| e.to_string())?;
+    let (mut reports, mut rejected) =
+        reports_from_qos_body(&qos_text).map_err(|e| e.to_string())?;
+    let (endpoint, unread) =
+        endpoint_streams_from_qos_body(&qos_text).map_err(|e| e.to_string())?;
+    rejected.extend(unread);
     let mut notices = Vec::new();
     let transaction = match fetch.transaction(&request).await {
         Ok(t) => t,
@@ -72,6 +80,7 @@ pub async fn load_qos<F: V3Fetch>(
         rejected,
         codecs,
         notices,
+        endpoint,
     })
 }
 

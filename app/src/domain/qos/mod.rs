@@ -3,6 +3,7 @@
 //!
 //! - [`rtcp`]: the input [`RtcpReport`] and the lenient report parser.
 //! - [`codec`]: codec and RTP clock choice from the SDP, G.113 impairment values.
+//! - [`endpoint`]: endpoint-reported quality (RTCP-XR VoIP metrics, RFC 6035 vq-rtcpxr).
 //! - [`emodel`]: ITU-T G.107 E-model and the simplified "PingPlotter" formula, with tooltips.
 //! - [`stream`]: per-stream interval loss, jitter in ms, RTT from LSR/DLSR.
 //! - [`series`]: per-interval points, summaries and chart series.
@@ -17,6 +18,7 @@
 pub mod call;
 pub mod codec;
 pub mod emodel;
+pub mod endpoint;
 pub mod load;
 mod number;
 pub mod rtcp;
@@ -28,10 +30,11 @@ pub mod view;
 pub use call::{CallQos, RejectedReport};
 pub use codec::{CodecChoice, CodecInfo};
 pub use emodel::{QualityBand, EMODEL_LABEL, REPORTED_LABEL, SIMPLE_LABEL};
+pub use endpoint::{EndpointStream, ReportFormat};
 pub use rtcp::{RtcpError, RtcpReport};
 pub use series::{Metric, QosPoint, Summary, Worst};
 pub use settings::QosSettings;
-pub use stream::{Endpoint, StreamQos};
+pub use stream::{Endpoint, MosSource, StreamInputs, StreamQos};
 
 #[cfg(test)]
 mod tests {
@@ -139,8 +142,9 @@ mod tests {
             settings in settings(),
             payload_type in any::<u8>(),
             clock_rate in proptest::option::of(any::<u32>()),
+            ptime_ms in proptest::option::of(any::<u32>()),
         ) {
-            let codecs = [CodecInfo { payload_type, name: None, clock_rate }];
+            let codecs = [CodecInfo { payload_type, name: None, clock_rate, ptime_ms, max_playback_rate: None }];
             let qos = CallQos::from_reports(&reports, &codecs, &settings);
             for stream in &qos.streams {
                 prop_assert!((0.0..=100.0).contains(&stream.loss_pct));

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::codec::CodecChoice;
-use super::emodel::{emodel, simple, EModelInput, SimpleInput, DEFAULT_PTIME_MS};
+use super::codec::{PtimeSource, Scale};
+use super::emodel::{burst_ratio, emodel, simple, EModelInput, SimpleInput};
 use super::rtcp::{ReportBlock, RtcpPacket, RtcpReport, XrMetrics};
 use super::series::{
     summarize, DelaySource, LossSource, Metric, QosPoint, ReportedPoint, Summary, Worst,
@@ -93,6 +94,81 @@ pub struct StreamQos {
     pub points: Vec<QosPoint>,
     /// Endpoint-reported values, in time order.
     pub reported: Vec<ReportedPoint>,
+    /// What the E-model was fed, for the QoS table's inputs column.
+    pub inputs: StreamInputs,
+    /// Where the stream's MOS comes from: always computed for RTCP streams.
+    pub mos_source: MosSource,
+}
+
+/// Where a stream's MOS comes from, shown beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MosSource {
+    /// Estimated by hepscope from RTCP SR/RR counters with the E-model.
+    ComputedFromRtcp,
+    /// Computed by the endpoint itself (RTCP-XR VoIP metrics, RFC 6035 vq-rtcpxr).
+    ReportedByEndpoint,
+}
+
+impl MosSource {
+    /// The words shown to the user.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ComputedFromRtcp => "computed from RTCP",
+            Self::ReportedByEndpoint => "reported by the endpoint",
+        }
+    }
+}
+
+/// The E-model inputs of a stream (means over its intervals), so the table can show what the
+/// MOS rests on: delay, jitter-buffer assumption, codec constants, ptime and scale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamInputs {
+    /// Mean one-way network delay in ms.
+    pub one_way_delay_ms: f64,
+    /// Where the delay of the last interval came from.
+    pub delay_source: Option<DelaySource>,
+    /// Mean jitter-buffer delay in ms (assumed as 2 × jitter).
+    pub jitter_buffer_ms: f64,
+    /// Equipment impairment Ie of the codec.
+    pub ie: f64,
+    /// Packet-loss robustness Bpl of the codec.
+    pub bpl: f64,
+    /// BurstR used (from the ptime).
+    pub burst_r: f64,
+    /// Packetisation time in ms.
+    pub ptime_ms: f64,
+    /// Whether the ptime came from the SDP or is the default.
+    pub ptime_source: PtimeSource,
+    /// Codec name.
+    pub codec: String,
+    /// The E-model scale (wideband codecs: G.107.1).
+    pub scale: Scale,
+}
+
+impl StreamInputs {
+    /// The inputs of `points` scored with `codec`.
+    pub fn of(codec: &CodecChoice, points: &[QosPoint]) -> Self {
+        let mean = |value: fn(&QosPoint) -> f64| {
+            if points.is_empty() {
+                0.0
+            } else {
+                points.iter().map(value).sum::<f64>() / points.len() as f64
+            }
+        };
+        Self {
+            one_way_delay_ms: mean(|p| p.one_way_delay_ms),
+            delay_source: points.last().map(|p| p.delay_source),
+            jitter_buffer_ms: mean(|p| p.emodel.jitter_buffer_ms),
+            ie: codec.impairment.ie,
+            bpl: codec.impairment.bpl,
+            burst_r: burst_ratio(codec.ptime_ms),
+            ptime_ms: codec.ptime_ms,
+            ptime_source: codec.ptime_source,
+            codec: codec.name.clone(),
+            scale: codec.scale,
+        }
+    }
 }
 
 /// The last counters of a stream, against which the next report's interval is measured.
@@ -358,7 +434,7 @@ fn score(
             one_way_delay_ms,
             jitter_ms,
             loss_pct,
-            ptime_ms: DEFAULT_PTIME_MS,
+            ptime_ms: codec.ptime_ms,
             impairment: codec.impairment,
         }),
         simple: simple(SimpleInput {
@@ -409,6 +485,8 @@ fn finish_stream(
         reported_mos_lq: reported_summary(|p| p.mos_lq),
         reported_mos_cq: reported_summary(|p| p.mos_cq),
         reported_r_factor: reported_summary(|p| p.r_factor),
+        inputs: StreamInputs::of(codec, &points),
+        mos_source: MosSource::ComputedFromRtcp,
         points,
         reported: state.reported,
     }

@@ -5,14 +5,16 @@
 use serde_json::Value;
 
 use super::call::RejectedReport;
-use super::codec::{CodecChoice, CodecInfo};
+use super::codec::{CodecChoice, CodecInfo, PtimeSource};
 use super::emodel::QualityBand;
+use super::endpoint::{parse_report, EndpointStream, ReportCapture};
 use super::rtcp::RtcpReport;
 use super::series::{DelaySource, LossSource, QosPoint, Summary};
 use super::settings::QosSettings;
-use super::stream::StreamQos;
+use super::stream::{Endpoint, StreamQos};
 use crate::domain::homer::{HomerError, HomerRow};
 use crate::domain::percent::{percent_decode, percent_encode};
+use crate::domain::sdp::Media;
 use crate::domain::sip::scan;
 
 /// HEP payload type of RTCP rows.
@@ -116,14 +118,31 @@ pub fn codecs_from_rows(rows: &[HomerRow]) -> Vec<CodecInfo> {
         } else {
             &mut others
         };
-        target.extend(sdp.codecs().into_iter().map(|codec| CodecInfo {
-            payload_type: codec.payload_type,
-            name: Some(codec.name),
-            clock_rate: Some(codec.clock_rate_hz).filter(|&c| c > 0),
-        }));
+        for media in &sdp.media {
+            target.extend(media.codecs().into_iter().map(|codec| CodecInfo {
+                max_playback_rate: fmtp_number(media, codec.payload_type, "maxplaybackrate"),
+                payload_type: codec.payload_type,
+                name: Some(codec.name),
+                clock_rate: Some(codec.clock_rate_hz).filter(|&c| c > 0),
+                ptime_ms: media.ptime_ms,
+            }));
+        }
     }
     answers.extend(others);
     answers
+}
+
+/// A numeric `key=value` parameter of the `a=fmtp` line for `payload_type` (RFC 4566 §6).
+fn fmtp_number(media: &Media, payload_type: u8, key: &str) -> Option<u32> {
+    let format = payload_type.to_string();
+    media
+        .fmtps
+        .iter()
+        .filter(|fmtp| fmtp.format == format)
+        .flat_map(|fmtp| fmtp.params.split(';'))
+        .filter_map(|param| param.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+        .and_then(|(_, v)| v.trim().parse().ok())
 }
 
 /// The RTCP reports of a `call/report/qos` answer (`rtcp.data`), and the rows that could not be
@@ -160,6 +179,59 @@ pub fn reports_from_qos_body(
         }
     }
     Ok((reports, rejected))
+}
+
+/// The endpoint-reported streams of a `call/report/qos` answer's `rtp` section (HEP 34/35 rows
+/// of `hep_proto_35_default`: RTCP-XR JSON or vq-rtcpxr text), and the rows that could not be
+/// read. A blank body is an empty answer.
+///
+/// # Errors
+/// [`HomerError::Decode`] when the body is not JSON.
+pub fn endpoint_streams_from_qos_body(
+    body: &str,
+) -> Result<(Vec<EndpointStream>, Vec<RejectedReport>), HomerError> {
+    if body.trim().is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let value: Value = serde_json::from_str(body).map_err(|source| HomerError::Decode {
+        endpoint: "call/report/qos",
+        source,
+    })?;
+    let rows = value
+        .get("rtp")
+        .and_then(|section| section.get("data"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut streams = Vec::new();
+    let mut rejected = Vec::new();
+    for row in rows {
+        let read = RtcpReport::from_qos_row(row)
+            .map_err(|e| e.to_string())
+            .and_then(|r| {
+                let capture = ReportCapture {
+                    ts_us: r.ts_us,
+                    src: Endpoint {
+                        ip: r.src_ip,
+                        port: r.src_port,
+                    },
+                    dst: Endpoint {
+                        ip: r.dst_ip,
+                        port: r.dst_port,
+                    },
+                };
+                parse_report(&r.raw_json, &capture).map_err(|e| e.to_string())
+            });
+        match read {
+            Ok(found) => streams.extend(found),
+            Err(reason) => rejected.push(RejectedReport {
+                ts_us: 0,
+                src: row_source(row),
+                reason,
+            }),
+        }
+    }
+    Ok((streams, rejected))
 }
 
 fn row_source(row: &Value) -> String {
@@ -220,6 +292,54 @@ fn delay_words(point: &QosPoint) -> &'static str {
     }
 }
 
+/// The E-model inputs of a stream as one line for the codec cell's tooltip.
+pub fn inputs_text(stream: &StreamQos) -> String {
+    let i = &stream.inputs;
+    let delay = match i.delay_source {
+        Some(DelaySource::MeasuredRtt) => "RTT / 2",
+        Some(DelaySource::XrRoundTrip) => "XR round trip / 2",
+        Some(DelaySource::Assumed) | None => "assumed",
+    };
+    let ptime = match i.ptime_source {
+        PtimeSource::Sdp => "a=ptime",
+        PtimeSource::Default => "default",
+    };
+    format!(
+        "{} on the {} scale; one-way delay {:.1} ms ({delay}); jitter buffer {:.1} ms (2 × jitter); \
+         Ie {:.1}, Bpl {:.1}, BurstR {:.1}; ptime {:.0} ms ({ptime})",
+        i.codec,
+        i.scale.label(),
+        i.one_way_delay_ms,
+        i.jitter_buffer_ms,
+        i.ie,
+        i.bpl,
+        i.burst_r,
+        i.ptime_ms
+    )
+}
+
+/// The QoS table's cells for an endpoint-reported stream, in the table's column order
+/// (direction, codec, packets, lost, loss %, jitter avg, jitter max, RTT, E-model avg, E-model
+/// worst, simple, reported MOS), then the MOS source words.
+pub fn endpoint_cells(stream: &EndpointStream) -> [String; 13] {
+    let dash = || "—".to_owned();
+    [
+        format!("{} → {}", stream.src, stream.dst),
+        stream.codec.clone().unwrap_or_else(dash),
+        dash(),
+        dash(),
+        fixed(stream.loss_pct, 2),
+        fixed(stream.jitter_ms, 2),
+        dash(),
+        fixed(stream.round_trip_ms, 1),
+        dash(),
+        dash(),
+        dash(),
+        fixed(stream.mos_lq.or(stream.mos_cq), 2),
+        format!("{} ({})", stream.mos_source.label(), stream.format.label()),
+    ]
+}
+
 /// Tooltip of the jitter cells: the conversion from RTP units.
 pub fn jitter_tooltip(stream: &StreamQos) -> String {
     let worst = worst_point(stream, stream.jitter_ms.as_ref());
@@ -275,11 +395,12 @@ pub fn emodel_tooltip(stream: &StreamQos, codec: &CodecChoice) -> String {
     };
     let s = p.emodel;
     format!(
-        "G.107 E-model, worst interval\n\
+        "E-model, {} scale, worst interval\n\
          codec {} (Ie {:.1}, Bpl {:.1}; {})\n\
          one-way delay {:.1} ms ({}) + jitter buffer 2 × {:.2} ms + ptime {:.0} ms = Ta {:.1} ms → Idd {:.2}\n\
-         loss {:.2} % → Ie,eff {:.2}\n\
+         loss {:.2} % (BurstR {:.1}) → Ie,eff {:.2}\n\
          R = {:.1} − {:.2} − {:.2} + {:.0} = {:.2} → MOS {:.2}",
+        s.scale.label(),
         codec.name,
         s.input.impairment.ie,
         s.input.impairment.bpl,
@@ -291,6 +412,7 @@ pub fn emodel_tooltip(stream: &StreamQos, codec: &CodecChoice) -> String {
         s.ta_ms,
         s.idd,
         s.input.loss_pct,
+        s.burst_r,
         s.ie_eff,
         s.ro_minus_is,
         s.idd,
@@ -409,6 +531,77 @@ mod tests {
     }
 
     #[test]
+    fn rtp_section_rows_become_endpoint_streams() {
+        let vq = "VQSessionReport: CallTerm\r\nLocalAddr: IP=10.0.0.5 PORT=4000\r\n\
+                  RemoteAddr: IP=10.0.0.9 PORT=4002\r\nLocalMetrics:\r\n\
+                  QualityEst: MOSLQ=3.9 MOSCQ=3.7\r\n";
+        let body = serde_json::json!({"rtcp": {"total": 0, "data": []}, "rtp": {"total": 2, "data": [
+            {"timeSeconds": 1_700_000_000, "timeUseconds": 0, "srcIp": "10.0.0.5", "srcPort": 5060,
+             "dstIp": "10.0.0.1", "dstPort": 5060, "payloadType": 35, "raw": vq},
+            {"timeSeconds": 1_700_000_001, "srcIp": "10.0.0.6", "srcPort": 1, "raw": "garbage"}]}});
+        let (streams, rejected) = endpoint_streams_from_qos_body(&body.to_string()).unwrap();
+        assert_eq!(streams.len(), 1);
+        assert_eq!(streams[0].ts_us, 1_700_000_000_000_000);
+        assert_eq!(streams[0].mos_cq, Some(3.7));
+        assert_eq!(streams[0].src.to_string(), "10.0.0.9:4002");
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].src, "10.0.0.6:1");
+        assert!(endpoint_streams_from_qos_body(" ").unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn endpoint_cells_name_the_mos_source_and_inputs_name_the_scale() {
+        let vq = "VQSessionReport: CallTerm\r\nLocalAddr: IP=10.0.0.5 PORT=4000\r\n\
+                  RemoteAddr: IP=10.0.0.9 PORT=4002\r\nLocalMetrics:\r\n\
+                  SessionDesc: PD=G722\r\nQualityEst: MOSLQ=3.94\r\n";
+        let capture = ReportCapture {
+            ts_us: 0,
+            src: Endpoint {
+                ip: String::new(),
+                port: 0,
+            },
+            dst: Endpoint {
+                ip: String::new(),
+                port: 0,
+            },
+        };
+        let streams = parse_report(vq, &capture).unwrap();
+        let cells = endpoint_cells(&streams[0]);
+        assert_eq!(cells[0], "10.0.0.9:4002 → 10.0.0.5:4000");
+        assert_eq!(cells[11], "3.94");
+        assert_eq!(
+            cells[12],
+            "reported by the endpoint (vq-rtcpxr (SIP PUBLISH))"
+        );
+        let codecs = [CodecInfo {
+            payload_type: 9,
+            name: Some("G722".into()),
+            clock_rate: Some(8000),
+            ptime_ms: Some(30),
+            max_playback_rate: None,
+        }];
+        let raw = serde_json::json!({"type": 201, "ssrc": 1, "report_blocks": [{"source_ssrc": 2,
+            "fraction_lost": 0, "packets_lost": 0, "highest_seq_no": 100, "ia_jitter": 80}]});
+        let report = RtcpReport {
+            ts_us: 0,
+            src_ip: "10.0.0.5".into(),
+            src_port: 1,
+            dst_ip: "10.0.0.9".into(),
+            dst_port: 2,
+            raw_json: raw.to_string(),
+        };
+        let qos = CallQos::from_reports(&[report], &codecs, &QosSettings::default());
+        let text = inputs_text(&qos.streams[0]);
+        assert!(
+            text.starts_with("G722 on the wideband (G.107.1) scale"),
+            "{text}"
+        );
+        assert!(text.contains("jitter buffer 20.0 ms"), "{text}");
+        assert!(text.contains("ptime 30 ms (a=ptime)"), "{text}");
+        assert!(text.contains("Ie 13.0, Bpl 31.1, BurstR 1.5"), "{text}");
+    }
+
+    #[test]
     fn blank_qos_body_is_empty_and_garbage_is_an_error() {
         assert_eq!(reports_from_qos_body("  ").unwrap().0.len(), 0);
         assert!(reports_from_qos_body("<html>").is_err());
@@ -419,7 +612,8 @@ mod tests {
         let sip = |first: &str, pt: u8, name: &str, rate: u32| {
             let sdp = format!(
                 "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n\
-                 m=audio 4000 RTP/AVP {pt}\r\na=rtpmap:{pt} {name}/{rate}\r\n"
+                 m=audio 4000 RTP/AVP {pt}\r\na=rtpmap:{pt} {name}/{rate}\r\n\
+                 a=fmtp:{pt} useinbandfec=1; maxplaybackrate=8000\r\na=ptime:40\r\n"
             );
             format!(
                 "{first}\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n\
@@ -446,6 +640,9 @@ mod tests {
         let names: Vec<_> = codecs.iter().filter_map(|c| c.name.as_deref()).collect();
         assert_eq!(names, ["G722", "opus"]);
         assert_eq!(codecs[1].clock_rate, Some(48000));
+        // ptime and maxplaybackrate of the media section reach the E-model.
+        assert_eq!(codecs[1].ptime_ms, Some(40));
+        assert_eq!(codecs[1].max_playback_rate, Some(8000));
     }
 
     #[test]

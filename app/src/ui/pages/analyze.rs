@@ -373,11 +373,14 @@ fn LegTable(
                     view! { <td class="mono">{value.join(", ")}</td> }
                 })
                 .collect_view();
-            let reason = match (origin, included) {
+            let mut reason = match (origin, included) {
                 (Origin::Added, true) => format!("added by you; {}", leg.included_because),
                 (Origin::Linked, false) => format!("removed by you; {}", leg.included_because),
                 _ => leg.included_because.to_string(),
             };
+            if !leg.matched_keys.is_empty() {
+                reason.push_str(&format!(" [keys: {}]", leg.matched_keys_text()));
+            }
             let is_seed = matches!(leg.included_because, crate::domain::legs::Reason::Seed);
             let button = if included {
                 (!is_seed).then(|| {

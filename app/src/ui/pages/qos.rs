@@ -120,11 +120,10 @@ fn QosBody(
     let for_memo = loaded.clone();
     let qos = Memo::new(move |_| {
         let settings = query.get().settings;
-        Arc::new(CallQos::from_reports(
-            &for_memo.reports,
-            &for_memo.codecs,
-            &settings,
-        ))
+        Arc::new(
+            CallQos::from_reports(&for_memo.reports, &for_memo.codecs, &settings)
+                .with_endpoint_streams(for_memo.endpoint.clone()),
+        )
     });
     let message = RwSignal::new(None::<String>);
     let download = move |_| {
@@ -198,6 +197,10 @@ fn StreamTable(qos: Memo<Arc<CallQos>>) -> impl IntoView {
                         let qos = qos.get();
                         qos.streams.iter().map(|s| stream_row(s, &qos)).collect_view()
                     }}
+                    {move || qos.get().endpoint_streams.iter().map(|s| {
+                        let cells = crate::domain::qos::view::endpoint_cells(s);
+                        view! { <tr data-testid="qos-endpoint-stream">{cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -226,7 +229,7 @@ fn stream_row(stream: &StreamQos, qos: &CallQos) -> AnyView {
     view! {
         <tr data-testid="qos-stream" data-rr-only=rr_only.to_string()>
             <td class="mono">{direction(stream)}</td>
-            <td title=format!("SSRC {:#010x}, clock {} Hz", stream.ssrc, stream.clock_rate)>{stream.codec.clone()}</td>
+            <td title=format!("SSRC {:#010x}, clock {} Hz\n{}", stream.ssrc, stream.clock_rate, crate::domain::qos::view::inputs_text(stream))>{stream.codec.clone()}{(stream.inputs.scale == crate::domain::qos::codec::Scale::Wideband).then(|| view! { " " <span class="tag">"wideband"</span> })}</td>
             <td class="num" title=packets_title>{packets}{rr_only.then(|| view! { " " <span class="tag">"RR only"</span> })}</td>
             <td class="num">{stream.packets_lost}</td>
             <td class="num" title=loss_tooltip(stream)>{fixed(Some(stream.loss_pct), 2)}</td>

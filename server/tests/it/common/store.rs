@@ -45,6 +45,7 @@ pub fn hep(packet: &Packet) -> HepPacket {
         PacketKind::Sip => ProtoType::Sip,
         PacketKind::Rtcp => ProtoType::Rtcp,
         PacketKind::Log => ProtoType::Log,
+        PacketKind::QualityReport => ProtoType::MosShortReport,
     };
     let mut hep = HepPacket::new(packet.src, packet.dst, proto, packet.payload.clone());
     hep.ts_us = Some(packet.ts_us);
