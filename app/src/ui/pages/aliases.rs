@@ -10,12 +10,11 @@ use leptos_router::NavigateOptions;
 use crate::domain::homer::AliasList;
 use crate::domain::hosts_view::{alias_rows, lookup_alias, FILTER_KEY, LOOKUP_KEY};
 use crate::domain::percent::percent_encode;
-use crate::ui::client::{self, ClientError};
+use crate::ui::api::{self, ApiError, ApiRoot};
 use crate::ui::components::download::save_text;
-use crate::ui::homer::v3_url;
 
-async fn load(backend: String) -> Result<AliasList, ClientError> {
-    client::get_json(&v3_url(&backend, "alias")).await
+async fn load(backend: String) -> Result<AliasList, ApiError> {
+    api::aliases(&ApiRoot::backend(&backend)).await
 }
 
 /// The aliases view.

@@ -13,15 +13,19 @@ use leptos_router::NavigateOptions;
 use crate::domain::analyze_view::{AnalyzeQuery, Origin, ShownAnalysis, Step};
 use crate::domain::homer::HomerRow;
 use crate::domain::ladder::AliasTable;
-use crate::domain::legs::{Analysis, LegRow, Seed};
+use crate::domain::legs::{Analysis, AnalyzeOptions, LegRow, Seed};
 use crate::domain::percent::percent_encode;
 use crate::domain::results::format_us;
+use crate::ui::api::keyed::KeyedResource;
+use crate::ui::api::{recorder, Alive};
 use crate::ui::components::download::save_text;
-use crate::ui::homer::DebugCtx;
 
 use super::analyze_ladder::LegsLadder;
 use super::analyze_run::analyze;
 use super::search_filters::text_input;
+
+/// What the analysis is keyed on: the URL's options (or why they cannot be read) and a run number.
+type RunKey = (Result<AnalyzeOptions, String>, u64);
 
 /// Where the analysis is.
 #[derive(Clone, Debug)]
@@ -48,7 +52,6 @@ enum AnalyzeState {
 /// The Analyze view.
 #[component]
 pub fn AnalyzePage() -> impl IntoView {
-    let debug = expect_context::<DebugCtx>();
     let location = use_location();
     let navigate = use_navigate();
     let parsed = Memo::new(move |_| {
@@ -105,47 +108,51 @@ pub fn AnalyzePage() -> impl IntoView {
         );
     });
 
-    let state = RwSignal::new(AnalyzeState::Idle);
-    let generation = StoredValue::new(0_u64);
-    let run = move || {
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
+    // The analysis, keyed on the URL's options and a run number (Analyze on unchanged options,
+    // Retry); a form the options cannot be read from is an error for the key it was sent at.
+    let run_no = RwSignal::new(0_u64);
+    let step = RwSignal::new(Step::Seed);
+    let form_error = RwSignal::new(None::<(RunKey, String)>);
+    let key = Memo::new(move |_| (options.get(), run_no.get()));
+    let resource = KeyedResource::new(key, move |_| {
         let parsed = parsed.get_untracked();
-        let query = match parsed {
-            Ok(q) => q,
-            Err(e) => return state.set(AnalyzeState::Invalid(e)),
-        };
-        if !query.has_seed() {
-            return state.set(AnalyzeState::Idle);
+        let alive = Alive::current();
+        async move {
+            match parsed {
+                Err(e) => AnalyzeState::Invalid(e),
+                Ok(query) if !query.has_seed() => AnalyzeState::Idle,
+                Ok(query) => {
+                    recorder::start_run();
+                    let report = move |s: Step| {
+                        if alive.get() {
+                            step.try_set(s);
+                        }
+                    };
+                    report(Step::Seed);
+                    match analyze(&query, report).await {
+                        Ok(o) => AnalyzeState::Done {
+                            analysis: Arc::new(o.analysis),
+                            failures: o.failures,
+                            notices: o.notices,
+                            rows: Arc::new(o.rows),
+                            aliases: Arc::new(o.aliases),
+                        },
+                        Err(e) => AnalyzeState::Failed(e),
+                    }
+                }
+            }
         }
-        debug.sent.set(Vec::new());
-        let step = move |s: Step| {
-            if generation.get_value() == mine {
-                state.set(AnalyzeState::Running(s));
-            }
-        };
-        step(Step::Seed);
-        leptos::task::spawn_local(async move {
-            let result = analyze(debug, &query, step).await;
-            if generation.get_value() != mine {
-                return;
-            }
-            state.set(match result {
-                Ok(o) => AnalyzeState::Done {
-                    analysis: Arc::new(o.analysis),
-                    failures: o.failures,
-                    notices: o.notices,
-                    rows: Arc::new(o.rows),
-                    aliases: Arc::new(o.aliases),
-                },
-                Err(e) => AnalyzeState::Failed(e),
-            });
-        });
-    };
-    Effect::new(move |_| {
-        options.track();
-        run();
     });
+    let state = Signal::derive(move || {
+        let now = key.get();
+        match form_error.get() {
+            Some((k, e)) if k == now => AnalyzeState::Invalid(e),
+            _ => resource
+                .get()
+                .unwrap_or_else(|| AnalyzeState::Running(step.get())),
+        }
+    });
+    let run = move || run_no.update(|n| *n += 1);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -180,9 +187,7 @@ pub fn AnalyzePage() -> impl IntoView {
             .into_iter()
             .map(|(k, v)| (k, v.trim().to_owned()))
             .collect();
-        match crate::domain::legs::AnalyzeOptions::from_pairs(
-            trimmed.iter().map(|(k, v)| (*k, v.as_str())),
-        ) {
+        match AnalyzeOptions::from_pairs(trimmed.iter().map(|(k, v)| (*k, v.as_str()))) {
             Ok(options) => {
                 let next = AnalyzeQuery {
                     options,
@@ -194,7 +199,7 @@ pub fn AnalyzePage() -> impl IntoView {
                     go.run(next);
                 }
             }
-            Err(e) => state.set(AnalyzeState::Invalid(e.to_string())),
+            Err(e) => form_error.set(Some((key.get_untracked(), e.to_string()))),
         }
     };
 
@@ -276,7 +281,7 @@ pub fn AnalyzePage() -> impl IntoView {
 /// Progress, failures and notices.
 #[component]
 fn StatusLine(
-    state: RwSignal<AnalyzeState>,
+    state: Signal<AnalyzeState>,
     on_retry: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     move || {

@@ -1,5 +1,5 @@
 //! The searches behind `/analyze`: the seed, the fan-out by number, the candidates' messages,
-//! then `domain::legs::correlate`. Every HOMER request goes through `post_v3` (debug panel).
+//! then `domain::legs::correlate`. Every HOMER request goes through `ui::api` (debug panel).
 
 use std::collections::HashSet;
 
@@ -7,15 +7,12 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::domain::analyze_view::{AnalyzeQuery, Step};
-use crate::domain::homer::{
-    gather, HomerRow, SearchRequest, TransactionRequest, TransactionResponse,
-};
+use crate::domain::homer::{gather, HomerRow, SearchRequest};
 use crate::domain::ladder::AliasTable;
 use crate::domain::legs::{correlate, Analysis, LegCandidate, Seed};
 use crate::domain::query::{compile, ResultView};
 use crate::domain::search_form::SearchForm;
-use crate::ui::client::ClientError;
-use crate::ui::homer::{post_v3, search_call_data, DebugCtx};
+use crate::ui::api::{self, ApiRoot};
 
 use super::search::load_aliases;
 
@@ -34,11 +31,7 @@ pub struct Outcome {
 }
 
 /// Runs the four steps of an analysis, reporting each through `step`.
-pub async fn analyze(
-    debug: DebugCtx,
-    query: &AnalyzeQuery,
-    step: impl Fn(Step),
-) -> Result<Outcome, String> {
+pub async fn analyze(query: &AnalyzeQuery, step: impl Fn(Step)) -> Result<Outcome, String> {
     let zone = TimeZone::system();
     let now = Timestamp::now();
     let mut failures = Vec::new();
@@ -47,7 +40,7 @@ pub async fn analyze(
     // 1. The seed leg.
     let form = query.seed_form().map_err(|e| e.to_string())?;
     let requests = compile_requests(&form, now, &zone)?;
-    let (rows, seed_failures, _) = run_searches(debug, &requests).await;
+    let (rows, seed_failures, _) = run_searches(&requests).await;
     if rows.is_empty() && !seed_failures.is_empty() {
         return Err(format!(
             "the seed search failed: {}",
@@ -75,7 +68,7 @@ pub async fn analyze(
             Err(e) => failures.push(format!("number {}: {e}", form.number)),
         }
     }
-    let (fanout_rows, fanout_failures, limit_hit) = run_searches(debug, &requests).await;
+    let (fanout_rows, fanout_failures, limit_hit) = run_searches(&requests).await;
     failures.extend(fanout_failures);
     if limit_hit {
         notices.push(
@@ -100,10 +93,10 @@ pub async fn analyze(
     // 3. The candidates' INVITEs.
     step(Step::Invites(call_ids.len()));
     let request = query.options.candidate_request(&seed, call_ids);
-    let answer = transaction(debug, &request)
+    let answer = api::transaction(&ApiRoot::Default, &request)
         .await
         .map_err(|e| format!("reading the candidate legs failed: {e}"))?;
-    let aliases = match load_aliases("").await {
+    let aliases = match load_aliases(&ApiRoot::Default).await {
         Ok(table) => table,
         Err(e) => {
             notices.push(format!("Host aliases are unavailable: {e}"));
@@ -139,14 +132,11 @@ fn compile_requests(
 }
 
 /// Runs searches in parallel: every row, the failures, and whether one hit its row limit.
-async fn run_searches(
-    debug: DebugCtx,
-    requests: &[SearchRequest],
-) -> (Vec<HomerRow>, Vec<String>, bool) {
+async fn run_searches(requests: &[SearchRequest]) -> (Vec<HomerRow>, Vec<String>, bool) {
     let answers = futures::future::join_all(requests.iter().map(|request| async move {
         (
             request.row_limit(),
-            search_call_data(debug, "", request, None).await,
+            api::search_call_data(&ApiRoot::Default, request).await,
         )
     }))
     .await;
@@ -156,15 +146,4 @@ async fn run_searches(
         gathered.failures.iter().map(ToString::to_string).collect(),
         gathered.limit_reached,
     )
-}
-
-async fn transaction(
-    debug: DebugCtx,
-    request: &TransactionRequest,
-) -> Result<TransactionResponse, ClientError> {
-    let text = post_v3(debug, "", "call/transaction", request, None).await?;
-    if text.trim().is_empty() {
-        return Ok(TransactionResponse::default());
-    }
-    serde_json::from_str(&text).map_err(|e| ClientError::Decode(format!("call/transaction: {e}")))
 }

@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::domain::api::{BackendInfo, BackendKind, CheckReport};
+use crate::domain::api::{BackendKind, CheckReport};
 use crate::domain::hosts_view::CHECK_KEY;
 use crate::domain::percent::percent_encode;
-use crate::ui::client::{self, ClientError};
-use crate::ui::session::SessionCtx;
+use crate::ui::api::{self, ApiError};
+use crate::ui::context::SessionCtx;
 
 fn kind_label(kind: BackendKind) -> &'static str {
     match kind {
@@ -20,8 +20,8 @@ fn kind_label(kind: BackendKind) -> &'static str {
     }
 }
 
-async fn run_check(name: String) -> Result<CheckReport, ClientError> {
-    client::get_json(&format!("/api/backends/{}/check", percent_encode(&name))).await
+async fn run_check(name: String) -> Result<CheckReport, ApiError> {
+    api::backend_check(&name).await
 }
 
 /// The backends view.
@@ -35,7 +35,7 @@ pub fn BackendsPage() -> impl IntoView {
         .me
         .with_untracked(|me| me.as_ref().is_some_and(|me| me.is_admin()));
     let checked = Memo::new(move |_| query.with(|q| q.get(CHECK_KEY).unwrap_or_default()));
-    let backends = LocalResource::new(|| client::get_json::<Vec<BackendInfo>>("/api/backends"));
+    let backends = LocalResource::new(api::backends);
     let report = LocalResource::new(move || {
         let name = checked.get();
         async move {

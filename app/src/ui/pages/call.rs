@@ -7,16 +7,15 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use leptos::prelude::*;
 
-use crate::domain::homer::{
-    AliasList, HomerRow, ProfileKey, TimeWindow, TransactionRequest, TransactionResponse,
-};
+use crate::domain::calls::has_end;
+use crate::domain::homer::{ProfileKey, TimeWindow, TransactionRequest};
 use crate::domain::ladder::{layout, AliasTable, LadderMessage, LadderOptions, LadderView};
-use crate::ui::client::ClientError;
-use crate::ui::homer::{post_v3, DebugCtx};
+use crate::ui::api::recorder::{self, Recorder};
+use crate::ui::api::{self, ApiError, ApiRoot};
 
 use super::call_ladder::{Ladder, MessagePane};
 use super::call_route::{use_call_route, CallRoute};
-use super::call_state::{load_on_change, CallQuery, CallTab, LoadState};
+use super::call_state::{keyed_load, require_call_ids, CallQuery, CallTab, LoadState};
 use super::qos::QosView;
 use super::search::resolve_zone;
 
@@ -35,9 +34,8 @@ fn now_ms() -> i64 {
 /// The call view.
 #[component]
 pub fn CallPage() -> impl IntoView {
-    let debug = expect_context::<DebugCtx>();
     // On a share page (`/s/{token}`) the share names the Call-IDs (see `use_call_route`) and is the API root.
-    let shared_root = super::share::use_shared_call().map(|s| s.api_root);
+    let shared_root = crate::ui::context::use_shared_call().map(|s| s.api_root);
     // A share opens the ladder only (the share's API serves the transaction and exports, not QoS).
     let in_app = shared_root.is_none();
     let route = use_call_route();
@@ -53,14 +51,18 @@ pub fn CallPage() -> impl IntoView {
         }
     });
 
-    // Load the transaction (and the alias list) when the Call-IDs, backend or time change.
+    // The transaction (and the alias list), keyed on the Call-IDs, API root and time of the URL: a
+    // newer key supersedes (and aborts) an older load, so a late answer never shows another call.
     let load_key = Memo::new(move |_| {
         let q = query.get();
-        let backend = shared_root.clone().unwrap_or_else(|| q.backend.clone());
-        (call_ids.get(), backend, q.t)
+        let root = shared_root
+            .clone()
+            .unwrap_or_else(|| ApiRoot::backend(&q.backend));
+        (call_ids.get(), root, q.t)
     });
-    let state = load_on_change(load_key, move |ids, backend, t| async move {
-        load(debug, &backend, &ids, t).await
+    let state = keyed_load(load_key, |(ids, root, t)| async move {
+        require_call_ids(&ids)?;
+        load(&root, &ids, t).await.map_err(|e| e.to_string())
     });
 
     view! {
@@ -132,43 +134,15 @@ pub struct Loaded {
     pub notices: Vec<String>,
 }
 
-async fn transaction(
-    debug: DebugCtx,
-    backend: &str,
-    request: &TransactionRequest,
-) -> Result<TransactionResponse, ClientError> {
-    let text = post_v3(debug, backend, "call/transaction", request, None).await?;
-    if text.trim().is_empty() {
-        return Ok(TransactionResponse::default());
-    }
-    serde_json::from_str(&text).map_err(|e| ClientError::Decode(format!("call/transaction: {e}")))
-}
-
-fn has_end(rows: &[HomerRow]) -> bool {
-    let answered = rows
-        .iter()
-        .any(|r| r.status_code() == Some(200) && r.cseq_method() == Some("INVITE"));
-    let final_failure = rows
-        .iter()
-        .any(|r| r.status_code().is_some_and(|c| c >= 300) && r.cseq_method() == Some("INVITE"));
-    let bye = rows.iter().any(|r| r.method == "BYE");
-    final_failure || (answered && bye) || !rows.iter().any(|r| r.method == "INVITE")
-}
-
-async fn load(
-    debug: DebugCtx,
-    backend: &str,
-    ids: &[String],
-    t: Option<i64>,
-) -> Result<Loaded, ClientError> {
-    debug.sent.set(Vec::new());
+async fn load(root: &ApiRoot, ids: &[String], t: Option<i64>) -> Result<Loaded, ApiError> {
+    recorder::start_run();
     let profile = ProfileKey::call();
     let window = match t {
         Some(t) => TimeWindow::new(t - BEFORE_MS, t + AFTER_MS),
         None => TimeWindow::new(now_ms() - DEFAULT_WINDOW_MS, now_ms()),
     };
     let mut request = TransactionRequest::new(&profile, window, ids.to_vec());
-    let mut answer = transaction(debug, backend, &request).await?;
+    let mut answer = api::transaction(root, &request).await?;
     let mut notices = Vec::new();
     if let Some(t) = t {
         if !has_end(&answer.data.messages) {
@@ -178,7 +152,7 @@ async fn load(
                 TimeWindow::new(t - BEFORE_MS, t + WIDEST_AFTER_MS),
                 ids.to_vec(),
             );
-            answer = transaction(debug, backend, &request).await?;
+            answer = api::transaction(root, &request).await?;
             if !has_end(&answer.data.messages) {
                 notices.push(
                     "No BYE or final failure was found within 24 hours of the call's start: the call may still be up, or its end was not captured."
@@ -187,7 +161,7 @@ async fn load(
             }
         }
     }
-    let aliases = match post_alias(backend).await {
+    let aliases = match api::aliases(root).await {
         Ok(list) => AliasTable::from_list(&list),
         Err(e) => {
             notices.push(format!("Host aliases are unavailable: {e}"));
@@ -196,7 +170,7 @@ async fn load(
     };
     let rows = answer.data.messages;
     if rows.is_empty() {
-        return Err(ClientError::Status {
+        return Err(ApiError::Status {
             status: 404,
             message: format!("no messages for {} in the searched window", ids.join(", ")),
         });
@@ -216,10 +190,6 @@ async fn load(
     })
 }
 
-async fn post_alias(backend: &str) -> Result<AliasList, ClientError> {
-    crate::ui::client::get_json(&crate::ui::homer::v3_url(backend, "alias")).await
-}
-
 /// The loaded call: toolbar, legend, ladder and the open message.
 #[component]
 fn CallBody(
@@ -230,7 +200,7 @@ fn CallBody(
     zone: Signal<TimeZone>,
     call_ids: Memo<Vec<String>>,
 ) -> impl IntoView {
-    let debug = expect_context::<DebugCtx>();
+    let debug = expect_context::<Recorder>();
     let notices = loaded.notices.clone();
     let export_loaded = loaded.clone();
     let pane_loaded = loaded.clone();

@@ -27,7 +27,7 @@ pub fn use_call_route() -> CallRoute {
     let location = use_location();
     let navigate = use_navigate();
     // A share page (`/s/{token}`) names its Call-IDs itself.
-    let shared_ids = super::share::use_shared_call().map(|s| s.call_ids);
+    let shared_ids = crate::ui::context::use_shared_call().map(|s| s.call_ids);
     let call_ids = Memo::new(move |_| {
         if let Some(ids) = &shared_ids {
             return ids.clone();

@@ -1,10 +1,12 @@
-//! Loading state of the call and QoS views, and the effect that reloads them when their Call-IDs,
-//! backend or time change.
+//! Loading state of the call and QoS views, and the keyed resource that reloads them when their
+//! Call-IDs, API root or time change.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+
+use crate::ui::api::keyed::KeyedResource;
 
 pub use crate::domain::call_view::{CallQuery, CallTab};
 
@@ -25,35 +27,33 @@ impl<T> Clone for LoadState<T> {
     }
 }
 
-/// Runs `load(call_ids, backend, t)` whenever `key` changes and keeps the result in the returned
-/// signal. No Call-ID is an error; an answer arriving after the view was left is dropped.
-pub fn load_on_change<X, T, E, F, Fut>(
-    key: Memo<(Vec<String>, String, X)>,
-    load: F,
-) -> RwSignal<LoadState<T>>
+/// Loads `load(key)` through a [`KeyedResource`] on `key` (values the URL gives: Call-IDs, API
+/// root, time): a new key supersedes the running load and aborts its requests, and an answer for
+/// an older key is never shown (until the new one lands the view says Loading).
+pub fn keyed_load<K, T, E, F, Fut>(key: Memo<K>, load: F) -> Signal<LoadState<T>>
 where
-    X: Clone + PartialEq + Send + Sync + 'static,
+    K: Clone + PartialEq + Send + Sync + 'static,
     T: Send + Sync + 'static,
     E: std::fmt::Display,
-    F: Fn(Vec<String>, String, X) -> Fut + 'static,
+    F: Fn(K) -> Fut + 'static,
     Fut: Future<Output = Result<T, E>> + 'static,
 {
-    let state = RwSignal::new(LoadState::Loading);
-    Effect::new(move |_| {
-        let (ids, backend, t) = key.get();
-        if ids.is_empty() {
-            state.set(LoadState::Failed("no Call-ID in the link".into()));
-            return;
-        }
-        state.set(LoadState::Loading);
-        let pending = load(ids, backend, t);
-        leptos::task::spawn_local(async move {
-            // The view may have been left while loading.
-            state.try_set(match pending.await {
-                Ok(loaded) => LoadState::Loaded(Arc::new(loaded)),
-                Err(e) => LoadState::Failed(e.to_string()),
-            });
-        });
+    let resource = KeyedResource::new(key, move |key| {
+        let pending = load(key);
+        async move { pending.await.map(Arc::new).map_err(|e| e.to_string()) }
     });
-    state
+    Signal::derive(move || match resource.get() {
+        None => LoadState::Loading,
+        Some(Ok(loaded)) => LoadState::Loaded(loaded),
+        Some(Err(e)) => LoadState::Failed(e),
+    })
+}
+
+/// The error of a link without a Call-ID.
+pub fn require_call_ids(ids: &[String]) -> Result<(), String> {
+    if ids.is_empty() {
+        Err("no Call-ID in the link".into())
+    } else {
+        Ok(())
+    }
 }

@@ -2,46 +2,15 @@
 
 use std::sync::Arc;
 
-use gloo_net::http::Request;
 use leptos::prelude::*;
 
 use crate::domain::call_view::CallQuery;
 use crate::domain::ladder::{png_size, to_svg, LadderView, LaneMode, SvgOptions, TimeMode};
+use crate::ui::api::{self, ApiRoot, Export};
 use crate::ui::components::download::{save_blob, save_bytes, save_text};
-use crate::ui::homer::v3_url;
 
 use super::call::Loaded;
 use super::call_png::svg_to_png;
-
-async fn export(backend: &str, route: &str, body: &str) -> Result<(Vec<u8>, String), String> {
-    let response = Request::post(&v3_url(backend, route))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach the server: {e}"))?;
-    let status = response.status();
-    let disposition = response
-        .headers()
-        .get("content-disposition")
-        .unwrap_or_default();
-    let bytes = response.binary().await.map_err(|e| e.to_string())?;
-    if !(200..300).contains(&status) {
-        let text = String::from_utf8_lossy(&bytes).to_string();
-        return Err(crate::ui::client::error_from_text(status, &text).to_string());
-    }
-    let name = disposition
-        .split("filename=")
-        .nth(1)
-        .map(|n| {
-            n.trim_matches(|c| c == '"' || c == ';' || c == ' ')
-                .to_string()
-        })
-        .filter(|n| !n.is_empty())
-        .unwrap_or_default();
-    Ok((bytes, name))
-}
 
 /// Toggles, exports and the link.
 #[component]
@@ -71,16 +40,16 @@ pub fn Toolbar(
     };
     let body = serde_json::to_string(&loaded.request).unwrap_or_default();
     // On a share page, exports go through the share's API root.
-    let shared_root = super::share::use_shared_call().map(|s| s.api_root);
+    let shared_root = crate::ui::context::use_shared_call().map(|s| s.api_root);
     let base_name = move || crate::domain::call_view::file_stem(&call_ids.get_untracked());
-    let download_export = move |route: &'static str, ext: &'static str, mime: &'static str| {
+    let download_export = move |kind: Export, ext: &'static str, mime: &'static str| {
         let body = body.clone();
-        let backend = shared_root
+        let root = shared_root
             .clone()
-            .unwrap_or_else(|| query.get_untracked().backend);
+            .unwrap_or_else(|| ApiRoot::backend(&query.get_untracked().backend));
         let fallback = format!("{}.{ext}", base_name());
         leptos::task::spawn_local(async move {
-            match export(&backend, route, &body).await {
+            match api::export(&root, kind, body).await {
                 Ok((bytes, name)) => {
                     let name = if name.is_empty() { fallback } else { name };
                     if let Err(e) = save_bytes(&name, mime, &bytes) {
@@ -93,15 +62,9 @@ pub fn Toolbar(
     };
     let pcap = {
         let d = download_export.clone();
-        move |_| {
-            d(
-                "export/call/messages/pcap",
-                "pcap",
-                "application/vnd.tcpdump.pcap",
-            )
-        }
+        move |_| d(Export::Pcap, "pcap", "application/vnd.tcpdump.pcap")
     };
-    let text = move |_| download_export("export/call/messages/text", "txt", "text/plain");
+    let text = move |_| download_export(Export::Text, "txt", "text/plain");
     let svg = move |_| {
         let svg = ladder.with_untracked(|l| to_svg(l, &SvgOptions::default()));
         if let Err(e) = save_text(&format!("{}.svg", base_name()), "image/svg+xml", &svg) {

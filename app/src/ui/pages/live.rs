@@ -3,7 +3,6 @@
 //! counted), can be paused, shows the event rate and drops, and `?follow=<Call-ID>` turns it into a
 //! ladder of that call that grows as messages arrive.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
@@ -17,6 +16,7 @@ use crate::domain::live::{
     Frame, LiveBuffer, LiveEvent, LiveQuery, Proto, RateMeter, StreamStats, MAX_HISTORY,
 };
 use crate::domain::results::{format_ms, host_port};
+use crate::ui::api;
 use crate::ui::components::virtual_table::{Column, VirtualTable};
 
 use super::call_ladder::Ladder;
@@ -117,48 +117,29 @@ pub fn LivePage() -> impl IntoView {
         );
     });
     let state = LiveState::new();
-    let stream_url = Memo::new(move |_| {
-        let (protocol, host) = web_sys::window()
-            .map(|w| w.location())
-            .map(|l| {
-                (
-                    l.protocol().unwrap_or_default(),
-                    l.host().unwrap_or_default(),
-                )
-            })
-            .unwrap_or_default();
-        query.with(|q| (q.ws_url(&protocol, &host), q.follow.clone()))
-    });
-    let generation = Arc::new(AtomicU64::new(0));
-    {
-        let generation = generation.clone();
-        Effect::new(move |_| {
-            let (url, follow) = stream_url.get();
-            let mine = generation.fetch_add(1, Ordering::Relaxed) + 1;
-            state.buffer.update(LiveBuffer::clear);
-            state.ladder.set(Vec::new());
-            state.stats.set(None);
-            let generation = generation.clone();
-            leptos::task::spawn_local(async move {
-                let meter = std::cell::RefCell::new(RateMeter::default());
-                live_socket::run(
-                    url,
-                    generation,
-                    mine,
-                    |link| {
-                        if link != LinkState::Connected {
-                            state.rate.try_set(0.0);
-                        }
-                        state.link.try_set(link).is_none()
-                    },
-                    |batch| state.take(batch, follow.as_deref(), &mut meter.borrow_mut()),
-                )
-                .await;
-            });
+    let stream_url =
+        Memo::new(move |_| query.with(|q| (api::live_stream_url(q), q.follow.clone())));
+    // One connection per stream address: the task runs under this effect's owner, so a new address
+    // (or leaving the page) cleans it up, which drops the task and closes its socket.
+    Effect::new(move |_| {
+        let (url, follow) = stream_url.get();
+        state.buffer.update(LiveBuffer::clear);
+        state.ladder.set(Vec::new());
+        state.stats.set(None);
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
+            let meter = std::cell::RefCell::new(RateMeter::default());
+            live_socket::run(
+                url,
+                |link| {
+                    if link != LinkState::Connected {
+                        state.rate.try_set(0.0);
+                    }
+                    state.link.try_set(link).is_none()
+                },
+                |batch| state.take(batch, follow.as_deref(), &mut meter.borrow_mut()),
+            )
+            .await;
         });
-    }
-    on_cleanup(move || {
-        generation.fetch_add(1, Ordering::Relaxed);
     });
 
     view! {

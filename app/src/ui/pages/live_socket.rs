@@ -2,8 +2,6 @@
 //! authenticates it), hands parsed frames to the page in batches every quarter second, and after a
 //! failure reconnects on the [`Backoff`] schedule, counting down so the page can say when.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::{select, Either};
@@ -34,6 +32,25 @@ pub struct Batch {
     pub unreadable: u64,
 }
 
+/// A socket closed when it is dropped: when the page's task is cleaned up mid-read (a new address,
+/// the page left), the server sees the stream end at once instead of at garbage collection.
+struct ClosedOnDrop(Option<WebSocket>);
+
+impl ClosedOnDrop {
+    fn socket(&mut self) -> &mut WebSocket {
+        // Only `drop` takes the socket out.
+        self.0.as_mut().expect("the socket is taken only on drop")
+    }
+}
+
+impl Drop for ClosedOnDrop {
+    fn drop(&mut self) {
+        if let Some(ws) = self.0.take() {
+            let _ = ws.close(None, None);
+        }
+    }
+}
+
 async fn sleep_ms(ms: u64) {
     let (tx, rx) = futures::channel::oneshot::channel::<()>();
     leptos::prelude::set_timeout(
@@ -45,29 +62,27 @@ async fn sleep_ms(ms: u64) {
     let _ = rx.await;
 }
 
-/// Runs the connection to `url` until `generation` moves past `mine` or a callback returns false
-/// (the page is gone). `on_state` hears every state change; `on_batch` gets a batch every tick
+/// Runs the connection to `url` until a callback returns false (the page is gone) or the task is
+/// dropped (the page's effect cleaned it up). `on_state` hears every state change; `on_batch` gets a batch every tick
 /// while connected, even an empty one, so the page can refresh its rate.
 pub async fn run(
     url: String,
-    generation: Arc<AtomicU64>,
-    mine: u64,
     on_state: impl Fn(LinkState) -> bool,
     on_batch: impl Fn(Batch) -> bool,
 ) {
-    let stale = || generation.load(Ordering::Relaxed) != mine;
     let mut backoff = Backoff::default();
     loop {
-        if stale() || !on_state(LinkState::Connecting) {
+        if !on_state(LinkState::Connecting) {
             return;
         }
-        if let Ok(mut ws) = WebSocket::open(&url) {
+        if let Ok(ws) = WebSocket::open(&url) {
+            let mut ws = ClosedOnDrop(Some(ws));
             let mut announced = false;
             let mut batch = Batch::default();
             // One timer across messages, so a busy stream still ticks.
             let mut tick = Box::pin(sleep_ms(TICK_MS));
             loop {
-                match select(ws.next(), &mut tick).await {
+                match select(ws.socket().next(), &mut tick).await {
                     Either::Left((Some(Ok(Message::Text(text))), _)) => match parse_frame(&text) {
                         Ok(frame) => batch.frames.push(frame),
                         Err(_) => batch.unreadable += 1,
@@ -76,10 +91,7 @@ pub async fn run(
                     Either::Left((Some(Err(_)) | None, _)) => break,
                     Either::Right(((), _)) => {
                         tick = Box::pin(sleep_ms(TICK_MS));
-                        if stale() {
-                            return;
-                        }
-                        if !announced && matches!(ws.state(), State::Open) {
+                        if !announced && matches!(ws.socket().state(), State::Open) {
                             announced = true;
                             backoff.reset();
                             if !on_state(LinkState::Connected) {
@@ -92,17 +104,15 @@ pub async fn run(
                     }
                 }
             }
-            if stale() || !on_batch(batch) {
+            if !on_batch(batch) {
                 return;
             }
         }
         let mut remaining = backoff.next_delay_ms(js_sys::Math::random());
         while remaining > 0 {
-            if stale()
-                || !on_state(LinkState::Disconnected {
-                    retry_in_s: remaining.div_ceil(1000),
-                })
-            {
+            if !on_state(LinkState::Disconnected {
+                retry_in_s: remaining.div_ceil(1000),
+            }) {
                 return;
             }
             let step = remaining.min(1000);

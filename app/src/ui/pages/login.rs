@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::ui::client;
-use crate::ui::session::{safe_next, SessionCtx};
+use crate::ui::api;
+use crate::ui::context::{safe_next, SessionCtx};
 
 /// The login view.
 #[component]
@@ -27,7 +27,7 @@ pub fn LoginPage() -> impl IntoView {
         let next = safe_next(query.with_untracked(|q| q.get("next")));
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match client::login(username.get_untracked(), password.get_untracked()).await {
+            match api::login(username.get_untracked(), password.get_untracked()).await {
                 Ok(me) => {
                     session.me.set(Some(me));
                     navigate(&next, Default::default());

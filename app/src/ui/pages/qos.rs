@@ -18,12 +18,12 @@ use crate::domain::qos::{
     CallQos, CodecInfo, QualityBand, RejectedReport, RtcpReport, StreamQos, EMODEL_LABEL,
     REPORTED_LABEL, SIMPLE_LABEL,
 };
-use crate::ui::client::ClientError;
+use crate::ui::api::recorder;
+use crate::ui::api::{self, ApiError, ApiRoot};
 use crate::ui::components::download::save_text;
-use crate::ui::homer::{post_v3, DebugCtx};
 
 use super::call_route::{use_call_route, CallRoute};
-use super::call_state::{load_on_change, LoadState};
+use super::call_state::{keyed_load, require_call_ids, LoadState};
 use super::qos_chart::{QosChart, CHARTS};
 
 /// Ten days, the window when the link does not carry the call's time.
@@ -75,7 +75,6 @@ pub fn QosPage() -> impl IntoView {
 /// `/qos/{ids}` and by the call view's Quality tab; its settings live in the route's query string.
 #[component]
 pub fn QosView(route: CallRoute) -> impl IntoView {
-    let debug = expect_context::<DebugCtx>();
     let call_ids = route.call_ids;
     let query = Memo::new(move |_| QosQuery::from_query_string(&route.search.get()));
     let set_value = Callback::new(move |(key, value): (&'static str, String)| {
@@ -88,10 +87,11 @@ pub fn QosView(route: CallRoute) -> impl IntoView {
 
     let load_key = Memo::new(move |_| {
         let q = query.get();
-        (call_ids.get(), q.backend, q.t)
+        (call_ids.get(), ApiRoot::backend(&q.backend), q.t)
     });
-    let state = load_on_change(load_key, move |ids, backend, t| async move {
-        load(debug, &backend, &ids, t).await
+    let state = keyed_load(load_key, |(ids, root, t)| async move {
+        require_call_ids(&ids)?;
+        load(&root, &ids, t).await.map_err(|e| e.to_string())
     });
 
     view! {
@@ -110,36 +110,20 @@ pub fn QosView(route: CallRoute) -> impl IntoView {
     }
 }
 
-async fn post_text(
-    debug: DebugCtx,
-    backend: &str,
-    route: &str,
-    request: &TransactionRequest,
-) -> Result<String, ClientError> {
-    post_v3(debug, backend, route, request, None).await
-}
-
-async fn load(
-    debug: DebugCtx,
-    backend: &str,
-    ids: &[String],
-    t: Option<i64>,
-) -> Result<Loaded, ClientError> {
-    debug.sent.set(Vec::new());
+async fn load(root: &ApiRoot, ids: &[String], t: Option<i64>) -> Result<Loaded, ApiError> {
+    recorder::start_run();
     let now = jiff::Timestamp::now().as_millisecond();
     let window = match t {
         Some(t) => TimeWindow::new(t - BEFORE_MS, t + AFTER_MS),
         None => TimeWindow::new(now - DEFAULT_WINDOW_MS, now),
     };
     let request = TransactionRequest::new(&ProfileKey::call(), window, ids.to_vec());
-    let qos_text = post_text(debug, backend, "call/report/qos", &request).await?;
+    let qos_text = api::qos_reports(root, &request).await?;
     let (mut reports, rejected) =
-        reports_from_qos_body(&qos_text).map_err(|e| ClientError::Decode(e.to_string()))?;
+        reports_from_qos_body(&qos_text).map_err(|e| ApiError::Decode(e.to_string()))?;
     let mut notices = Vec::new();
-    let transaction = match post_text(debug, backend, "call/transaction", &request).await {
-        Ok(text) if text.trim().is_empty() => TransactionResponse::default(),
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| ClientError::Decode(format!("call/transaction: {e}")))?,
+    let transaction = match api::transaction(root, &request).await {
+        Ok(answer) => answer,
         Err(e) => {
             notices.push(format!(
                 "The call's SIP messages could not be loaded, so the codec is unknown: {e}"

@@ -4,27 +4,23 @@
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use crate::domain::calls::{name_directions, CallSummary, HostPort};
-use crate::domain::homer::MappingList;
-use crate::domain::homer::{gather, AliasList, Gathered, HomerRow};
+use crate::domain::homer::HomerRow;
 use crate::domain::ladder::AliasTable;
-use crate::domain::query::{
-    compile, compile_with_mapping, CompiledSearch, Input, QueryError, QueryErrorKind, ResultView,
-};
+use crate::domain::query::{Input, QueryError, ResultView};
 use crate::domain::results::{self, ColumnSort, DownloadFormat};
 use crate::domain::search_form::SearchForm;
-use crate::ui::client::ClientError;
+use crate::ui::api::recorder::Recorder;
+use crate::ui::api::{self, ApiRoot};
 use crate::ui::components::download::save_text;
-use crate::ui::homer::{search_call_data, DebugCtx};
 
 use super::search_filters::{FilterFields, SearchFilters};
 use super::search_results::{CallsTable, MessagesTable};
-use super::search_state::{RunState, SearchOutcome};
+use super::search_state::{use_search_run, RunState, SearchOutcome};
 
 /// The browser's time zone, or the one named in the form.
 pub fn resolve_zone(name: &str) -> Result<TimeZone, String> {
@@ -40,15 +36,8 @@ pub fn zone_name(tz: &TimeZone) -> String {
     tz.iana_name().unwrap_or("UTC").to_string()
 }
 
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
-
 /// Splits the URL query into the form and the table sort (`order`).
-fn read_url(search: &str) -> (Result<SearchForm, String>, Option<ColumnSort>) {
+pub(super) fn read_url(search: &str) -> (Result<SearchForm, String>, Option<ColumnSort>) {
     let form = SearchForm::from_query_string(search).map_err(|e| e.to_string());
     let order = search
         .trim_start_matches('?')
@@ -78,7 +67,7 @@ fn write_url(form: &SearchForm, order: Option<&ColumnSort>) -> String {
 /// The messages (`/search`) or calls (`/calls`) view.
 #[component]
 pub fn SearchPage(view: ResultView) -> impl IntoView {
-    let debug = expect_context::<DebugCtx>();
+    let debug = expect_context::<Recorder>();
     let location = use_location();
     let navigate = use_navigate();
     let url = Memo::new(move |_| read_url(&location.search.get()));
@@ -103,124 +92,12 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
         }
     };
 
-    let state = RwSignal::new(RunState::Idle);
-    let generation = StoredValue::new(0_u64);
-    let aborter = StoredValue::new_local(None::<web_sys::AbortController>);
-
-    // Both may already be disposed when the page is being left; `try_` keeps that harmless.
-    let cancel = move || {
-        generation.try_update_value(|g| *g += 1);
-        aborter.try_update_value(|a| {
-            if let Some(a) = a.take() {
-                a.abort();
-            }
-        });
-    };
     let page_path = match view {
         ResultView::Messages => "/search",
         ResultView::Calls => "/calls",
     };
-
-    // Run the search whenever the URL asks for one.
-    let run = move |search: String| {
-        // The router updates the location before this page is disposed: ignore other routes' URLs.
-        if location.pathname.get_untracked() != page_path {
-            return;
-        }
-        cancel();
-        if search.trim_start_matches('?').is_empty() {
-            state.set(RunState::Idle);
-            return;
-        }
-        let Some(my_generation) = generation.try_get_value() else {
-            return;
-        };
-        let (form, _) = read_url(&search);
-        let form = match form {
-            Ok(f) => f,
-            Err(e) => {
-                return state.set(RunState::Invalid {
-                    message: e,
-                    error: None,
-                })
-            }
-        };
-        let zone = match resolve_zone(&form.tz) {
-            Ok(z) => z,
-            Err(e) => {
-                return state.set(RunState::Invalid {
-                    message: e,
-                    error: None,
-                })
-            }
-        };
-        let now = Timestamp::now();
-        // Fields outside HOMER 7's default mapping (the domains) need the backend's mapping:
-        // fetched only for such a query, then the form is compiled against it.
-        let first = match compile(&form, view, now, &zone) {
-            Ok(c) => Some(c),
-            Err(e) if matches!(e.kind, QueryErrorKind::FieldNotMapped { .. }) => None,
-            Err(e) => {
-                return state.set(RunState::Invalid {
-                    message: e.to_string(),
-                    error: Some(e),
-                })
-            }
-        };
-        let controller = web_sys::AbortController::new().ok();
-        let signal = controller.as_ref().map(|c| c.signal());
-        aborter.set_value(controller);
-        debug.sent.set(Vec::new());
-        // Total 0 while the mapping is read.
-        let total = first.as_ref().map_or(0, |c| c.requests.len());
-        state.set(RunState::Running { done: 0, total });
-        let started = now_ms();
-        let backend = form.backend.clone();
-        leptos::task::spawn_local(async move {
-            let compiled = match first {
-                Some(c) => c,
-                None => match compile_for_backend(&form, view, now, &zone).await {
-                    Ok(c) => c,
-                    Err((message, error)) => {
-                        if generation.try_get_value() == Some(my_generation) {
-                            state.try_set(RunState::Invalid { message, error });
-                        }
-                        return;
-                    }
-                },
-            };
-            if generation.try_get_value() != Some(my_generation) {
-                return;
-            }
-            let total = compiled.requests.len();
-            state.try_set(RunState::Running { done: 0, total });
-            let outcome = run_requests(debug, &backend, &compiled, signal.as_ref(), move || {
-                if generation.try_get_value() == Some(my_generation) {
-                    state.try_update(|s| {
-                        if let RunState::Running { done, .. } = s {
-                            *done += 1;
-                        }
-                    });
-                }
-            })
-            .await;
-            if generation.try_get_value() != Some(my_generation) {
-                return;
-            }
-            let elapsed_ms = now_ms() - started;
-            state.try_set(match outcome {
-                Ok((result, limit_reached, failures)) => RunState::Done {
-                    outcome: Arc::new(result),
-                    elapsed_ms,
-                    limit_reached,
-                    failures,
-                    limit: compiled.limit,
-                },
-                Err(error) => RunState::Failed { error, elapsed_ms },
-            });
-        });
-    };
-    Effect::new(move |_| run(location.search.get()));
+    let run = use_search_run(view, page_path);
+    let state = run.state;
 
     let submit = Callback::new({
         let go = go.clone();
@@ -231,17 +108,14 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
                 == location.search.get_untracked().trim_start_matches('?');
             if same {
                 // Searching again for the same thing: run it anew (new "now").
-                run(location.search.get_untracked());
+                run.rerun.run(());
             } else {
                 go(next, order.get_untracked(), false);
             }
         }
     });
-    let retry = move |_| run(location.search.get_untracked());
-    let on_cancel = move |_| {
-        cancel();
-        state.set(RunState::Cancelled);
-    };
+    let retry = move |_| run.rerun.run(());
+    let on_cancel = move |_| run.cancel.run(());
 
     let sort_signal = Signal::derive(move || order.get().map(|o| (o.column, o.descending)));
     let on_sort = Callback::new({
@@ -272,7 +146,7 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
         async move {
             match view {
                 ResultView::Messages => Ok(AliasTable::default()),
-                ResultView::Calls => load_aliases(&backend).await,
+                ResultView::Calls => load_aliases(&ApiRoot::backend(&backend)).await,
             }
         }
     });
@@ -384,84 +258,17 @@ fn sorted_calls(
 }
 
 /// HOMER's host alias list as a table.
-pub(super) async fn load_aliases(backend: &str) -> Result<AliasTable, String> {
-    crate::ui::client::get_json::<AliasList>(&crate::ui::homer::v3_url(backend, "alias"))
+pub(super) async fn load_aliases(root: &ApiRoot) -> Result<AliasTable, String> {
+    api::aliases(root)
         .await
         .map(|list| AliasTable::from_list(&list))
         .map_err(|e| e.to_string())
 }
 
-/// Compiles `form` against its backend's mapping (`GET mapping/protocol`); the error as the
-/// message and, when the form is at fault, the [`QueryError`] to point at.
-async fn compile_for_backend(
-    form: &SearchForm,
-    view: ResultView,
-    now: Timestamp,
-    zone: &TimeZone,
-) -> Result<CompiledSearch, (String, Option<QueryError>)> {
-    let url = crate::ui::homer::v3_url(&form.backend, "mapping/protocol");
-    let mapping = crate::ui::client::get_json::<MappingList>(&url)
-        .await
-        .map_err(|e| (format!("reading the backend's field mapping: {e}"), None))?;
-    compile_with_mapping(form, view, now, zone, &mapping).map_err(|e| (e.to_string(), Some(e)))
-}
-
-/// Sends every compiled request (in parallel), reporting each completion through `progress`.
-/// `Ok` with the merged result, whether a request hit its row limit, and the failures of a partial
-/// answer; `Err` when every request failed.
-async fn run_requests(
-    debug: DebugCtx,
-    backend: &str,
-    compiled: &CompiledSearch,
-    abort: Option<&web_sys::AbortSignal>,
-    progress: impl Fn() + Clone,
-) -> Result<(SearchOutcome, bool, Vec<String>), String> {
-    let futures = compiled.requests.iter().map(|request| {
-        let progress = progress.clone();
-        async move {
-            let result = search_call_data(debug, backend, request, abort).await;
-            progress();
-            (request.row_limit(), result)
-        }
-    });
-    let Gathered {
-        rows,
-        failures,
-        mut limit_reached,
-    } = gather(futures::future::join_all(futures).await);
-    let failures: Vec<String> = failures.iter().map(describe).collect();
-    if rows.is_empty() && !failures.is_empty() {
-        return Err(failures.join("; "));
-    }
-    let outcome = match compiled.view {
-        ResultView::Messages => {
-            let merged = compiled.finish_rows(rows);
-            limit_reached |= merged.len() >= compiled.limit as usize;
-            SearchOutcome::Rows(merged)
-        }
-        ResultView::Calls => {
-            let calls = compiled.finish_calls(rows);
-            limit_reached |= calls.len() >= compiled.limit as usize;
-            SearchOutcome::Calls(calls)
-        }
-    };
-    Ok((outcome, limit_reached, failures))
-}
-
-fn describe(error: &ClientError) -> String {
-    match error {
-        ClientError::Status {
-            status: 504,
-            message,
-        } => format!("the backend timed out: {message}"),
-        other => other.to_string(),
-    }
-}
-
 /// Progress, errors, timeouts, "limit reached" and the elapsed time.
 #[component]
 fn StatusBanner(
-    state: RwSignal<RunState>,
+    state: Signal<RunState>,
     on_retry: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
     on_cancel: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
     query_text: Signal<String>,
@@ -557,7 +364,7 @@ fn error_pointer(text: &str, error: &QueryError) -> impl IntoView {
 
 /// The exact HOMER request bodies of the last run.
 #[component]
-pub fn DebugPanel(debug: DebugCtx) -> impl IntoView {
+pub fn DebugPanel(debug: Recorder) -> impl IntoView {
     view! {
         <section class="panel debug" aria-label="HOMER requests">
             <h2>"HOMER requests"</h2>

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::domain::query::ResultView;
 use crate::domain::search_form::{Profile, SearchForm};
 use crate::domain::sip::KNOWN_METHOD_NAMES as METHODS;
-use crate::ui::homer::DebugCtx;
+use crate::ui::api::recorder::Recorder;
 
 use super::search::zone_name;
 
@@ -111,7 +111,7 @@ pub fn SearchFilters(
     zone: Signal<TimeZone>,
     on_submit: Callback<()>,
 ) -> impl IntoView {
-    let debug = expect_context::<DebugCtx>();
+    let debug = expect_context::<Recorder>();
     let f = fields;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::ui::session::SessionCtx;
+use crate::ui::context::SessionCtx;
 use crate::ui::theme::ThemeToggle;
 
 /// The settings view.

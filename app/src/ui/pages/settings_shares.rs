@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use crate::domain::call_view::CallQuery;
 use crate::domain::percent::percent_encode;
 use crate::domain::share::{ShareInfo, ShareStatus};
-use crate::ui::client;
-use crate::ui::session::SessionCtx;
+use crate::ui::api;
+use crate::ui::context::SessionCtx;
 
 use super::share::expiry_text;
 
@@ -20,12 +20,12 @@ pub fn SharedLinks() -> impl IntoView {
             .me
             .with(|m| m.as_ref().is_some_and(|me| me.may_share))
     };
-    let shares = LocalResource::new(client::shares_list);
+    let shares = LocalResource::new(api::shares_list);
     let error = RwSignal::new(None::<String>);
     let revoke = move |id: String| {
         error.set(None);
         leptos::task::spawn_local(async move {
-            match client::share_revoke(&id).await {
+            match api::share_revoke(&id).await {
                 Ok(()) => shares.refetch(),
                 Err(e) => {
                     error.try_set(Some(format!("Cannot revoke the link: {e}")));

@@ -10,23 +10,10 @@ use leptos_router::hooks::use_params_map;
 use crate::domain::call_view::CallQuery;
 use crate::domain::homer::TransactionRequest;
 use crate::domain::share::{ShareCreated, ShareRefusal, ShareRequest};
-use crate::ui::client::{self, ClientError};
-use crate::ui::session::SessionCtx;
+use crate::ui::api::{self, ApiError, ApiRoot};
+use crate::ui::context::{use_shared_call, SessionCtx, SharedCall};
 
 use super::call::CallPage;
-
-/// The share a public page shows, given to the call view through context.
-#[derive(Clone, Debug)]
-pub struct SharedCall {
-    pub call_ids: Vec<String>,
-    /// `/api/shared/{token}`: used as the backend, so every read goes through the share.
-    pub api_root: String,
-}
-
-/// The share the current view shows, when it is a public share page.
-pub fn use_shared_call() -> Option<SharedCall> {
-    use_context::<SharedCall>()
-}
 
 /// `expires_at` (seconds since the epoch) in the browser's time zone.
 pub fn expiry_text(expires_at: i64) -> String {
@@ -39,9 +26,9 @@ pub fn expiry_text(expires_at: i64) -> String {
         .unwrap_or_else(|_| expires_at.to_string())
 }
 
-fn refusal_of(error: &ClientError) -> Option<ShareRefusal> {
+fn refusal_of(error: &ApiError) -> Option<ShareRefusal> {
     match error {
-        ClientError::Status { status, message } if *status == 410 || *status == 403 => {
+        ApiError::Status { status, message } if *status == 410 || *status == 403 => {
             ShareRefusal::parse(message)
         }
         _ => None,
@@ -53,10 +40,10 @@ fn refusal_of(error: &ClientError) -> Option<ShareRefusal> {
 pub fn SharedCallPage() -> impl IntoView {
     let params = use_params_map();
     let token = params.with_untracked(|p| p.get("token").unwrap_or_default());
-    let api_root = client::shared_api_root(&token);
+    let api_root = ApiRoot::Share(token.clone());
     let info = LocalResource::new(move || {
         let token = token.clone();
-        async move { client::shared_info(&token).await }
+        async move { api::shared_info(&token).await }
     });
     view! {
         <main class="shared-call">
@@ -127,7 +114,7 @@ pub fn ShareButton(request: TransactionRequest, query: Memo<CallQuery>) -> impl 
         error.set(None);
         copied.set(false);
         leptos::task::spawn_local(async move {
-            let result = client::share_create(&body).await;
+            let result = api::share_create(&body).await;
             busy.try_set(false);
             match result {
                 Ok(share) => {
