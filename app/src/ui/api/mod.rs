@@ -18,6 +18,7 @@ use crate::domain::homer::{
     AliasList, HomerRow, MappingList, SearchRequest, SearchResponse, TransactionRequest,
     TransactionResponse,
 };
+use crate::domain::ladder::AliasTable;
 use crate::domain::live::LiveQuery;
 use crate::domain::percent::percent_encode;
 use crate::domain::share::{ShareCreated, ShareInfo, ShareRequest};
@@ -161,6 +162,11 @@ pub async fn qos_reports(root: &ApiRoot, request: &TransactionRequest) -> Result
 /// `alias`: the backend's host aliases.
 pub async fn aliases(root: &ApiRoot) -> Result<AliasList, ApiError> {
     ApiRequest::get(root.v3("alias")).json().await
+}
+
+/// The backend's host aliases as the table ladders and call lists name hosts with.
+pub async fn alias_table(root: &ApiRoot) -> Result<AliasTable, ApiError> {
+    aliases(root).await.map(|list| AliasTable::from_list(&list))
 }
 
 /// `mapping/protocol`: the backend's field mapping, for fields outside HOMER 7's default one.

@@ -22,9 +22,9 @@ use crate::ui::api::recorder;
 use crate::ui::api::{self, ApiError, ApiRoot};
 use crate::ui::components::download::save_text;
 
-use super::call_route::{use_call_route, CallRoute};
-use super::call_state::{keyed_load, require_call_ids, LoadState};
 use super::qos_chart::{QosChart, CHARTS};
+use super::route::{use_call_route, CallRoute};
+use super::state::{keyed_load, require_call_ids, LoadState};
 
 /// Ten days, the window when the link does not carry the call's time.
 const DEFAULT_WINDOW_MS: i64 = 10 * 24 * 3600 * 1000;

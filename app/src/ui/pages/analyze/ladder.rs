@@ -12,7 +12,7 @@ use crate::domain::call_view::CallQuery;
 use crate::domain::homer::HomerRow;
 use crate::domain::ladder::{layout, AliasTable, LadderMessage, LadderOptions};
 
-use super::call_ladder::Ladder;
+use crate::ui::components::ladder::Ladder;
 
 /// The ladder of `shown`'s legs, drawn from `rows` (the candidates' messages).
 #[component]

@@ -9,7 +9,8 @@ use crate::domain::search_form::{Profile, SearchForm};
 use crate::domain::sip::KNOWN_METHOD_NAMES as METHODS;
 use crate::ui::api::recorder::Recorder;
 
-use super::search::zone_name;
+use crate::ui::components::form::text_input;
+use crate::ui::components::zone::zone_name;
 
 /// The form's inputs, one signal each (text as typed, not yet validated).
 #[derive(Clone, Copy)]
@@ -84,22 +85,6 @@ impl FilterFields {
         base.limit = text(self.limit).parse().ok();
         base.profile = self.profile.get_untracked();
         base
-    }
-}
-
-/// A labelled text field bound to `signal` (the search and analyze forms).
-pub(super) fn text_input(
-    label: &'static str,
-    name: &'static str,
-    signal: RwSignal<String>,
-    placeholder: &'static str,
-) -> impl IntoView {
-    view! {
-        <label class="field">
-            <span>{label}</span>
-            <input name=name placeholder=placeholder prop:value=signal
-                on:input=move |ev| signal.set(event_target_value(&ev)) />
-        </label>
     }
 }
 

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+mod shares;
+
 use crate::ui::context::SessionCtx;
 use crate::ui::theme::ThemeToggle;
 
@@ -19,6 +21,6 @@ pub fn SettingsPage() -> impl IntoView {
             <h2>"Display"</h2>
             <p>"Theme: " <ThemeToggle/></p>
         </section>
-        <super::settings_shares::SharedLinks/>
+        <shares::SharedLinks/>
     }
 }

@@ -19,9 +19,12 @@ use crate::domain::results::{format_ms, host_port};
 use crate::ui::api;
 use crate::ui::components::virtual_table::{Column, VirtualTable};
 
-use super::call_ladder::Ladder;
-use super::live_socket::{self, Batch, LinkState};
-use super::search_results::call_link;
+use crate::ui::components::call_link::call_link;
+use crate::ui::components::ladder::Ladder;
+
+mod socket;
+
+use socket::{Batch, LinkState};
 
 /// Methods offered by the filter: the ones the SIP scanner knows.
 use crate::domain::sip::KNOWN_METHOD_NAMES as METHODS;
@@ -128,7 +131,7 @@ pub fn LivePage() -> impl IntoView {
         state.stats.set(None);
         leptos::task::spawn_local_scoped_with_cancellation(async move {
             let meter = std::cell::RefCell::new(RateMeter::default());
-            live_socket::run(
+            socket::run(
                 url,
                 |link| {
                     if link != LinkState::Connected {

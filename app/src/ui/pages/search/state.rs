@@ -18,7 +18,8 @@ use crate::domain::search_form::SearchForm;
 use crate::ui::api::keyed::KeyedResource;
 use crate::ui::api::{self, recorder, Alive, ApiError, ApiRoot};
 
-use super::search::{read_url, resolve_zone};
+use super::read_url;
+use crate::ui::components::zone::resolve_zone;
 
 /// What a finished search produced.
 #[derive(Clone, Debug)]

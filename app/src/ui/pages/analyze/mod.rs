@@ -20,9 +20,13 @@ use crate::ui::api::keyed::KeyedResource;
 use crate::ui::api::{recorder, Alive};
 use crate::ui::components::download::save_text;
 
-use super::analyze_ladder::LegsLadder;
-use super::analyze_run::analyze;
-use super::search_filters::text_input;
+use crate::ui::components::form::text_input;
+
+mod ladder;
+mod run;
+
+use ladder::LegsLadder;
+use run::analyze;
 
 /// What the analysis is keyed on: the URL's options (or why they cannot be read) and a run number.
 type RunKey = (Result<AnalyzeOptions, String>, u64);

@@ -8,31 +8,8 @@ use leptos::prelude::*;
 use crate::domain::calls::{CallStatus, CallSummary};
 use crate::domain::homer::HomerRow;
 use crate::domain::results::{format_duration_ms, format_ms, format_us, host_port};
+use crate::ui::components::call_link::call_link;
 use crate::ui::components::virtual_table::{Column, VirtualTable};
-
-/// The link to the call view for some Call-IDs around a time (epoch ms).
-pub fn call_link(call_ids: &[String], backend: &str, around_ms: Option<i64>) -> String {
-    let ids: Vec<String> = call_ids
-        .iter()
-        .map(|id| String::from(js_sys::encode_uri_component(id)))
-        .collect();
-    let mut query = Vec::new();
-    if let Some(ms) = around_ms {
-        query.push(format!("t={ms}"));
-    }
-    if !backend.is_empty() {
-        query.push(format!(
-            "backend={}",
-            String::from(js_sys::encode_uri_component(backend))
-        ));
-    }
-    let query = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", query.join("&"))
-    };
-    format!("/call/{}{query}", ids.join(","))
-}
 
 fn col(label: &'static str, key: &'static str) -> Column {
     Column {

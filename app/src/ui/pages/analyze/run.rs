@@ -14,8 +14,6 @@ use crate::domain::query::{compile, ResultView};
 use crate::domain::search_form::SearchForm;
 use crate::ui::api::{self, ApiRoot};
 
-use super::search::load_aliases;
-
 /// What one analysis produced.
 pub struct Outcome {
     /// The correlation result.
@@ -96,7 +94,7 @@ pub async fn analyze(query: &AnalyzeQuery, step: impl Fn(Step)) -> Result<Outcom
     let answer = api::transaction(&ApiRoot::Default, &request)
         .await
         .map_err(|e| format!("reading the candidate legs failed: {e}"))?;
-    let aliases = match load_aliases(&ApiRoot::Default).await {
+    let aliases = match api::alias_table(&ApiRoot::Default).await {
         Ok(table) => table,
         Err(e) => {
             notices.push(format!("Host aliases are unavailable: {e}"));

@@ -9,8 +9,8 @@ use crate::domain::ladder::{png_size, to_svg, LadderView, LaneMode, SvgOptions, 
 use crate::ui::api::{self, ApiRoot, Export};
 use crate::ui::components::download::{save_blob, save_bytes, save_text};
 
-use super::call::Loaded;
-use super::call_png::svg_to_png;
+use super::png::svg_to_png;
+use super::Loaded;
 
 /// Toggles, exports and the link.
 #[component]

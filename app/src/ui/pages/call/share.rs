@@ -2,7 +2,7 @@
 //! share's API root, outside the login guard), the page that says why a link is refused, and the call
 //! toolbar's "Share outside" button.
 
-use jiff::tz::TimeZone;
+use crate::ui::components::zone::expiry_text;
 use leptos::context::Provider;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -13,18 +13,7 @@ use crate::domain::share::{ShareCreated, ShareRefusal, ShareRequest};
 use crate::ui::api::{self, ApiError, ApiRoot};
 use crate::ui::context::{use_shared_call, SessionCtx, SharedCall};
 
-use super::call::CallPage;
-
-/// `expires_at` (seconds since the epoch) in the browser's time zone.
-pub fn expiry_text(expires_at: i64) -> String {
-    jiff::Timestamp::from_second(expires_at)
-        .map(|t| {
-            t.to_zoned(TimeZone::system())
-                .strftime("%Y-%m-%d %H:%M:%S %Z")
-                .to_string()
-        })
-        .unwrap_or_else(|_| expires_at.to_string())
-}
+use super::CallPage;
 
 fn refusal_of(error: &ApiError) -> Option<ShareRefusal> {
     match error {

@@ -13,11 +13,26 @@ use crate::domain::ladder::{layout, AliasTable, LadderMessage, LadderOptions, La
 use crate::ui::api::recorder::{self, Recorder};
 use crate::ui::api::{self, ApiError, ApiRoot};
 
-use super::call_ladder::{Ladder, MessagePane};
-use super::call_route::{use_call_route, CallRoute};
-use super::call_state::{keyed_load, require_call_ids, CallQuery, CallTab, LoadState};
-use super::qos::QosView;
-use super::search::resolve_zone;
+use crate::ui::components::debug_panel::DebugPanel;
+use crate::ui::components::ladder::Ladder;
+use crate::ui::components::zone::resolve_zone;
+
+mod message;
+mod png;
+mod qos;
+mod qos_chart;
+mod route;
+mod share;
+mod state;
+mod toolbar;
+
+pub use qos::QosPage;
+pub use share::SharedCallPage;
+
+use message::MessagePane;
+use qos::QosView;
+use route::{use_call_route, CallRoute};
+use state::{keyed_load, require_call_ids, CallQuery, CallTab, LoadState};
 
 /// Ten days, dex's default window when the link does not carry the call's time.
 const DEFAULT_WINDOW_MS: i64 = 10 * 24 * 3600 * 1000;
@@ -127,7 +142,7 @@ fn Tabs(query: Memo<CallQuery>, route: CallRoute) -> impl IntoView {
 
 /// What the call view loaded.
 pub struct Loaded {
-    pub messages: Vec<LadderMessage>,
+    pub messages: Arc<Vec<LadderMessage>>,
     pub aliases: AliasTable,
     pub request: TransactionRequest,
     /// Something the user should know about the data (a call without an end, …).
@@ -181,7 +196,7 @@ async fn load(root: &ApiRoot, ids: &[String], t: Option<i64>) -> Result<Loaded, 
             notices.push(format!("No messages were found for Call-ID {id}."));
         }
     }
-    let messages = LadderMessage::from_rows(&rows);
+    let messages = Arc::new(LadderMessage::from_rows(&rows));
     Ok(Loaded {
         messages,
         aliases,
@@ -207,10 +222,10 @@ fn CallBody(
     let ladder_loaded = loaded.clone();
     view! {
         {notices.into_iter().map(|n| view! { <div class="banner warn" role="status">{n}</div> }).collect_view()}
-        <super::call_toolbar::Toolbar query=query set_query=set_query ladder=ladder loaded=export_loaded call_ids=call_ids/>
-        {move || debug.enabled.get().then(|| view! { <super::search::DebugPanel debug=debug/> })}
+        <toolbar::Toolbar query=query set_query=set_query ladder=ladder loaded=export_loaded call_ids=call_ids/>
+        {move || debug.enabled.get().then(|| view! { <DebugPanel debug=debug/> })}
         <div class="call-layout">
-            <Ladder loaded=ladder_loaded ladder=ladder query=query set_query=set_query zone=zone/>
+            <Ladder messages=Arc::clone(&ladder_loaded.messages) ladder=ladder query=query set_query=set_query zone=zone/>
             <MessagePane loaded=pane_loaded ladder=ladder query=query set_query=set_query zone=zone/>
         </div>
     }

@@ -18,26 +18,19 @@ use crate::ui::api::recorder::Recorder;
 use crate::ui::api::{self, ApiRoot};
 use crate::ui::components::download::save_text;
 
-use super::search_filters::{FilterFields, SearchFilters};
-use super::search_results::{CallsTable, MessagesTable};
-use super::search_state::{use_search_run, RunState, SearchOutcome};
+use crate::ui::components::debug_panel::DebugPanel;
+use crate::ui::components::zone::resolve_zone;
 
-/// The browser's time zone, or the one named in the form.
-pub fn resolve_zone(name: &str) -> Result<TimeZone, String> {
-    if name.trim().is_empty() {
-        Ok(TimeZone::system())
-    } else {
-        TimeZone::get(name.trim()).map_err(|e| format!("time zone {name:?}: {e}"))
-    }
-}
+mod filters;
+mod state;
+mod tables;
 
-/// The name of a zone for display.
-pub fn zone_name(tz: &TimeZone) -> String {
-    tz.iana_name().unwrap_or("UTC").to_string()
-}
+use filters::{FilterFields, SearchFilters};
+use state::{use_search_run, RunState, SearchOutcome};
+use tables::{CallsTable, MessagesTable};
 
 /// Splits the URL query into the form and the table sort (`order`).
-pub(super) fn read_url(search: &str) -> (Result<SearchForm, String>, Option<ColumnSort>) {
+fn read_url(search: &str) -> (Result<SearchForm, String>, Option<ColumnSort>) {
     let form = SearchForm::from_query_string(search).map_err(|e| e.to_string());
     let order = search
         .trim_start_matches('?')
@@ -146,7 +139,9 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
         async move {
             match view {
                 ResultView::Messages => Ok(AliasTable::default()),
-                ResultView::Calls => load_aliases(&ApiRoot::backend(&backend)).await,
+                ResultView::Calls => api::alias_table(&ApiRoot::backend(&backend))
+                    .await
+                    .map_err(|e| e.to_string()),
             }
         }
     });
@@ -257,14 +252,6 @@ fn sorted_calls(
     calls
 }
 
-/// HOMER's host alias list as a table.
-pub(super) async fn load_aliases(root: &ApiRoot) -> Result<AliasTable, String> {
-    api::aliases(root)
-        .await
-        .map(|list| AliasTable::from_list(&list))
-        .map_err(|e| e.to_string())
-}
-
 /// Progress, errors, timeouts, "limit reached" and the elapsed time.
 #[component]
 fn StatusBanner(
@@ -362,18 +349,4 @@ fn error_pointer(text: &str, error: &QueryError) -> impl IntoView {
     }
 }
 
-/// The exact HOMER request bodies of the last run.
-#[component]
-pub fn DebugPanel(debug: Recorder) -> impl IntoView {
-    view! {
-        <section class="panel debug" aria-label="HOMER requests">
-            <h2>"HOMER requests"</h2>
-            {move || debug.sent.get().into_iter().map(|r| view! {
-                <div class="debug-request">
-                    <div class="mono">{format!("POST {}", r.url)}</div>
-                    <pre>{r.body}</pre>
-                </div>
-            }).collect_view()}
-        </section>
-    }
-}
+//END

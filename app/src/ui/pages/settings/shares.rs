@@ -9,7 +9,7 @@ use crate::domain::share::{ShareInfo, ShareStatus};
 use crate::ui::api;
 use crate::ui::context::SessionCtx;
 
-use super::share::expiry_text;
+use crate::ui::components::zone::expiry_text;
 
 /// The "Shared links" section; shown to users who may share.
 #[component]
