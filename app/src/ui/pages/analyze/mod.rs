@@ -10,48 +10,20 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
-use crate::domain::analyze_view::{AnalyzeQuery, Origin, ShownAnalysis, Step};
-use crate::domain::homer::HomerRow;
-use crate::domain::ladder::AliasTable;
-use crate::domain::legs::{Analysis, AnalyzeOptions, LegRow, Seed};
+use crate::domain::analyze_view::{AnalyzeQuery, Origin, ShownAnalysis};
+use crate::domain::legs::LegRow;
 use crate::domain::percent::percent_encode;
 use crate::domain::results::format_us;
-use crate::ui::api::keyed::KeyedResource;
-use crate::ui::api::{recorder, Alive};
 use crate::ui::components::download::save_text;
 
-use crate::ui::components::form::text_input;
-
+mod form;
 mod ladder;
 mod run;
+mod state;
 
+use form::AnalyzeForm;
 use ladder::LegsLadder;
-use run::analyze;
-
-/// What the analysis is keyed on: the URL's options (or why they cannot be read) and a run number.
-type RunKey = (Result<AnalyzeOptions, String>, u64);
-
-/// Where the analysis is.
-#[derive(Clone, Debug)]
-enum AnalyzeState {
-    /// Nothing to analyze yet.
-    Idle,
-    /// The URL's options are wrong.
-    Invalid(String),
-    /// Working on a step.
-    Running(Step),
-    /// The analysis could not be made.
-    Failed(String),
-    /// The correlation result, with partial failures and notices.
-    Done {
-        analysis: Arc<Analysis>,
-        failures: Vec<String>,
-        notices: Vec<String>,
-        /// Every candidate leg's messages, for the combined ladder.
-        rows: Arc<Vec<HomerRow>>,
-        aliases: Arc<AliasTable>,
-    },
-}
+use state::{use_analysis, AnalyzeState};
 
 /// The Analyze view.
 #[component]
@@ -65,42 +37,6 @@ pub fn AnalyzePage() -> impl IntoView {
     // Only the options re-run the analysis; adding or removing a leg just re-renders.
     let options = Memo::new(move |_| parsed.get().map(|q| q.options));
 
-    let call_id = RwSignal::new(String::new());
-    let caller = RwSignal::new(String::new());
-    let callee = RwSignal::new(String::new());
-    let at = RwSignal::new(String::new());
-    let since = RwSignal::new(String::new());
-    let until = RwSignal::new(String::new());
-    let correlate_text = RwSignal::new(String::new());
-    let prefixes = RwSignal::new(String::new());
-    let numbers = RwSignal::new(String::new());
-    let limit = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        let o = query.get().options;
-        match o.seed {
-            Seed::CallId(id) => {
-                call_id.set(id);
-                caller.set(String::new());
-                callee.set(String::new());
-            }
-            Seed::Parties {
-                caller: from,
-                callee: to,
-            } => {
-                call_id.set(String::new());
-                caller.set(from);
-                callee.set(to);
-            }
-        }
-        at.set(o.at);
-        since.set(o.since);
-        until.set(o.until);
-        correlate_text.set(o.correlate.join(", "));
-        prefixes.set(o.header_prefixes.join(", "));
-        numbers.set(o.numbers.join(", "));
-        limit.set(o.limit.to_string());
-    });
-
     let go = Callback::new(move |next: AnalyzeQuery| {
         navigate(
             &format!("/analyze?{}", next.to_query_string()),
@@ -111,101 +47,9 @@ pub fn AnalyzePage() -> impl IntoView {
             },
         );
     });
-
-    // The analysis, keyed on the URL's options and a run number (Analyze on unchanged options,
-    // Retry); a form the options cannot be read from is an error for the key it was sent at.
-    let run_no = RwSignal::new(0_u64);
-    let step = RwSignal::new(Step::Seed);
-    let form_error = RwSignal::new(None::<(RunKey, String)>);
-    let key = Memo::new(move |_| (options.get(), run_no.get()));
-    let resource = KeyedResource::new(key, move |_| {
-        let parsed = parsed.get_untracked();
-        let alive = Alive::current();
-        async move {
-            match parsed {
-                Err(e) => AnalyzeState::Invalid(e),
-                Ok(query) if !query.has_seed() => AnalyzeState::Idle,
-                Ok(query) => {
-                    recorder::start_run();
-                    let report = move |s: Step| {
-                        if alive.get() {
-                            step.try_set(s);
-                        }
-                    };
-                    report(Step::Seed);
-                    match analyze(&query, report).await {
-                        Ok(o) => AnalyzeState::Done {
-                            analysis: Arc::new(o.analysis),
-                            failures: o.failures,
-                            notices: o.notices,
-                            rows: Arc::new(o.rows),
-                            aliases: Arc::new(o.aliases),
-                        },
-                        Err(e) => AnalyzeState::Failed(e),
-                    }
-                }
-            }
-        }
-    });
-    let state = Signal::derive(move || {
-        let now = key.get();
-        match form_error.get() {
-            Some((k, e)) if k == now => AnalyzeState::Invalid(e),
-            _ => resource
-                .get()
-                .unwrap_or_else(|| AnalyzeState::Running(step.get())),
-        }
-    });
-    let run = move || run_no.update(|n| *n += 1);
-
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let mut pairs: Vec<(&str, String)> = Vec::new();
-        let id = call_id.get_untracked();
-        if id.trim().is_empty() {
-            pairs.push(("caller", caller.get_untracked()));
-            pairs.push(("callee", callee.get_untracked()));
-        } else {
-            pairs.push(("call_id", id));
-        }
-        pairs.push(("at", at.get_untracked()));
-        pairs.push(("since", since.get_untracked()));
-        pairs.push(("until", until.get_untracked()));
-        let correlate_list = split_list(&correlate_text.get_untracked());
-        if correlate_list.is_empty() {
-            pairs.push(("correlate", String::new()));
-        }
-        pairs.extend(correlate_list.into_iter().map(|c| ("correlate", c)));
-        pairs.extend(
-            split_list(&prefixes.get_untracked())
-                .into_iter()
-                .map(|p| ("prefix", p)),
-        );
-        pairs.extend(
-            split_list(&numbers.get_untracked())
-                .into_iter()
-                .map(|n| ("number", n)),
-        );
-        pairs.push(("limit", limit.get_untracked()));
-        let trimmed: Vec<(&str, String)> = pairs
-            .into_iter()
-            .map(|(k, v)| (k, v.trim().to_owned()))
-            .collect();
-        match AnalyzeOptions::from_pairs(trimmed.iter().map(|(k, v)| (*k, v.as_str()))) {
-            Ok(options) => {
-                let next = AnalyzeQuery {
-                    options,
-                    ..AnalyzeQuery::default()
-                };
-                if next == query.get_untracked() {
-                    run();
-                } else {
-                    go.run(next);
-                }
-            }
-            Err(e) => form_error.set(Some((key.get_untracked(), e.to_string()))),
-        }
-    };
+    let analysis = use_analysis(parsed, options);
+    let state = analysis.state;
+    let run = move || analysis.rerun.run(());
 
     let shown = Memo::new(move |_| {
         state.with(|s| match s {
@@ -240,24 +84,7 @@ pub fn AnalyzePage() -> impl IntoView {
 
     view! {
         <h1>"Analyze"</h1>
-        <form class="search-form panel" on:submit=submit aria-label="Analyze options">
-            <div class="search-grid">
-                {text_input("Call-ID", "call_id", call_id, "any leg's Call-ID")}
-                {text_input("Caller", "caller", caller, "+4922112345")}
-                {text_input("Callee", "callee", callee, "200")}
-                {text_input("At", "at", at, "2026-02-04 17:13 (±5 min)")}
-                {text_input("Since", "since", since, "10d (default), 30m")}
-                {text_input("Until", "until", until, "now")}
-                {text_input("Correlate headers", "correlate", correlate_text, "X-Acme-Call-ID, X-CID")}
-                {text_input("Header prefixes", "prefix", prefixes, "X-Acme")}
-                {text_input("Extra numbers", "number", numbers, "201, 202")}
-                {text_input("Limit", "limit", limit, "10 legs")}
-            </div>
-            <div class="search-actions">
-                <button class="primary" type="submit">"Analyze"</button>
-                <span class="notice">"Enter a Call-ID, or a caller and callee. Lists are comma separated."</span>
-            </div>
-        </form>
+        <AnalyzeForm query=query go=go analysis=analysis/>
         <StatusLine state=state on_retry=move |_| run()/>
         {move || shown.get().map(|shown| {
             let link = shown.ladder_link();
@@ -436,13 +263,4 @@ fn LegTable(
             </table>
         </div>
     }
-}
-
-/// Splits a comma (or whitespace) separated list, blanks dropped.
-fn split_list(text: &str) -> Vec<String> {
-    text.split([',', ' ', '\t'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
