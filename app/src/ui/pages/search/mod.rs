@@ -1,33 +1,29 @@
 //! `/search` (messages) and `/calls` (calls grouped by Call-ID): dex-style filters compiled in the browser
 //! to HOMER 7 requests, results merged and shown in a virtualized table. Every input is in the URL.
 
-use std::sync::Arc;
-
 use jiff::tz::TimeZone;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
-use crate::domain::calls::{name_directions, CallSummary, HostPort};
-use crate::domain::homer::HomerRow;
 use crate::domain::ladder::AliasTable;
 use crate::domain::query::{Input, QueryError, ResultView};
-use crate::domain::results::{self, ColumnSort, DownloadFormat};
+use crate::domain::results::ColumnSort;
 use crate::domain::search_form::SearchForm;
 use crate::ui::api::recorder::Recorder;
 use crate::ui::api::{self, ApiRoot};
-use crate::ui::components::download::save_text;
 
 use crate::ui::components::debug_panel::DebugPanel;
 use crate::ui::components::zone::resolve_zone;
 
 mod filters;
+mod outcome;
 mod state;
 mod tables;
 
 use filters::{FilterFields, SearchFilters};
-use state::{use_search_run, RunState, SearchOutcome};
-use tables::{CallsTable, MessagesTable};
+use outcome::SearchResults;
+use state::{use_search_run, RunState};
 
 /// Splits the URL query into the form and the table sort (`order`).
 fn read_url(search: &str) -> (Result<SearchForm, String>, Option<ColumnSort>) {
@@ -110,7 +106,6 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
     let retry = move |_| run.rerun.run(());
     let on_cancel = move |_| run.cancel.run(());
 
-    let sort_signal = Signal::derive(move || order.get().map(|o| (o.column, o.descending)));
     let on_sort = Callback::new({
         let go = go.clone();
         move |key: &'static str| {
@@ -129,7 +124,6 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
             go(next, order.get_untracked(), true);
         }
     });
-    let selected = Signal::derive(move || form.get().selected);
     let zone = Signal::derive(move || resolve_zone(&form.get().tz).unwrap_or(TimeZone::UTC));
 
     // Host aliases name the ends of the calls' directions; without them hosts go by address.
@@ -148,40 +142,6 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
     let alias_table =
         Signal::derive(move || aliases.get().and_then(Result::ok).unwrap_or_default());
 
-    let download = move |format: DownloadFormat| {
-        let zone = zone.get_untracked();
-        state.with_untracked(|s| {
-            if let RunState::Done { outcome, .. } = s {
-                let (ext, mime) = format.extension_and_mime();
-                let (name, text) = match outcome.as_ref() {
-                    SearchOutcome::Rows(rows) => (
-                        "hepscope-messages",
-                        results::rows_download(
-                            &sorted_rows(rows, order.get_untracked()),
-                            &zone,
-                            format,
-                        ),
-                    ),
-                    SearchOutcome::Calls(calls) => (
-                        "hepscope-calls",
-                        results::calls_download(
-                            &sorted_calls(
-                                calls,
-                                order.get_untracked(),
-                                &alias_table.get_untracked(),
-                            ),
-                            &zone,
-                            format,
-                        ),
-                    ),
-                };
-                if let Err(e) = save_text(&format!("{name}.{ext}"), mime, &text) {
-                    leptos::logging::warn!("download failed: {e}");
-                }
-            }
-        });
-    };
-
     let title = match view {
         ResultView::Messages => "Search",
         ResultView::Calls => "Calls",
@@ -194,62 +154,9 @@ pub fn SearchPage(view: ResultView) -> impl IntoView {
             <div class="banner warn" role="status">{format!("Host aliases are unavailable, hosts are named by address: {e}")}</div>
         })}
         {move || debug.enabled.get().then(|| view! { <DebugPanel debug=debug/> })}
-        {move || state.with(|s| match s {
-            RunState::Done { outcome, .. } => {
-                let outcome = outcome.clone();
-                let downloads = view! {
-                    <div class="downloads" role="group" aria-label="Download results">
-                        <button type="button" on:click=move |_| download(DownloadFormat::Json)>"JSON"</button>
-                        <button type="button" on:click=move |_| download(DownloadFormat::Jsonl)>"JSONL"</button>
-                        <button type="button" on:click=move |_| download(DownloadFormat::Csv)>"CSV"</button>
-                    </div>
-                };
-                let table = match outcome.as_ref() {
-                    SearchOutcome::Rows(rows) => {
-                        let rows = Arc::new(rows.clone());
-                        let sorted = Memo::new(move |_| Arc::new(sorted_rows(&rows, order.get())));
-                        view! { <MessagesTable rows=sorted zone=zone sort=sort_signal on_sort=on_sort /> }.into_any()
-                    }
-                    SearchOutcome::Calls(calls) => {
-                        let calls = Arc::new(calls.clone());
-                        let sorted = Memo::new(move |_| {
-                            Arc::new(alias_table.with(|a| sorted_calls(&calls, order.get(), a)))
-                        });
-                        view! {
-                            <CallsTable calls=sorted zone=zone sort=sort_signal on_sort=on_sort
-                                selected=selected on_select=on_select backend=Signal::derive(move || form.get().backend) />
-                        }.into_any()
-                    }
-                };
-                view! { {downloads} {table} }.into_any()
-            }
-            _ => ().into_any(),
-        })}
+        <SearchResults state=state form=form order=order zone=zone alias_table=alias_table
+            on_sort=on_sort on_select=on_select/>
     }
-}
-
-fn sorted_rows(rows: &[HomerRow], order: Option<ColumnSort>) -> Vec<HomerRow> {
-    let mut rows = rows.to_vec();
-    if let Some(order) = order {
-        results::sort_rows(&mut rows, &order);
-    }
-    rows
-}
-
-/// The calls with their directions named by `aliases`, in the table's order.
-fn sorted_calls(
-    calls: &[CallSummary],
-    order: Option<ColumnSort>,
-    aliases: &AliasTable,
-) -> Vec<CallSummary> {
-    let mut calls = calls.to_vec();
-    if !aliases.is_empty() {
-        name_directions(&mut calls, |h: &HostPort| aliases.resolve(h));
-    }
-    if let Some(order) = order {
-        results::sort_calls(&mut calls, &order);
-    }
-    calls
 }
 
 /// Progress, errors, timeouts, "limit reached" and the elapsed time.
