@@ -132,3 +132,43 @@ test('download the SIPp scenario of the call (the UAC side of its first hop)', a
   expect(xml).toContain('Call-ID: [call_id]');
   expect(xml).toContain('<recv response="200"/>');
 });
+
+test("open one call then another quickly and see the second call's ladder", async ({ page }) => {
+  await loginAsAdmin(page);
+  const invites = (await demoRows(page.request)).filter((r) => r.method === 'INVITE');
+  const a = invites[0];
+  const b = invites.find((r) => r.sid !== a.sid)!;
+  // A's transaction answers late: it lands after B's unless the view drops (or aborts) it.
+  let aRequested = false;
+  let aHeld = 0;
+  await page.route('**/api/v3/call/transaction', async (route) => {
+    const isA = (route.request().postData() ?? '').includes(JSON.stringify(a.sid));
+    if (isA) {
+      aRequested = true;
+      aHeld += 1;
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    // An aborted request can no longer be continued.
+    await route.continue().catch(() => {});
+    if (isA) aHeld -= 1;
+  });
+  await page.goto(`/call/${encodeURIComponent(a.sid)}?t=${a.create_date}&msg=0`);
+  await expect.poll(() => aRequested).toBe(true);
+  // Open B in the same view (a link, as the app's own navigation) while A is still loading.
+  await page.evaluate((href) => {
+    const link = document.createElement('a');
+    link.href = href;
+    link.textContent = 'open B';
+    document.body.append(link);
+    link.click();
+  }, `/call/${encodeURIComponent(b.sid)}?t=${b.create_date}&msg=0`);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(b.sid);
+  const raw = page.getByTestId('raw-message');
+  await expect(raw).toContainText(`Call-ID: ${b.sid}`);
+  // Once every answer for A has landed (a call without an end is asked for twice), B's ladder is
+  // still the one shown.
+  await expect.poll(() => aHeld, { timeout: 15_000 }).toBe(0);
+  await page.waitForTimeout(1_000);
+  await expect(raw).toContainText(`Call-ID: ${b.sid}`);
+  await expect(raw).not.toContainText(a.sid);
+});

@@ -2,6 +2,7 @@
 //! the lookup window, following a long call further, the alias table and the notices. Shared so
 //! the browser and the command line load the same messages for the same link.
 
+use crate::domain::calls::has_end;
 use crate::domain::fetch::V3Fetch;
 use crate::domain::homer::{HomerRow, ProfileKey, TimeWindow, TransactionRequest};
 use crate::domain::ladder::AliasTable;
@@ -53,21 +54,6 @@ pub struct LoadedCall {
     pub request: TransactionRequest,
     /// Something the user should know (a call without an end, a Call-ID not found, …).
     pub notices: Vec<String>,
-}
-
-/// True when the rows show the call ended (a final failure, or 200 and BYE) or hold no INVITE.
-pub fn has_end(rows: &[HomerRow]) -> bool {
-    let invite_reply = |r: &&HomerRow| r.cseq_method() == Some("INVITE");
-    let answered = rows
-        .iter()
-        .filter(invite_reply)
-        .any(|r| r.status_code() == Some(200));
-    let final_failure = rows
-        .iter()
-        .filter(invite_reply)
-        .any(|r| r.status_code().is_some_and(|c| c >= 300));
-    let bye = rows.iter().any(|r| r.method == "BYE");
-    final_failure || (answered && bye) || !rows.iter().any(|r| r.method == "INVITE")
 }
 
 /// Loads `ids` in `window`.
@@ -137,28 +123,6 @@ pub async fn load_call<F: V3Fetch>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(method: &str, cseq: &str) -> HomerRow {
-        HomerRow {
-            method: method.into(),
-            cseq: cseq.into(),
-            ..HomerRow::default()
-        }
-    }
-
-    #[test]
-    fn has_end_needs_a_final_failure_or_200_and_bye() {
-        let invite = row("INVITE", "1 INVITE");
-        assert!(!has_end(std::slice::from_ref(&invite)));
-        assert!(!has_end(&[invite.clone(), row("200", "1 INVITE")]));
-        assert!(has_end(&[
-            invite.clone(),
-            row("200", "1 INVITE"),
-            row("BYE", "2 BYE")
-        ]));
-        assert!(has_end(&[invite, row("486", "1 INVITE")]));
-        assert!(has_end(&[row("OPTIONS", "1 OPTIONS")]));
-    }
 
     #[test]
     fn window_from_link_is_ten_days_without_a_time() {

@@ -124,6 +124,20 @@ fn invite_reply(row: &HomerRow) -> Option<u16> {
         .then_some(code)
 }
 
+/// Whether `rows` (one call's messages) contain the call's end: a final failure to an INVITE, a
+/// BYE after a 2xx to an INVITE, or no INVITE at all (nothing to end). The call view uses it to
+/// follow a long call further before saying its end is missing.
+pub fn has_end(rows: &[HomerRow]) -> bool {
+    let invite_reply_is = |test: fn(u16) -> bool| {
+        rows.iter()
+            .any(|r| r.cseq_method() == Some("INVITE") && r.status_code().is_some_and(test))
+    };
+    let answered = invite_reply_is(|c| c == 200);
+    let final_failure = invite_reply_is(|c| c >= 300);
+    let bye = rows.iter().any(|r| r.method == "BYE");
+    final_failure || (answered && bye) || !rows.iter().any(|r| r.method == "INVITE")
+}
+
 /// Groups rows by Call-ID (`sid`, else `callid`; rows with neither are skipped) and sums each
 /// group up. The result is sorted newest first (by first message), then by Call-ID.
 pub fn group_calls(rows: &[HomerRow]) -> Vec<CallSummary> {
@@ -337,6 +351,29 @@ mod tests {
             dst_port: Some(5060),
             ..HomerRow::default()
         }
+    }
+
+    #[test]
+    fn has_end_needs_a_bye_after_an_answer_or_a_final_failure() {
+        let invite = row("a", 0, "INVITE", "1 INVITE");
+        let ok = row("a", 10, "200", "1 INVITE");
+        let bye = row("a", 20, "BYE", "2 BYE");
+        assert!(!has_end(std::slice::from_ref(&invite)), "ringing");
+        assert!(
+            !has_end(&[invite.clone(), ok.clone()]),
+            "answered, still up"
+        );
+        assert!(has_end(&[invite.clone(), ok, bye]), "answered then hung up");
+        assert!(
+            has_end(&[invite.clone(), row("a", 10, "486", "1 INVITE")]),
+            "busy"
+        );
+        assert!(
+            !has_end(&[invite, row("a", 10, "200", "3 OPTIONS")]),
+            "a 200 to another method is no answer"
+        );
+        assert!(has_end(&[row("a", 0, "OPTIONS", "1 OPTIONS")]), "no INVITE");
+        assert!(has_end(&[]), "no messages");
     }
 
     fn call(rows: &[HomerRow]) -> CallSummary {

@@ -6,17 +6,15 @@ use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Ro
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use super::client::{self, ClientError};
-use super::homer::DebugCtx;
+use super::api::recorder::Recorder;
+use super::api::{self, ApiError};
+use super::context::SessionCtx;
 use super::pages::aliases::AliasesPage;
 use super::pages::analyze::AnalyzePage;
 use super::pages::backends::BackendsPage;
-use super::pages::call::CallPage;
+use super::pages::call::{CallPage, QosPage, SharedCallPage};
 use super::pages::live::LivePage;
-use super::pages::qos::QosPage;
-use super::pages::share::SharedCallPage;
 use super::pages::{login::LoginPage, search::SearchPage, settings::SettingsPage};
-use super::session::SessionCtx;
 use super::topbar::TopBar;
 use crate::domain::percent::percent_encode;
 use crate::domain::query::ResultView;
@@ -25,7 +23,7 @@ use crate::domain::query::ResultView;
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(SessionCtx::new());
-    provide_context(DebugCtx::new());
+    provide_context(Recorder::from_storage());
     view! {
         <Router>
             <Routes fallback=|| view! { <main><h1>"Page not found"</h1><p><a href="/search">"Go to search"</a></p></main> }>
@@ -55,11 +53,11 @@ fn Shell() -> impl IntoView {
     let session = expect_context::<SessionCtx>();
     let location = use_location();
     let navigate = use_navigate();
-    let check = LocalResource::new(client::me);
+    let check = LocalResource::new(api::me);
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| match check.get() {
         Some(Ok(me)) => session.me.set(Some(me)),
-        Some(Err(ClientError::Unauthorized(_))) => {
+        Some(Err(ApiError::Unauthorized(_))) => {
             let here = format!(
                 "{}{}",
                 location.pathname.get_untracked(),

@@ -1,12 +1,11 @@
 //! The Leptos front end (feature `ui`): routes, pages and components. Data and rules come from
-//! [`crate::domain`]; only [`client`] talks to the server.
+//! [`crate::domain`]; only [`api`] talks to the server.
 
+pub mod api;
 mod app;
-pub mod client;
 mod components;
-mod homer;
+mod context;
 mod pages;
-mod session;
 mod theme;
 mod topbar;
 

@@ -4,10 +4,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
-use super::client;
-use super::session::SessionCtx;
+use super::api;
+use super::context::SessionCtx;
 use super::theme::ThemeToggle;
-use crate::domain::api::{BackendInfo, BackendKind};
+use crate::domain::api::BackendKind;
 
 /// Time ranges offered in the top bar, as the `since` values the views understand.
 const RANGES: &[(&str, &str)] = &[
@@ -64,14 +64,14 @@ pub fn TopBar() -> impl IntoView {
     let set_since = set_param.clone();
     let set_backend = set_param.clone();
     let backend = move || query.with(|q| q.get("backend").unwrap_or_default());
-    let backends = LocalResource::new(|| client::get_json::<Vec<BackendInfo>>("/api/backends"));
+    let backends = LocalResource::new(api::backends);
     let since = move || query.with(|q| q.get("since").unwrap_or_else(|| "24h".to_string()));
 
     let logout = move |_| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             // Even if the request fails, forget the session locally and show the login page.
-            let _ = client::logout().await;
+            let _ = api::logout().await;
             session.me.set(None);
             navigate("/login", Default::default());
         });

@@ -9,6 +9,82 @@ use crate::domain::results::visible_window;
 /// Height of one body row in pixels; the CSS gives `.vrow` the same height.
 pub const ROW_HEIGHT: f64 = 28.0;
 
+/// The rows in view of a scrolled container of fixed-height rows: the one virtual scroller of the
+/// result tables, the live table and the ladder. Cheap handles.
+#[derive(Clone, Copy)]
+pub struct VirtualWindow {
+    /// The scrolled element.
+    pub container: NodeRef<leptos::html::Div>,
+    pub scroll_top: RwSignal<f64>,
+    pub viewport: RwSignal<f64>,
+    /// The rows to render, `start..end`.
+    pub window: Memo<(usize, usize)>,
+    row_height: f64,
+    row_count: Signal<usize>,
+}
+
+impl VirtualWindow {
+    /// A window over `row_count` rows of `row_height` pixels, `overscan` more on each side.
+    pub fn new(row_height: f64, row_count: Signal<usize>, overscan: usize) -> Self {
+        let scroll_top = RwSignal::new(0.0_f64);
+        let viewport = RwSignal::new(600.0_f64);
+        let window = Memo::new(move |_| {
+            visible_window(
+                scroll_top.get(),
+                viewport.get(),
+                row_height,
+                row_count.get(),
+                overscan,
+            )
+        });
+        let container = NodeRef::<leptos::html::Div>::new();
+        // The real viewport height once the container is mounted.
+        Effect::new(move |_| {
+            if let Some(el) = container.get() {
+                viewport.set(f64::from(el.client_height()).max(row_height));
+            }
+        });
+        Self {
+            container,
+            scroll_top,
+            viewport,
+            window,
+            row_height,
+            row_count,
+        }
+    }
+
+    /// Reads the container's scroll position (its `scroll` handler).
+    pub fn on_scroll(&self) {
+        if let Some(el) = self.container.get_untracked() {
+            self.scroll_top.set(f64::from(el.scroll_top()));
+            self.viewport.set(f64::from(el.client_height()));
+        }
+    }
+
+    /// The spacer above the rendered rows, in pixels.
+    pub fn above_px(&self) -> f64 {
+        self.window.get().0 as f64 * self.row_height
+    }
+
+    /// The spacer below the rendered rows, in pixels.
+    pub fn below_px(&self) -> f64 {
+        self.row_count.get().saturating_sub(self.window.get().1) as f64 * self.row_height
+    }
+
+    /// Scrolls row `position` into view (centred) when it is outside the viewport.
+    pub fn reveal(&self, position: usize) {
+        if let Some(el) = self.container.get_untracked() {
+            let top = position as f64 * self.row_height;
+            let current = f64::from(el.scroll_top());
+            let height = f64::from(el.client_height());
+            if top < current || top + self.row_height > current + height - self.row_height {
+                el.set_scroll_top((top - height / 2.0).max(0.0) as i32);
+            }
+        }
+    }
+}
+
 /// A sortable column header.
 #[derive(Clone)]
 pub struct Column {
@@ -49,24 +125,15 @@ where
     F: Fn(usize) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let scroll_top = RwSignal::new(0.0_f64);
-    let viewport = RwSignal::new(600.0_f64);
-    let container = NodeRef::<leptos::html::Div>::new();
-    let window = Memo::new(move |_| {
-        visible_window(
-            scroll_top.get(),
-            viewport.get(),
-            ROW_HEIGHT,
-            row_count.get(),
-            8,
-        )
-    });
-    let on_scroll = move |_| {
-        if let Some(el) = container.get_untracked() {
-            scroll_top.set(f64::from(el.scroll_top()));
-            viewport.set(f64::from(el.client_height()));
-        }
-    };
+    let scroller = VirtualWindow::new(ROW_HEIGHT, row_count, 8);
+    let VirtualWindow {
+        container,
+        scroll_top,
+        viewport,
+        window,
+        ..
+    } = scroller;
+    let on_scroll = move |_| scroller.on_scroll();
     // Back to the top when the data changes size (a new search), unless it grows at the top,
     // where the reader's place is kept (an emptied list still goes back to the top).
     Effect::new(move |_| {
@@ -135,7 +202,7 @@ where
                 <thead><tr>{headers}</tr></thead>
                 <tbody>
                     <tr class="spacer" aria-hidden="true">
-                        <td colspan=n_cols style=move || format!("height:{}px", window.get().0 as f64 * ROW_HEIGHT)></td>
+                        <td colspan=n_cols style=move || format!("height:{}px", scroller.above_px())></td>
                     </tr>
                     {move || match data_key {
                         Some(data_key) => {
@@ -156,10 +223,7 @@ where
                         }
                     }}
                     <tr class="spacer" aria-hidden="true">
-                        <td colspan=n_cols style=move || {
-                            let (_, end) = window.get();
-                            format!("height:{}px", row_count.get().saturating_sub(end) as f64 * ROW_HEIGHT)
-                        }></td>
+                        <td colspan=n_cols style=move || format!("height:{}px", scroller.below_px())></td>
                     </tr>
                 </tbody>
             </table>

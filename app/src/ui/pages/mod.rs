@@ -1,26 +1,11 @@
-//! One module per route.
+//! One folder per route. A page folder imports shared pieces from `ui::components`, `ui::api` and
+//! `ui::context`, never another page folder (`scripts/ui-page-imports.sh` checks it).
 
 pub mod aliases;
 pub mod analyze;
-mod analyze_ladder;
-mod analyze_run;
 pub mod backends;
 pub mod call;
-mod call_ladder;
-mod call_png;
-mod call_route;
-mod call_search;
-mod call_state;
-mod call_toolbar;
 pub mod live;
-mod live_socket;
 pub mod login;
-pub mod qos;
-mod qos_chart;
 pub mod search;
-mod search_filters;
-mod search_results;
-mod search_state;
 pub mod settings;
-mod settings_shares;
-pub mod share;
