@@ -223,6 +223,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(probes::metrics).with_state(state.clone()))
         .fallback_service(web::router(state.config.dist_dir.clone()))
         .layer(middleware::from_fn(telemetry::track_requests))
+        .layer(axum::Extension(state.audit.clone()))
         .layer(middleware::from_fn_with_state(
             TrustedProxies::new(state.config.http.trusted_proxies.clone()),
             client_addr::resolve,

@@ -307,6 +307,49 @@ impl AuditLog {
     }
 }
 
+/// Extractor: the request's audit log (the router's `Extension<AuditLog>`) and client address, so a
+/// handler records with `audit.by(&session, Action::Export, "pcap …", Outcome::Success)`. Without
+/// the extension (a module's routes mounted alone in a test) nothing is recorded.
+#[derive(Clone)]
+pub struct Audit {
+    log: Option<AuditLog>,
+    client: Option<ClientAddr>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Audit {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Audit {
+            log: parts.extensions.get::<AuditLog>().cloned(),
+            client: parts.extensions.get::<ClientAddr>().copied(),
+        })
+    }
+}
+
+impl Audit {
+    /// Records `action` on `object` by `user` from this request's client.
+    pub fn record(&self, user: &str, action: Action, object: impl Into<String>, outcome: Outcome) {
+        if let Some(log) = &self.log {
+            log.record(Record::new(user, self.client, action, object, outcome));
+        }
+    }
+
+    /// [`Self::record`] by the session's user.
+    pub fn by(
+        &self,
+        session: &Session,
+        action: Action,
+        object: impl Into<String>,
+        outcome: Outcome,
+    ) {
+        self.record(&session.username, action, object, outcome);
+    }
+}
+
 /// The records as CSV with a header line (fields quoted where needed).
 pub fn to_csv(records: &[Record]) -> String {
     let mut out = String::from("time,user,client,action,object,outcome\n");

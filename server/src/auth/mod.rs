@@ -424,9 +424,11 @@ impl Session {
 
 /// The session token carried by a request: the cookie, else a bearer header.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    if let Some(token) = session_cookie(headers) {
-        return Some(token);
-    }
+    session_cookie(headers).or_else(|| bearer_token(headers))
+}
+
+/// The `Authorization: Bearer …` token alone (the one parser of that header).
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = auth.strip_prefix("Bearer ")?.trim();
     (!token.is_empty()).then(|| token.to_string())
