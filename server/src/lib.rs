@@ -129,6 +129,9 @@ impl AppState {
             generations,
             AuthOptions::from_config(&config.auth),
         );
+        auth.api_tokens()
+            .open(&config.data_dir)
+            .context("reading the API tokens")?;
         let store = if config.store.enabled {
             let store = Store::open(config.store.clone(), config.aliases.clone())
                 .context("opening the embedded store")?;
@@ -172,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stream-ticket", post(auth::ticket::stream_ticket))
         .merge(share::routes::session_routes())
         .merge(audit::routes::routes())
+        .merge(auth::tokens::routes())
         .route("/import", post(import_http::import_endpoint));
     if let Some(store) = &state.store {
         protected = protected.merge(store::sql_api::router(store.clone()));

@@ -13,6 +13,7 @@ pub mod hash_pool;
 pub mod login;
 pub mod rights;
 pub mod ticket;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -134,6 +135,8 @@ struct AuthInner {
     hashing: Arc<Semaphore>,
     hash_pool: hash_pool::HashPool,
     options: AuthOptions,
+    /// API tokens (`hst_…`).
+    tokens: tokens::ApiTokens,
 }
 
 impl AuthState {
@@ -150,6 +153,7 @@ impl AuthState {
                 hashing: Arc::new(Semaphore::new(options.hash_permits.max(1))),
                 hash_pool: hash_pool::HashPool::new(options.hash_permits.max(1)),
                 options,
+                tokens: tokens::ApiTokens::default(),
             }),
         }
     }
@@ -225,11 +229,33 @@ impl AuthState {
 
     /// Verifies a session token: signature, expiry, no purpose, and still current ([`Self::current`]).
     pub fn verify(&self, token: &str) -> Option<Session> {
+        if token.starts_with(tokens::TOKEN_PREFIX) {
+            return self.verify_api_token(token);
+        }
         self.verify_claims(token).map(|(session, _)| session)
     }
 
     /// [`Self::verify`], also returning the claims (to watch the session or derive a ticket).
     pub fn verify_claims(&self, token: &str) -> Option<(Session, Claims)> {
+        if token.starts_with(tokens::TOKEN_PREFIX) {
+            // An API token: claims standing for it, so a live stream or ticket keeps its rights.
+            let session = self.verify_api_token(token)?;
+            let claims = Claims {
+                sub: session.username.clone(),
+                role: session.role,
+                exp: session.expires_at,
+                iat: unix_now(),
+                generation: self.inner.generations.get(&session.username),
+                pwf: self
+                    .password_fingerprint(&session.username)
+                    .unwrap_or_default(),
+                purpose: None,
+                session_exp: None,
+                src: session.source,
+                rights: Some(session.rights.clone()),
+            };
+            return Some((session, claims));
+        }
         let claims = self.decode(token)?;
         if claims.purpose.is_some() {
             return None;
@@ -264,6 +290,11 @@ impl AuthState {
             });
         }
         let user = self.inner.users.get(&claims.sub)?;
+        // Claims that carry rights (from an API token) never exceed the user's current ones.
+        let rights = match &claims.rights {
+            Some(granted) => granted.intersection(&user.rights()),
+            None => user.rights(),
+        };
         if claims.generation != self.inner.generations.get(&user.username)
             || claims.pwf != fingerprint(&self.inner.fingerprint_key, &user.password_hash)
         {
@@ -273,7 +304,7 @@ impl AuthState {
             username: user.username.clone(),
             role: user.role,
             expires_at: claims.session_exp.unwrap_or(claims.exp),
-            rights: user.rights(),
+            rights,
             source: IdentitySource::Local,
         })
     }
