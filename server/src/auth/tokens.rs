@@ -244,6 +244,18 @@ where
 }
 
 /// `POST /api/auth/tokens`: a new token; the secret is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/api/auth/tokens",
+    tag = "audit",
+    request_body(content = serde_json::Value, description = "`{\"name\", \"rights\": [...], \"expires_in\"?: \"90d\"}`"),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "`{id, token: \"hst_…\" (shown once), name, rights, created_at, expires_at}`", body = serde_json::Value),
+        (status = 400, description = "Bad name, rights or expires_in", body = app::domain::api::ErrorBody),
+        (status = 403, description = "A right the creator lacks", body = app::domain::api::ErrorBody),
+    )
+)]
 pub async fn tokens_create(
     State(auth): State<AuthState>,
     session: Session,
@@ -309,6 +321,13 @@ pub async fn tokens_create(
 }
 
 /// `GET /api/auth/tokens`: the caller's tokens (every token with the `admin` right).
+#[utoipa::path(
+    get,
+    path = "/api/auth/tokens",
+    tag = "audit",
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses((status = 200, description = "`[{id, name, user, rights, created_at, expires_at, last_used_at}]`", body = serde_json::Value))
+)]
 pub async fn tokens_list(State(auth): State<AuthState>, session: Session) -> Json<Vec<TokenInfo>> {
     Json(
         auth.api_tokens()
@@ -321,6 +340,17 @@ pub async fn tokens_list(State(auth): State<AuthState>, session: Session) -> Jso
 }
 
 /// `DELETE /api/auth/tokens/{id}`: revokes a token (one's own; any with the `admin` right).
+#[utoipa::path(
+    delete,
+    path = "/api/auth/tokens/{id}",
+    tag = "audit",
+    params(("id" = String, Path, description = "The token's id")),
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such token of this user", body = app::domain::api::ErrorBody),
+    )
+)]
 pub async fn token_revoke(
     State(auth): State<AuthState>,
     session: Session,
