@@ -179,8 +179,8 @@ impl AuditLog {
         let connection = Connection::open(&path).map_err(sqlite)?;
         connection
             .execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
+                "PRAGMA journal_mode = TRUNCATE;
+                 PRAGMA busy_timeout = 5000;
                  CREATE TABLE IF NOT EXISTS audit (
                      id INTEGER PRIMARY KEY,
                      time INTEGER NOT NULL,
@@ -268,6 +268,10 @@ impl AuditLog {
         let connection =
             Connection::open_with_flags(&self.inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .map_err(sqlite)?;
+        // A rollback journal that stays (truncated) beside the file: no WAL files coming and going.
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sqlite)?;
         let mut sql = String::from(
             "SELECT time, user, client, action, object, outcome FROM audit WHERE 1 = 1",
         );
