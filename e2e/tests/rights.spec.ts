@@ -57,3 +57,35 @@ test('a viewer without raw sees the ladder with the bodies withheld', async ({ p
   const toolbar = page.getByRole('toolbar', { name: 'Ladder options' });
   await expect(toolbar.getByRole('button', { name: 'PCAP' })).toBeVisible();
 });
+
+test('create an API token in Settings, copy it once and revoke it', async ({ page, playwright, baseURL }) => {
+  await loginAsAdmin(page, '/settings');
+  const section = page.getByRole('region', { name: 'API tokens' });
+  await section.getByLabel('Name').fill('ci');
+  await section.getByRole('button', { name: 'Create token' }).click();
+  const shown = section.getByTestId('new-token');
+  await expect(shown).toContainText('hst_');
+  const token = (await shown.innerText()).trim();
+  const tool = await playwright.request.newContext({ baseURL });
+  const me = await tool.get('/api/me', { headers: { authorization: `Bearer ${token}` } });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).rights).toEqual(['search']);
+  const row = section.getByRole('table', { name: 'API tokens' }).getByRole('row', { name: /ci/ });
+  await expect(row).toContainText('search');
+  await page.reload();
+  await expect(page.getByRole('region', { name: 'API tokens' }).getByTestId('new-token')).toHaveCount(0);
+  await page.getByRole('region', { name: 'API tokens' }).getByRole('row', { name: /ci/ })
+    .getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByRole('region', { name: 'API tokens' }).getByRole('row', { name: /ci/ })).toHaveCount(0);
+  expect((await tool.get('/api/me', { headers: { authorization: `Bearer ${token}` } })).status()).toBe(401);
+  await tool.dispose();
+});
+
+test('an admin reads the audit log in Settings and downloads it as CSV', async ({ page }) => {
+  await loginAsAdmin(page, '/settings');
+  const audit = page.getByRole('region', { name: 'Audit log' });
+  await expect(audit.getByRole('table', { name: 'Audit log' }).getByRole('row', { name: /sign_in/ }).first()).toBeVisible();
+  const csv = await page.request.get('/api/audit.csv?action=sign_in');
+  expect(csv.status()).toBe(200);
+  expect((await csv.text()).split('\n')[0]).toBe('time,user,client,action,object,outcome');
+});
