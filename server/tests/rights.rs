@@ -282,8 +282,18 @@ async fn each_action_leaves_one_audit_record_and_only_admins_read_them() {
     )
     .await;
 
+    assert_eq!(
+        get_bearer(&server, "/api/me", "hst_not-a-token")
+            .await
+            .status(),
+        401
+    );
+    let refused = audit(&server, &ada, "action=sign_in&limit=1").await;
+    assert_eq!(refused[0]["object"], "token");
+    assert_eq!(refused[0]["outcome"], "failure");
     let sign_ins = audit(&server, &ada, "action=sign_in").await;
-    assert_eq!(sign_ins.len(), 2, "{sign_ins:?}");
+    assert_eq!(sign_ins.len(), 3, "{sign_ins:?}");
+    let sign_ins = &sign_ins[1..];
     assert_eq!(sign_ins[0]["user"], "val");
     assert_eq!(sign_ins[0]["outcome"], "failure");
     assert_eq!(sign_ins[0]["object"], "local");
@@ -319,7 +329,7 @@ async fn each_action_leaves_one_audit_record_and_only_admins_read_them() {
     let csv = csv.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "time,user,client,action,object,outcome");
-    assert_eq!(lines.len(), 3, "{csv}");
+    assert_eq!(lines.len(), 4, "{csv}");
     let val = cookie(&server, "val").await;
     assert_eq!(
         get_with(&server, "/api/audit.csv", Some(&val))

@@ -506,7 +506,26 @@ pub async fn require_session(
     mut request: Request,
     next: Next,
 ) -> Response {
-    match token_from_headers(request.headers()).and_then(|t| auth.verify(&t)) {
+    let token = token_from_headers(request.headers());
+    let verified = token.as_deref().and_then(|t| auth.verify(t));
+    if verified.is_none() && token.is_some_and(|t| t.starts_with(tokens::TOKEN_PREFIX)) {
+        // A refused API token is a failed sign-in (method "token"); accepted ones are not recorded
+        // per request, their last use is kept on the token.
+        if let Some(log) = request.extensions().get::<crate::audit::AuditLog>() {
+            let client = request
+                .extensions()
+                .get::<crate::client_addr::ClientAddr>()
+                .copied();
+            log.record(crate::audit::Record::new(
+                "",
+                client,
+                crate::audit::Action::SignIn,
+                "token",
+                crate::audit::Outcome::Failure,
+            ));
+        }
+    }
+    match verified {
         Some(session) => {
             let user = crate::telemetry::RequestUser(session.username.clone());
             request.extensions_mut().insert(session);
