@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what hepscope's build needs and is missing; skips what is present. Safe to run again.
 #   scripts/setup.sh          tools to build and run (wasm32 target, trunk, wasm-bindgen, npm packages)
-#   scripts/setup.sh --test   also what the tests need (Debian's chromium, tshark, promtool from prometheus, systemd-analyze)
+#   scripts/setup.sh --test   also what the tests need (Debian's chromium, tshark, promtool from prometheus, systemd-analyze,
+#                             slapd and ldap-utils for the LDAP tests; oidc-provider comes with e2e's npm packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,7 +52,11 @@ if [ ! -x e2e/node_modules/.bin/wasm-opt ] || [ e2e/package-lock.json -nt e2e/no
 fi
 
 if $want_test; then
-  apt_install chromium tshark prometheus systemd
+  apt_install chromium tshark prometheus systemd slapd ldap-utils
+  # slapd's postinst starts a system slapd where it can; the tests run their own (tests/common/slapd.rs).
+  if command -v systemctl >/dev/null && systemctl is-enabled -q slapd 2>/dev/null; then
+    as_root systemctl disable --now slapd || true
+  fi
 fi
 
 # Trunk.toml has offline = true, which makes cargo run offline: fetch the crates first.

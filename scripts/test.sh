@@ -14,13 +14,16 @@ passed=0
 failed=0
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-# 1. Rust: every crate's unit and integration tests. Counts come from cargo's "test result:" lines.
+# 1. Rust: every crate's unit and integration tests (the LDAP ones start their own slapd, the OIDC ones
+# e2e/oidc/provider.mjs in node). Counts come from cargo's "test result:" lines.
 say "cargo test --workspace"
 cargo test --workspace --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
 cargo_rc=${PIPESTATUS[0]}
 read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p+0, f+0 }' "$LOG_DIR/cargo-test.log")
 if [ "$cargo_rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "cargo test failed before running tests (see above)"; fi
 passed=$((passed + p)); failed=$((failed + f))
+# The integration tests' data (server/tests/it/common/app.rs `temp_dir`); kept on failure for a look.
+[ "$f" -eq 0 ] && rm -rf "${TMPDIR:-/tmp}/hepscope-tests"
 
 # 2. The WASM build (debug: faster, and what the browser tests load) and the server binary.
 say "trunk build"
@@ -32,7 +35,8 @@ fi
 say "cargo build -p server --bin hepscope"
 cargo build -p server --bin hepscope 2>&1 | tail -1
 
-# 3. Playwright in Debian's Chromium against target/debug/hepscope serving dist/.
+# 3. Playwright in Debian's Chromium against target/debug/hepscope serving dist/ (plus, for sso.spec.ts, the
+# OpenID provider and a second hepscope with [auth.oidc]: playwright.config.ts starts all three).
 if [ -f dist/index.html ]; then
   say "playwright test"
   rm -f e2e/test-results/results.json

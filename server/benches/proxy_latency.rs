@@ -4,7 +4,7 @@
 //! Run with `cargo bench -p server --bench proxy_latency`. Requests are sequential and
 //! interleaved (direct, proxied, direct, …) so drift in machine load hits both series alike.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -165,6 +165,12 @@ pub struct RawAuth {
     /// `[[auth.role_map]]`: directory group → role and rights.
     #[serde(default)]
     pub role_map: Vec<crate::auth::rights::RoleMapEntry>,
+    /// `false` turns password logins against hepscope's own users off (company sign-in only).
+    pub local: Option<bool>,
+    /// `[auth.ldap]`: sign-in against a directory.
+    pub ldap: Option<crate::auth::ldap::RawLdap>,
+    /// `[auth.oidc]`: sign-in with an OpenID provider.
+    pub oidc: Option<crate::auth::oidc::RawOidc>,
 }
 
 /// `[[users]]` as written. `Debug` hides the hash.
@@ -243,6 +249,12 @@ pub struct AuthConfig {
     pub admin_password: Option<String>,
     /// `[[auth.role_map]]`: what directory (LDAP, OIDC) users get by group.
     pub role_map: crate::auth::RoleMap,
+    /// `[auth] local` (default true): hepscope's own users may log in with a password.
+    pub local: bool,
+    /// `[auth.ldap]`, when set.
+    pub ldap: Option<crate::auth::ldap::LdapConfig>,
+    /// `[auth.oidc]`, when set.
+    pub oidc: Option<crate::auth::oidc::OidcConfig>,
 }
 
 /// Validated `[http]` settings.
@@ -324,6 +336,9 @@ impl std::fmt::Debug for AuthConfig {
             .field("cookie_secure", &self.cookie_secure)
             .field("max_failed_logins", &self.max_failed_logins)
             .field("lockout_window", &self.lockout_window)
+            .field("local", &self.local)
+            .field("ldap", &self.ldap)
+            .field("oidc", &self.oidc)
             .field(
                 "admin_password",
                 &format_args!("{}", redacted(&self.admin_password)),
@@ -447,7 +462,15 @@ impl Config {
                     message,
                 }
             })?,
+            local: raw.auth.local.unwrap_or(true),
+            ldap: raw
+                .auth
+                .ldap
+                .map(|ldap| crate::auth::ldap::LdapConfig::from_raw(ldap, env))
+                .transpose()?,
+            oidc: None,
         };
+        let raw_oidc = raw.auth.oidc;
         if let Some(secret) = &auth.jwt_secret {
             if secret.len() < MIN_JWT_SECRET_BYTES {
                 return Err(ConfigError::Invalid {
@@ -533,6 +556,12 @@ impl Config {
         let share = crate::share::ShareConfig::from_raw(raw.share)?;
         let audit = crate::audit::AuditConfig::from_raw(raw.audit)?;
         let http = http_config(raw.http)?;
+        let mut auth = auth;
+        auth.oidc = raw_oidc
+            .map(|oidc| {
+                crate::auth::oidc::OidcConfig::from_raw(oidc, http.public_origin.as_deref(), env)
+            })
+            .transpose()?;
         let log_format = LogFormat::from_raw(raw.log)?;
         if let (Some(addr), None) = (hep.tls_listen, &tls) {
             return Err(ConfigError::Invalid {
@@ -710,6 +739,29 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn company_sign_in_settings() {
+        let parse = |text: &str| {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            Config::from_raw(raw, None, &Overrides::default(), &env(&[]))
+        };
+        let config = parse("").unwrap();
+        assert!(config.auth.local, "local logins are on by default");
+        assert!(config.auth.ldap.is_none() && config.auth.oidc.is_none());
+        let oidc = "[auth]\nlocal = false\n[auth.oidc]\nissuer = 'https://id.example.org'\nclient_id = 'h'\n";
+        let error = parse(oidc).unwrap_err().to_string();
+        assert!(error.contains("auth.oidc.redirect_url"), "{error}");
+        let config = parse(&format!(
+            "{oidc}[http]\npublic_url = 'https://hepscope.example.org'\n"
+        ))
+        .unwrap();
+        assert!(!config.auth.local);
+        assert_eq!(
+            config.auth.oidc.unwrap().redirect_url,
+            "https://hepscope.example.org/api/auth/oidc/callback"
+        );
     }
 
     #[test]

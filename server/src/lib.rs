@@ -1,12 +1,13 @@
 //! hepscope's server: login and sessions, the front end, and (in their modules) the HOMER 7 proxy, the HEP
 //! receiver with its embedded store, and the live stream.
 //!
-//! [`router`] builds the HTTP app from an [`AppState`]; [`serve`] runs it on a bound listener until a
-//! shutdown future resolves, so tests can start and stop real servers on `127.0.0.1:0`.
+//! [`App::start`] turns a config into a running server (every listener bound, a [`RunningApp`] to stop);
+//! `main` and the integration tests start servers through it. [`router`] builds the HTTP app from an
+//! [`AppState`]; [`serve`] runs it on a bound listener until a shutdown future resolves.
 
+pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod backends;
 pub mod client_addr;
 pub mod config;
 pub mod demo;
@@ -20,7 +21,6 @@ pub mod ingest;
 pub mod live;
 pub mod openapi;
 pub mod origin;
-pub mod private_fs;
 pub mod probes;
 pub mod ratelimit;
 pub mod secret;
@@ -36,6 +36,12 @@ pub mod web;
 // The codecs live in `crates/hep`; re-exported so `crate::hep::…` and `crate::pcap::…` paths stay valid.
 pub use hepscope_hep::{hep, pcap};
 
+// The HOMER backend registry is part of the wiring; the old path `server::backends` still works.
+pub use app::{backends, App, RunningApp};
+
+// Owner-only files under the data dir (`crates/private-fs`): every module writing there goes through it.
+pub use hepscope_private_fs as private_fs;
+
 use std::future::Future;
 use std::sync::Arc;
 
@@ -49,17 +55,16 @@ use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
-use crate::auth::{AuthOptions, AuthState, Generations};
+use crate::auth::AuthState;
 use crate::client_addr::TrustedProxies;
 use crate::config::Config;
 use crate::error::json_error;
-use crate::homer::{BackendRegistry, RegisteredBackend};
+use crate::homer::BackendRegistry;
 use crate::origin::OriginPolicy;
-use crate::store::backend::EmbeddedBackend;
 use crate::store::Store;
-use crate::users::{Bootstrap, Users};
 
-/// Shared handles for handlers; each part is cheap to clone.
+/// Shared handles for handlers; each part is cheap to clone. Built by `AppState::from_config` (in
+/// [`app`], with the rest of the wiring).
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -106,67 +111,6 @@ impl FromRef<AppState> for share::Shares {
     }
 }
 
-impl AppState {
-    /// Prepares users and the session key from the config (touching the data dir).
-    ///
-    /// # Errors
-    /// The data dir cannot be read or written.
-    pub fn from_config(
-        config: Config,
-        homer_backends: Vec<RegisteredBackend>,
-    ) -> anyhow::Result<(AppState, Bootstrap)> {
-        // Owner-only modes for the data dir and the store, including files older versions left open.
-        private_fs::tighten(&config.data_dir).context("securing the data directory")?;
-        let (users, bootstrap) = Users::prepare(&config.users, &config.auth, &config.data_dir)
-            .context("preparing users")?;
-        let key = secret::session_key(config.auth.jwt_secret.as_deref(), &config.data_dir)
-            .context("preparing the session key")?;
-        let generations = Generations::open(&config.data_dir, &users.names())
-            .context("reading the session generations")?;
-        let auth = AuthState::new(
-            &key,
-            users,
-            generations,
-            AuthOptions::from_config(&config.auth),
-        );
-        auth.api_tokens()
-            .open(&config.data_dir)
-            .context("reading the API tokens")?;
-        let store = if config.store.enabled {
-            let store = Store::open(config.store.clone(), config.aliases.clone())
-                .context("opening the embedded store")?;
-            Some(store)
-        } else {
-            None
-        };
-        let mut entries = homer_backends;
-        if let Some(store) = &store {
-            // The embedded store is the default when no HOMER 7 is configured.
-            let default = entries.is_empty();
-            entries.push(RegisteredBackend {
-                backend: Arc::new(EmbeddedBackend::new(store.clone(), default)),
-                default,
-            });
-        }
-        let backends = backends::registry(entries)?;
-        let shares = share::Shares::open(config.share.clone(), &config.data_dir, backends.clone())?;
-        let audit = audit::AuditLog::open(&config.data_dir, config.audit.clone())
-            .context("opening the audit log")?;
-        Ok((
-            AppState {
-                config: Arc::new(config),
-                auth,
-                backends,
-                store,
-                live: live::LiveState::disabled(),
-                shares,
-                audit,
-            },
-            bootstrap,
-        ))
-    }
-}
-
 /// The whole HTTP app.
 pub fn router(state: AppState) -> Router {
     let mut protected = Router::new()
@@ -190,6 +134,9 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/auth/methods", get(auth::oidc::routes::methods))
+        .route("/auth/oidc/start", get(auth::oidc::routes::start))
+        .route("/auth/oidc/callback", get(auth::oidc::routes::callback))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v4/stream/hep", get(live::endpoints::coordinator_stream))
         .merge(share::routes::public_routes())

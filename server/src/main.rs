@@ -2,14 +2,12 @@
 
 use std::io::BufRead;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use server::app::StartOptions;
 use server::config::{Config, Overrides, ProcessEnv};
-use server::ingest::{Fanout, HepReceiver, Intake};
-use server::live::LiveRuntime;
-use server::{router, serve_with, shutdown, telemetry, AppState};
+use server::{shutdown, telemetry, App};
 
 /// SIP call tracing for support staff, in the browser.
 #[derive(Parser, Debug)]
@@ -88,169 +86,57 @@ fn main() -> anyhow::Result<()> {
         .block_on(run(config, demo))
 }
 
-async fn run(mut config: Config, demo: bool) -> anyhow::Result<()> {
-    telemetry::metrics_handle();
-    let listen = config.listen;
-    let data_dir = config.data_dir.clone();
+/// `serve` and `demo`: starts every listener, prints where, and stops gracefully on SIGINT or SIGTERM.
+async fn run(config: Config, demo: bool) -> anyhow::Result<()> {
     if let Some(source) = &config.source {
         tracing::info!(file = %source.display(), "config loaded");
     }
-    if demo {
-        config.live.ingest.enable = true;
-        config.live.coordinator.enable = true;
-        if config.aliases.is_empty() {
-            config.aliases = server::demo::demo_aliases();
-        }
-    }
-    let hep = config.hep.clone();
-    let tls_files = config.tls.clone();
-    let web_cert = match &config.tls {
-        Some(files) => Some(
-            server::tls::Certificate::load(files.clone(), server::tls::Protocol::Http)
-                .context("loading [http] tls_cert and tls_key")?,
-        ),
-        None => None,
+    let data_dir = config.data_dir.clone();
+    let options = StartOptions {
+        demo,
+        ..StartOptions::default()
     };
-    // Every certificate is re-read on SIGHUP (`systemctl reload`), which never stops the process.
-    let mut certs: Vec<_> = web_cert.iter().cloned().collect();
-    let live = LiveRuntime::start(&config.live).await?;
-    let entries = server::backends::homer_registry_entries(&config, &ProcessEnv).await?;
-    if entries.is_empty() {
-        tracing::info!("no HOMER 7 backend configured");
+    let mut running = App::prepare(config, options).await?.bind().await?;
+    let addrs = running.addresses();
+    if let Some(udp) = addrs.hep_udp {
+        println!("HEP receiver on udp/tcp {udp}");
     }
-    let (mut state, bootstrap) = AppState::from_config(config, entries)?;
-    state.live = live.state();
-    let mut sinks = Fanout::new();
-    if let Some(store) = &state.store {
-        sinks = sinks.with(Arc::new(store.clone()));
+    if let Some(tls) = addrs.hep_tls {
+        println!("HEP over TLS on tcp {tls}");
     }
-    if let Some(sink) = live.sink(Some(server::live::summarize::sip_summary)) {
-        sinks = sinks.with(sink);
+    if let Some(stream) = addrs.stream {
+        println!("live stream node endpoint on ws://{stream}/stream");
     }
-    if hep.open_to_the_network() {
-        tracing::warn!(listen = %hep.listen, "the HEP receiver listens beyond this host and no [hep] capture_password is set: anyone who can reach the port can store packets; set one, or listen on a private address");
-    }
-    let receiver = if hep.enable {
-        let intake = Arc::new(Intake::new(Arc::new(sinks), hep.capture_password.clone()));
-        let mut receiver = HepReceiver::start_with(hep.listen, intake.clone(), hep.tcp).await?;
-        println!("HEP receiver on udp/tcp {}", receiver.udp_addr());
-        if let (Some(tls_listen), Some(files)) = (hep.tls_listen, &tls_files) {
-            let cert = server::tls::Certificate::load(files.clone(), server::tls::Protocol::Hep)
-                .context("loading [http] tls_cert and tls_key for HEP over TLS")?;
-            certs.push(cert.clone());
-            let addr = receiver
-                .start_tls(tls_listen, cert, intake, hep.tcp)
-                .await?;
-            println!("HEP over TLS on tcp {addr}");
-        }
-        Some(receiver)
-    } else {
-        None
-    };
-    server::tls::reload_on_sighup(certs);
-    if let Some(addr) = live.node_addr() {
-        println!("live stream node endpoint on ws://{addr}/stream");
-    }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding the web listener on {listen}"))?;
-    let addr = listener.local_addr().context("reading the bound address")?;
-    let listener = match &web_cert {
-        Some(cert) => {
-            println!("hepscope is listening on https://{addr}/");
-            Listener::Tls(listener, cert.clone())
-        }
-        None => {
-            println!("hepscope is listening on http://{addr}/");
-            Listener::Plain(listener)
-        }
-    };
-    if let Some(password) = bootstrap.generated_admin_password {
+    let scheme = if addrs.https { "https" } else { "http" };
+    println!("hepscope is listening on {scheme}://{}/", addrs.http);
+    if let Some(password) = running.generated_admin_password.take() {
         announce_admin_password(&data_dir, &password)?;
     }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if demo {
-        match &receiver {
-            Some(r) => {
-                let target = std::net::SocketAddr::new(
-                    std::net::Ipv4Addr::LOCALHOST.into(),
-                    r.udp_addr().port(),
-                );
-                let seed = jiff::Timestamp::now().as_second().unsigned_abs();
-                let mut stop = stop_rx.clone();
-                tokio::spawn(async move {
-                    let config = server::demo::DemoConfig::for_local_receiver(target, seed);
-                    let stopped = async move {
-                        let _ = stop.wait_for(|s| *s).await;
-                    };
-                    if let Err(e) = server::demo::run(config, stopped).await {
-                        tracing::error!(error = %e, "demo traffic stopped");
-                    }
-                });
-                println!("demo traffic: HEP over UDP and TCP to {target}");
-            }
+        match addrs.hep_udp {
+            Some(udp) => println!(
+                "demo traffic: HEP over UDP and TCP to 127.0.0.1:{}",
+                udp.port()
+            ),
             None => tracing::warn!("demo: the HEP receiver is off (--no-hep), so no demo traffic"),
         }
     }
-    let store = state.store.clone();
-    let broker = live.state().broker().cloned();
-    let shutdown = async move {
-        shutdown::signal().await;
-        let _ = stop_tx.send(true);
-        // Live WebSockets get their close frame now; HTTP stops accepting.
-        if let Some(broker) = broker {
-            broker.close();
-        }
-    };
-    let mut stopping = stop_rx.clone();
-    let limits = state.config.http.limits;
-    let app = router(state);
-    let serving = async move {
-        match listener {
-            Listener::Plain(l) => serve_with(l, app, shutdown, limits).await,
-            Listener::Tls(l, cert) => server::serve_tls(l, app, shutdown, limits, cert).await,
-        }
-    };
-    let served = tokio::select! {
-        served = serving => served,
-        () = async move {
-            let _ = stopping.wait_for(|s| *s).await;
-            tokio::time::sleep(shutdown::GRACE).await;
-        } => {
-            tracing::warn!("HTTP requests still running after the grace period; closing them");
-            Ok(())
-        }
-    };
-    if let Some(receiver) = receiver {
-        shutdown::within("HEP receiver", receiver.stop()).await;
-    }
-    shutdown::within("live stream", live.stop()).await;
-    if let Some(store) = store {
-        shutdown::flush_store(store).await;
-    }
-    served
+    running.run_until(shutdown::signal()).await
 }
 
 /// Tells where the generated admin password is. On a terminal it is printed; as a service (stdout
 /// going to a journal or log file) it is written to `<data_dir>/admin-password`, readable by the
 /// service user only, and only that path is logged, so the password never lands in shared logs.
 fn announce_admin_password(data_dir: &std::path::Path, password: &str) -> anyhow::Result<()> {
-    use std::io::{IsTerminal, Write};
+    use std::io::IsTerminal;
     if std::io::stdout().is_terminal() {
         println!("Log in as admin with the password {password}");
         println!("(printed once; it is stored hashed in the data dir; set HEPSCOPE_ADMIN_PASSWORD to change it)");
         return Ok(());
     }
     let path = data_dir.join("admin-password");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
-        .with_context(|| format!("writing the generated admin password to {}", path.display()))?;
-    writeln!(file, "{password}")
-        .with_context(|| format!("writing the generated admin password to {}", path.display()))?;
+    server::private_fs::write_file(&path, format!("{password}\n").as_bytes())
+        .context("writing the generated admin password")?;
     println!(
         "The generated password of the user admin is in {} (delete the file once read; set \
          HEPSCOPE_ADMIN_PASSWORD to change it)",
@@ -258,12 +144,6 @@ fn announce_admin_password(data_dir: &std::path::Path, password: &str) -> anyhow
     );
     tracing::info!(file = %path.display(), "generated admin password written");
     Ok(())
-}
-
-/// The web listener: plain TCP, or TLS with `[http] tls_cert`.
-enum Listener {
-    Plain(tokio::net::TcpListener),
-    Tls(tokio::net::TcpListener, Arc<server::tls::Certificate>),
 }
 
 fn send_hep(args: &server::demo::SendHepArgs) -> anyhow::Result<()> {

@@ -345,6 +345,9 @@ mod tests {
             lockout_window: Duration::from_secs(60),
             admin_password: admin_password.map(str::to_string),
             role_map: crate::auth::RoleMap::default(),
+            local: true,
+            ldap: None,
+            oidc: None,
         }
     }
 

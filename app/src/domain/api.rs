@@ -144,6 +144,33 @@ impl Right {
     }
 }
 
+/// `GET /api/auth/methods`: how the login page may sign people in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthMethods {
+    /// The password form checks hepscope's own users (`[auth] local`).
+    pub local: bool,
+    /// The password form checks the directory (`[auth.ldap]`).
+    pub ldap: bool,
+    /// The "Sign in with <name>" button (`[auth.oidc]`), when configured.
+    pub oidc: Option<OidcMethod>,
+}
+
+impl AuthMethods {
+    /// The password form is shown when it checks anything.
+    pub fn password_form(&self) -> bool {
+        self.local || self.ldap
+    }
+}
+
+/// The OpenID provider's button.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OidcMethod {
+    /// The button's label after "Sign in with".
+    pub name: String,
+}
+
 /// Every error hepscope itself answers: `{"error": "...", ...}`.
 ///
 /// `backend` and `detail` are set for upstream (HOMER) failures.

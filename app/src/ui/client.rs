@@ -102,6 +102,11 @@ pub async fn me() -> Result<Me, ClientError> {
     get_json("/api/me").await
 }
 
+/// The sign-in methods the login page offers.
+pub async fn auth_methods() -> Result<crate::domain::api::AuthMethods, ClientError> {
+    get_json("/api/auth/methods").await
+}
+
 /// Logs in; the server sets the session cookie.
 pub async fn login(username: String, password: String) -> Result<Me, ClientError> {
     post_json("/api/login", &LoginRequest { username, password }).await

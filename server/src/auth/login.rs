@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use super::ldap::DirectoryError;
 use super::{token_from_headers, with_cookie, AuthState, IdentitySource, Session};
 use crate::audit::{Action, AuditLog, Outcome, Record};
 use crate::client_addr::ClientAddr;
@@ -138,6 +139,20 @@ impl AuthState {
             .map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing: {e}")))
     }
 
+    /// A right password: the attempt is not held against the address, and the login is counted.
+    fn login_succeeded(
+        &self,
+        attempt: Attempt<'_>,
+        client: ClientAddr,
+        username: &str,
+        method: &str,
+    ) {
+        attempt.forget();
+        self.inner.limiter.clear(&pair_key(client, username));
+        metrics::counter!("hepscope_logins_total", "result" => "success").increment(1);
+        tracing::info!(user = %logged_name(username), %client, method, "login");
+    }
+
     /// Checks `password` for `username` within the login limits: `Ok(Some(user))` when right,
     /// `Ok(None)` when wrong (already counted and logged).
     async fn check_password(
@@ -170,7 +185,9 @@ impl AuthState {
     }
 }
 
-/// `POST /api/login`: checks the password, sets the session cookie, answers [`app::domain::api::Me`].
+/// `POST /api/login`: checks the password against hepscope's own users (unless `[auth] local =
+/// false`), then the directory (`[auth.ldap]`); sets the session cookie, answers
+/// [`app::domain::api::Me`]. Both checks count as one attempt in the login limits.
 #[utoipa::path(
     post,
     path = "/api/login",
@@ -180,7 +197,9 @@ impl AuthState {
         (status = 200, description = "Logged in; sets the `hepscope_session` cookie", body = app::domain::api::Me),
         (status = 400, description = "Not a login body, or a field too long", body = app::domain::api::ErrorBody),
         (status = 401, description = "Wrong user name or password", body = app::domain::api::ErrorBody),
+        (status = 403, description = "A directory user in no group `[[auth.role_map]]` names", body = app::domain::api::ErrorBody),
         (status = 429, description = "Too many failed attempts; see Retry-After", body = app::domain::api::ErrorBody),
+        (status = 503, description = "Busy checking passwords, or the directory is unreachable; see Retry-After", body = app::domain::api::ErrorBody),
     )
 )]
 pub async fn login(
@@ -196,30 +215,85 @@ pub async fn login(
         ))
     })?;
     check_bounds(&request.username, &request.password, client)?;
-    let Some(user) = auth
-        .check_password(client, &request.username, &request.password)
-        .await?
-    else {
+    let (username, password) = (request.username, request.password);
+    // One audit record per checked attempt, naming the method that decided it.
+    let record = |method: IdentitySource, outcome| {
         audit.record(Record::new(
-            &request.username,
+            &username,
             Some(client),
             Action::SignIn,
-            IdentitySource::Local.as_str(),
-            Outcome::Failure,
+            method.as_str(),
+            outcome,
         ));
-        return Err(AppError::LoginFailed("wrong user name or password".into()));
     };
-    audit.record(Record::new(
-        &user.username,
-        Some(client),
-        Action::SignIn,
-        IdentitySource::Local.as_str(),
-        Outcome::Success,
-    ));
-    metrics::counter!("hepscope_logins_total", "result" => "success").increment(1);
-    tracing::info!(user = %logged_name(&user.username), %client, "login");
-    let (cookie, me) = auth.start_session(&user)?;
-    Ok(with_cookie(Json(me).into_response(), &cookie))
+    let attempt = auth.begin_attempt(client, &username).await?;
+    if auth.inner.options.local {
+        let (name, secret) = (username.clone(), password.clone());
+        match auth
+            .hashing(move |auth| auth.inner.users.authenticate(&name, &secret))
+            .await
+        {
+            Ok(Some(user)) => {
+                record(IdentitySource::Local, Outcome::Success);
+                auth.login_succeeded(attempt, client, &username, "local");
+                let (cookie, me) = auth.start_session(&user)?;
+                return Ok(with_cookie(Json(me).into_response(), &cookie));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                // Never checked: the attempt does not count.
+                attempt.forget();
+                return Err(e);
+            }
+        }
+    }
+    if let Some(directory) = auth.inner.options.ldap.clone() {
+        match directory.authenticate(&username, &password).await {
+            Ok(user) => {
+                auth.login_succeeded(attempt, client, &username, "ldap");
+                let session = auth.external_session(&username, IdentitySource::Ldap, &user.groups);
+                let (cookie, me) = match session {
+                    Ok(session) => session,
+                    Err(e) => {
+                        // The password was right, but no mapped group holds the user.
+                        record(IdentitySource::Ldap, Outcome::Failure);
+                        return Err(e);
+                    }
+                };
+                record(IdentitySource::Ldap, Outcome::Success);
+                return Ok(with_cookie(Json(me).into_response(), &cookie));
+            }
+            Err(DirectoryError::Rejected(why)) => {
+                tracing::info!(user = %logged_name(&username), %client, why, "LDAP login refused");
+            }
+            Err(e @ DirectoryError::Unreachable(_)) => {
+                // Never checked: the attempt does not count.
+                attempt.forget();
+                record(IdentitySource::Ldap, Outcome::Failure);
+                tracing::warn!(user = %logged_name(&username), %client, error = %e, "LDAP login");
+                metrics::counter!("hepscope_logins_total", "result" => "directory_unreachable")
+                    .increment(1);
+                return Err(AppError::Busy {
+                    what: "the directory is unreachable".into(),
+                    retry_after: std::time::Duration::from_secs(5),
+                });
+            }
+            Err(e @ DirectoryError::Refused { .. }) => {
+                // The search account or a base DN is wrong: the operator's problem, logged.
+                attempt.forget();
+                record(IdentitySource::Ldap, Outcome::Failure);
+                return Err(AppError::Internal(anyhow::anyhow!("LDAP login: {e}")));
+            }
+        }
+    }
+    let method = if auth.inner.options.ldap.is_some() {
+        IdentitySource::Ldap
+    } else {
+        IdentitySource::Local
+    };
+    record(method, Outcome::Failure);
+    auth.failed_attempt(attempt, &username, client);
+    Err(AppError::LoginFailed("wrong user name or password".into()))
 }
 
 /// `POST /api/logout`: clears the cookie and, with a valid session, ends every session of its user

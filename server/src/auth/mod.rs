@@ -8,9 +8,12 @@
 //!   that keep a burst of wrong passwords cheap.
 //! - [`ticket`]: short-lived stream tickets for `?access_token=` on the live stream's WebSocket.
 
+pub mod external;
 pub mod generations;
 pub mod hash_pool;
+pub mod ldap;
 pub mod login;
+pub mod oidc;
 pub mod rights;
 pub mod ticket;
 pub mod tokens;
@@ -83,6 +86,14 @@ pub struct AuthOptions {
     pub hash_permits: usize,
     /// How long a login waits for a hashing slot before a 503.
     pub hash_wait: Duration,
+    /// `[auth] local`: the password form checks hepscope's own users.
+    pub local: bool,
+    /// `[auth.ldap]`: the password form also checks the directory.
+    pub ldap: Option<ldap::Directory>,
+    /// `[auth.oidc]`: the "Sign in with …" button.
+    pub oidc: Option<oidc::Oidc>,
+    /// `[[auth.role_map]]`: what LDAP and OIDC users get by group.
+    pub role_map: RoleMap,
 }
 
 impl Default for AuthOptions {
@@ -94,20 +105,31 @@ impl Default for AuthOptions {
             lockout_window: Duration::from_secs(60),
             hash_permits: default_hash_permits(),
             hash_wait: Duration::from_secs(2),
+            local: true,
+            ldap: None,
+            oidc: None,
+            role_map: RoleMap::default(),
         }
     }
 }
 
 impl AuthOptions {
     /// The options `[auth]` sets, with the built-in hashing limits.
-    pub fn from_config(config: &AuthConfig) -> Self {
-        Self {
+    ///
+    /// # Errors
+    /// The OIDC provider's HTTP client cannot be built.
+    pub fn from_config(config: &AuthConfig) -> Result<Self, reqwest::Error> {
+        Ok(Self {
             session_ttl: config.session_ttl,
             cookie_secure: config.cookie_secure,
             max_failed_logins: config.max_failed_logins,
             lockout_window: config.lockout_window,
+            local: config.local,
+            ldap: config.ldap.clone().map(ldap::Directory::new),
+            oidc: config.oidc.clone().map(oidc::Oidc::new).transpose()?,
+            role_map: config.role_map.clone(),
             ..Self::default()
-        }
+        })
     }
 }
 
@@ -468,11 +490,16 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
 /// The session cookie's value, if the request carries one (a browser adds it by itself, even to
 /// a link from another site).
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name`, if the request carries a non-empty one.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     for value in headers.get_all(header::COOKIE) {
         let Ok(text) = value.to_str() else { continue };
         for pair in text.split(';') {
-            if let Some((name, value)) = pair.trim().split_once('=') {
-                if name == SESSION_COOKIE && !value.is_empty() {
+            if let Some((key, value)) = pair.trim().split_once('=') {
+                if key == name && !value.is_empty() {
                     return Some(value.to_string());
                 }
             }
@@ -525,7 +552,11 @@ pub async fn require_session(
             ));
         }
     }
-    match verified {
+    let session = match verified {
+        Some(session) => auth.refresh_directory_grant(session).await,
+        None => None,
+    };
+    match session {
         Some(session) => {
             let user = crate::telemetry::RequestUser(session.username.clone());
             request.extensions_mut().insert(session);

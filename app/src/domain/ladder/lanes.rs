@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn host_alias_for_any_port_beats_network_alias_for_the_port() {
-        // The server's `aliasSrc` names this host the same way (server/tests/store_api.rs).
+        // The server's `aliasSrc` names this host the same way (server/tests/it/store_api.rs).
         let list = AliasList {
             data: vec![
                 alias("lan-sip", "10.0.0.0", 24, 5060),

@@ -1,8 +1,10 @@
-//! `/login`: the login form. After login the user goes to `next` (the deep link they first opened).
+//! `/login`: the login form and, with `[auth.oidc]`, "Sign in with …". After login the user goes to
+//! `next` (the deep link they first opened); a failed company sign-in comes back with `sso_error`.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::domain::api::AuthMethods;
 use crate::ui::client;
 use crate::ui::session::{safe_next, SessionCtx};
 
@@ -14,8 +16,23 @@ pub fn LoginPage() -> impl IntoView {
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(query.with_untracked(|q| q.get("sso_error")));
     let busy = RwSignal::new(false);
+    // Until the methods are known, the password form shows (the common case, and no flash).
+    let methods = LocalResource::new(client::auth_methods);
+    let method = move || {
+        methods.get().and_then(Result::ok).unwrap_or(AuthMethods {
+            local: true,
+            ..AuthMethods::default()
+        })
+    };
+    let sso_href = move || {
+        let next = safe_next(query.with(|q| q.get("next")));
+        format!(
+            "/api/auth/oidc/start?next={}",
+            String::from(js_sys::encode_uri_component(&next))
+        )
+    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -45,31 +62,41 @@ pub fn LoginPage() -> impl IntoView {
         <div class="login-wrap">
             <form class="login panel" on:submit=submit>
                 <h1>"hepscope"</h1>
-                <label class="field">
-                    <span>"User name"</span>
-                    <input
-                        name="username"
-                        autocomplete="username"
-                        required=true
-                        prop:value=username
-                        on:input=move |ev| username.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class="field">
-                    <span>"Password"</span>
-                    <input
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        required=true
-                        prop:value=password
-                        on:input=move |ev| password.set(event_target_value(&ev))
-                    />
-                </label>
+                <Show when=move || method().password_form()>
+                    <label class="field">
+                        <span>"User name"</span>
+                        <input
+                            name="username"
+                            autocomplete="username"
+                            required=true
+                            prop:value=username
+                            on:input=move |ev| username.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label class="field">
+                        <span>"Password"</span>
+                        <input
+                            name="password"
+                            type="password"
+                            autocomplete="current-password"
+                            required=true
+                            prop:value=password
+                            on:input=move |ev| password.set(event_target_value(&ev))
+                        />
+                    </label>
+                </Show>
                 {move || error.get().map(|e| view! { <div class="banner error" role="alert">{e}</div> })}
-                <button class="primary" type="submit" disabled=busy>
-                    {move || if busy.get() { "Logging in…" } else { "Log in" }}
-                </button>
+                <Show when=move || method().password_form()>
+                    <button class="primary" type="submit" disabled=busy>
+                        {move || if busy.get() { "Logging in…" } else { "Log in" }}
+                    </button>
+                </Show>
+                {move || method().oidc.map(|oidc| view! {
+                    // A full navigation (rel=external): the server redirects to the provider.
+                    <a class="button sso" rel="external" href=sso_href>
+                        {format!("Sign in with {}", oidc.name)}
+                    </a>
+                })}
             </form>
         </div>
     }

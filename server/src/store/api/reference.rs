@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use app::domain::alias::{self, AliasRule, IpNet};
+use app::domain::alias;
 use serde_json::{json, Value};
 
 use crate::config::AliasConfig;
@@ -50,19 +50,6 @@ pub fn host_key(ip: &str, port: u16) -> String {
 pub fn resolve<'a>(aliases: &'a [AliasConfig], ip: &str, port: u16) -> Option<&'a str> {
     let addr: IpAddr = ip.parse().ok()?;
     alias::resolve(aliases, addr, Some(port)).map(|a| a.name.as_str())
-}
-
-impl AliasRule for AliasConfig {
-    fn network(&self) -> IpNet {
-        // The config check keeps `prefix` within the family's length; a host route otherwise.
-        IpNet::new(self.ip, self.prefix).unwrap_or_else(|_| alias::host_network(self.ip))
-    }
-    fn port(&self) -> Option<u16> {
-        Some(self.port).filter(|p| *p != 0)
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
 }
 
 #[cfg(test)]

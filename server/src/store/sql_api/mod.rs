@@ -55,7 +55,7 @@ pub const DEFAULT_LOOKBACK: Duration = Duration::from_secs(600);
 /// `zeroblob(2e8)` fails at once instead of filling memory.
 pub const MAX_VALUE_BYTES: i32 = 16 * 1024 * 1024;
 /// The default cap of an answer's JSON, bytes.
-pub const DEFAULT_MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = crate::store::config::DEFAULT_SQL_MAX_ANSWER_BYTES;
 /// Functions the user's SQL may not call (file access and extension loading).
 const DENIED_FUNCTIONS: &[&str] = &[
     "load_extension",
