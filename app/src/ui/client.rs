@@ -130,6 +130,11 @@ async fn expect_no_content(request: gloo_net::http::RequestBuilder) -> Result<()
     }
 }
 
+/// `DELETE url`; any 2xx is `Ok`.
+pub async fn delete(url: &str) -> Result<(), ClientError> {
+    expect_no_content(Request::delete(url)).await
+}
+
 /// Creates a share link (`POST /api/shares`).
 pub async fn share_create(request: &ShareRequest) -> Result<ShareCreated, ClientError> {
     post_json("/api/shares", request).await

@@ -23,4 +23,5 @@ mod search_results;
 mod search_state;
 pub mod settings;
 mod settings_shares;
+mod settings_tokens;
 pub mod share;

@@ -20,5 +20,7 @@ pub fn SettingsPage() -> impl IntoView {
             <p>"Theme: " <ThemeToggle/></p>
         </section>
         <super::settings_shares::SharedLinks/>
+        <super::settings_tokens::ApiTokens/>
+        <super::settings_tokens::AuditLog/>
     }
 }
