@@ -672,6 +672,30 @@ mod tests {
     }
 
     #[test]
+    fn user_rights_role_map_and_audit_are_read_and_unknown_rights_refused() {
+        use crate::auth::Right;
+        let text = "[auth]\n[[auth.role_map]]\ngroup = \"voip-support\"\nrights = [\"export\"]\n\
+                    [[users]]\nusername = \"bob\"\npassword_hash = \"$argon2id$x\"\nrights = [\"raw\"]\n\
+                    [audit]\nretention = \"7d\"\n";
+        let raw: RawConfig = toml::from_str(text).unwrap();
+        let config = Config::from_raw(raw, None, &Overrides::default(), &env(&[])).unwrap();
+        let rights = config.users[0].rights.clone().unwrap();
+        assert!(rights.has(Right::Raw) && rights.has(Right::Search) && !rights.has(Right::Export));
+        let grant = config
+            .auth
+            .role_map
+            .grant(&["voip-support".into()])
+            .unwrap();
+        assert!(grant.rights.has(Right::Export));
+        assert_eq!(config.audit.retention.as_secs(), 7 * 86_400);
+        let err = toml::from_str::<RawConfig>(
+            "[[users]]\nusername = \"bob\"\npassword_hash = \"$argon2id$x\"\nrights = [\"root\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown right \"root\""), "{err}");
+    }
+
+    #[test]
     fn bad_password_hash_is_refused() {
         let raw: RawConfig =
             toml::from_str("[[users]]\nusername = \"bob\"\npassword_hash = \"plain\"\n").unwrap();

@@ -27,6 +27,9 @@ pub enum AppError {
     Conflict(String),
     #[error("too many failed logins; try again in {} s", .0.as_secs().max(1))]
     TooManyAttempts(Duration),
+    /// Too many requests of a kind from one client; 429 with `Retry-After`.
+    #[error("{what}; try again in {} s", .retry_after.as_secs().max(1))]
+    Throttled { what: String, retry_after: Duration },
     /// A bounded resource (e.g. password hashing) is in use; 503 with `Retry-After`.
     #[error("{what}; try again in {} s", .retry_after.as_secs().max(1))]
     Busy { what: String, retry_after: Duration },
@@ -43,7 +46,9 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts(_) | AppError::Throttled { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,6 +65,9 @@ impl IntoResponse for AppError {
         }
         let mut response = (self.status(), Json(body)).into_response();
         if let AppError::TooManyAttempts(wait)
+        | AppError::Throttled {
+            retry_after: wait, ..
+        }
         | AppError::Busy {
             retry_after: wait, ..
         } = &self

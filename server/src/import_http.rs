@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use crate::auth::Session;
+use crate::audit::{Action, Audit, Outcome};
+use crate::auth::{Right, Session};
 use crate::error::json_error;
 use crate::import::packets_from_capture;
 use crate::store::Store;
@@ -90,14 +91,12 @@ pub fn import_capture(
 pub async fn import_endpoint(
     State(state): State<AppState>,
     session: Session,
+    audit: Audit,
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Response {
-    if !session.is_admin() {
-        return json_error(
-            StatusCode::FORBIDDEN,
-            "importing captures needs the admin role",
-        );
+    if let Err(e) = session.require(Right::Import) {
+        return e.into_response();
     }
     let Some(store) = state.store.clone() else {
         return json_error(
@@ -131,11 +130,23 @@ pub async fn import_endpoint(
         }
     };
     let now_us = jiff::Timestamp::now().as_microsecond();
+    let bytes = body.len();
     let result = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         import_capture(&store, &body, now_us)
     })
     .await;
+    let outcome = if matches!(result, Ok(Ok(_))) {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let object = match &result {
+        Ok(Ok(report)) => format!("capture of {bytes} bytes: {}", json_summary(report)),
+        Ok(Err(e)) => format!("capture of {bytes} bytes: {e}"),
+        Err(e) => format!("capture of {bytes} bytes: {e}"),
+    };
+    audit.by(&session, Action::Import, object, outcome);
     match result {
         Ok(Ok(report)) => (StatusCode::CREATED, Json(report)).into_response(),
         Ok(Err(e @ ImportFailure::Store(_))) => {
@@ -147,4 +158,9 @@ pub async fn import_endpoint(
             format!("import task failed: {e}"),
         ),
     }
+}
+
+/// The import report as compact JSON, for the audit record.
+fn json_summary(report: &impl serde::Serialize) -> String {
+    serde_json::to_string(report).unwrap_or_default()
 }

@@ -122,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stream-ticket", post(auth::ticket::stream_ticket))
         .merge(share::routes::session_routes())
         .merge(audit::routes::routes())
+        .merge(auth::tokens::routes())
         .route("/import", post(import_http::import_endpoint));
     if let Some(store) = &state.store {
         protected = protected.merge(store::sql_api::router(store.clone()));
@@ -176,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(probes::metrics).with_state(state.clone()))
         .fallback_service(web::router(state.config.dist_dir.clone()))
         .layer(middleware::from_fn(telemetry::track_requests))
+        .layer(axum::Extension(state.audit.clone()))
         .layer(middleware::from_fn_with_state(
             TrustedProxies::new(state.config.http.trusted_proxies.clone()),
             client_addr::resolve,

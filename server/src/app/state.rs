@@ -37,6 +37,9 @@ impl AppState {
             AuthOptions::from_config(&config.auth)
                 .context("preparing the sign-in provider's HTTP client")?,
         );
+        auth.api_tokens()
+            .open(&config.data_dir)
+            .context("reading the API tokens")?;
         let store = if config.store.enabled {
             let store = Store::open(config.store.clone(), config.aliases.clone())
                 .context("opening the embedded store")?;

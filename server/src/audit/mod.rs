@@ -179,8 +179,8 @@ impl AuditLog {
         let connection = Connection::open(&path).map_err(sqlite)?;
         connection
             .execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
+                "PRAGMA journal_mode = TRUNCATE;
+                 PRAGMA busy_timeout = 5000;
                  CREATE TABLE IF NOT EXISTS audit (
                      id INTEGER PRIMARY KEY,
                      time INTEGER NOT NULL,
@@ -268,6 +268,10 @@ impl AuditLog {
         let connection =
             Connection::open_with_flags(&self.inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
                 .map_err(sqlite)?;
+        // A rollback journal that stays (truncated) beside the file: no WAL files coming and going.
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sqlite)?;
         let mut sql = String::from(
             "SELECT time, user, client, action, object, outcome FROM audit WHERE 1 = 1",
         );
@@ -304,6 +308,49 @@ impl AuditLog {
             })
             .map_err(sqlite)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(sqlite)
+    }
+}
+
+/// Extractor: the request's audit log (the router's `Extension<AuditLog>`) and client address, so a
+/// handler records with `audit.by(&session, Action::Export, "pcap …", Outcome::Success)`. Without
+/// the extension (a module's routes mounted alone in a test) nothing is recorded.
+#[derive(Clone)]
+pub struct Audit {
+    log: Option<AuditLog>,
+    client: Option<ClientAddr>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Audit {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Audit {
+            log: parts.extensions.get::<AuditLog>().cloned(),
+            client: parts.extensions.get::<ClientAddr>().copied(),
+        })
+    }
+}
+
+impl Audit {
+    /// Records `action` on `object` by `user` from this request's client.
+    pub fn record(&self, user: &str, action: Action, object: impl Into<String>, outcome: Outcome) {
+        if let Some(log) = &self.log {
+            log.record(Record::new(user, self.client, action, object, outcome));
+        }
+    }
+
+    /// [`Self::record`] by the session's user.
+    pub fn by(
+        &self,
+        session: &Session,
+        action: Action,
+        object: impl Into<String>,
+        outcome: Outcome,
+    ) {
+        self.record(&session.username, action, object, outcome);
     }
 }
 

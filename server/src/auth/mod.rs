@@ -16,6 +16,7 @@ pub mod login;
 pub mod oidc;
 pub mod rights;
 pub mod ticket;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -156,6 +157,8 @@ struct AuthInner {
     hashing: Arc<Semaphore>,
     hash_pool: hash_pool::HashPool,
     options: AuthOptions,
+    /// API tokens (`hst_…`).
+    tokens: tokens::ApiTokens,
 }
 
 impl AuthState {
@@ -172,6 +175,7 @@ impl AuthState {
                 hashing: Arc::new(Semaphore::new(options.hash_permits.max(1))),
                 hash_pool: hash_pool::HashPool::new(options.hash_permits.max(1)),
                 options,
+                tokens: tokens::ApiTokens::default(),
             }),
         }
     }
@@ -247,11 +251,33 @@ impl AuthState {
 
     /// Verifies a session token: signature, expiry, no purpose, and still current ([`Self::current`]).
     pub fn verify(&self, token: &str) -> Option<Session> {
+        if token.starts_with(tokens::TOKEN_PREFIX) {
+            return self.verify_api_token(token);
+        }
         self.verify_claims(token).map(|(session, _)| session)
     }
 
     /// [`Self::verify`], also returning the claims (to watch the session or derive a ticket).
     pub fn verify_claims(&self, token: &str) -> Option<(Session, Claims)> {
+        if token.starts_with(tokens::TOKEN_PREFIX) {
+            // An API token: claims standing for it, so a live stream or ticket keeps its rights.
+            let session = self.verify_api_token(token)?;
+            let claims = Claims {
+                sub: session.username.clone(),
+                role: session.role,
+                exp: session.expires_at,
+                iat: unix_now(),
+                generation: self.inner.generations.get(&session.username),
+                pwf: self
+                    .password_fingerprint(&session.username)
+                    .unwrap_or_default(),
+                purpose: None,
+                session_exp: None,
+                src: session.source,
+                rights: Some(session.rights.clone()),
+            };
+            return Some((session, claims));
+        }
         let claims = self.decode(token)?;
         if claims.purpose.is_some() {
             return None;
@@ -286,6 +312,11 @@ impl AuthState {
             });
         }
         let user = self.inner.users.get(&claims.sub)?;
+        // Claims that carry rights (from an API token) never exceed the user's current ones.
+        let rights = match &claims.rights {
+            Some(granted) => granted.intersection(&user.rights()),
+            None => user.rights(),
+        };
         if claims.generation != self.inner.generations.get(&user.username)
             || claims.pwf != fingerprint(&self.inner.fingerprint_key, &user.password_hash)
         {
@@ -295,7 +326,7 @@ impl AuthState {
             username: user.username.clone(),
             role: user.role,
             expires_at: claims.session_exp.unwrap_or(claims.exp),
-            rights: user.rights(),
+            rights,
             source: IdentitySource::Local,
         })
     }
@@ -446,9 +477,11 @@ impl Session {
 
 /// The session token carried by a request: the cookie, else a bearer header.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    if let Some(token) = session_cookie(headers) {
-        return Some(token);
-    }
+    session_cookie(headers).or_else(|| bearer_token(headers))
+}
+
+/// The `Authorization: Bearer …` token alone (the one parser of that header).
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = auth.strip_prefix("Bearer ")?.trim();
     (!token.is_empty()).then(|| token.to_string())
@@ -500,7 +533,25 @@ pub async fn require_session(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let verified = token_from_headers(request.headers()).and_then(|t| auth.verify(&t));
+    let token = token_from_headers(request.headers());
+    let verified = token.as_deref().and_then(|t| auth.verify(t));
+    if verified.is_none() && token.is_some_and(|t| t.starts_with(tokens::TOKEN_PREFIX)) {
+        // A refused API token is a failed sign-in (method "token"); accepted ones are not recorded
+        // per request, their last use is kept on the token.
+        if let Some(log) = request.extensions().get::<crate::audit::AuditLog>() {
+            let client = request
+                .extensions()
+                .get::<crate::client_addr::ClientAddr>()
+                .copied();
+            log.record(crate::audit::Record::new(
+                "",
+                client,
+                crate::audit::Action::SignIn,
+                "token",
+                crate::audit::Outcome::Failure,
+            ));
+        }
+    }
     let session = match verified {
         Some(session) => auth.refresh_directory_grant(session).await,
         None => None,

@@ -22,6 +22,7 @@ pub mod config;
 pub mod dex;
 pub mod discovery;
 pub mod error;
+pub mod guard;
 pub mod proxy;
 pub mod registry;
 pub mod setup;

@@ -22,8 +22,11 @@ use axum::{Json, Router};
 use super::allowlist::is_allowed;
 use super::check::CheckReport;
 use super::client::V3Request;
+use super::guard::Route;
 use super::registry::BackendRegistry;
-use crate::auth::Session;
+use crate::audit::{Action, Audit, Outcome};
+use crate::auth::{Right, Session};
+use crate::error::AppError;
 
 /// Largest request body forwarded to Homer (search bodies are a few kB).
 pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
@@ -67,22 +70,29 @@ async fn backends_list(State(registry): State<Arc<BackendRegistry>>) -> Json<Vec
 async fn backend_check(
     State(registry): State<Arc<BackendRegistry>>,
     session: Option<Extension<Session>>,
+    audit: Audit,
     Path(name): Path<String>,
 ) -> Result<Json<CheckReport>, Response> {
-    if !session.is_some_and(|Extension(s)| s.is_admin()) {
-        return Err(error(
-            StatusCode::FORBIDDEN,
-            ErrorBody {
-                error: "only admins may run a backend check".to_owned(),
-                backend: Some(name),
-                detail: Some(
-                    "the check logs in to the backend with its service account".to_owned(),
-                ),
-            },
-        ));
-    }
+    let Some(Extension(session)) = session else {
+        return Err(AppError::Unauthorized.into_response());
+    };
+    // The check logs in to the backend with its service account.
+    session
+        .require(Right::Admin)
+        .map_err(IntoResponse::into_response)?;
     let backend = registry.get(&name).ok_or_else(|| unknown_backend(&name))?;
     let report = backend.check().await;
+    let outcome = if report.ok {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    audit.by(
+        &session,
+        Action::Admin,
+        format!("backend check {name}"),
+        outcome,
+    );
     registry.record_status(&name, if report.ok { "ok" } else { "check failed" });
     Ok(Json(report))
 }
@@ -107,6 +117,8 @@ async fn backend_check(
 )]
 async fn v3_default(
     State(registry): State<Arc<BackendRegistry>>,
+    session: Option<Extension<Session>>,
+    audit: Audit,
     method: Method,
     uri: Uri,
     body: Body,
@@ -118,7 +130,8 @@ async fn v3_default(
         );
     };
     let tail = uri.path().strip_prefix("/v3/").unwrap_or_default();
-    forward(&registry, name, method, tail, uri.query(), body).await
+    let caller = Caller { session, audit };
+    forward(&registry, name, method, tail, uri.query(), body, caller).await
 }
 
 /// `ANY /api/b/{name}/v3/{*path}`: the HOMER 7 API of the backend `name`.
@@ -144,6 +157,8 @@ async fn v3_default(
 )]
 async fn v3_named(
     State(registry): State<Arc<BackendRegistry>>,
+    session: Option<Extension<Session>>,
+    audit: Audit,
     method: Method,
     uri: Uri,
     body: Body,
@@ -158,7 +173,23 @@ async fn v3_named(
     else {
         return unknown_backend("");
     };
-    forward(&registry, name.to_owned(), method, tail, uri.query(), body).await
+    let caller = Caller { session, audit };
+    forward(
+        &registry,
+        name.to_owned(),
+        method,
+        tail,
+        uri.query(),
+        body,
+        caller,
+    )
+    .await
+}
+
+/// Who is calling: the session (the router sits behind the session check) and the audit log.
+struct Caller {
+    session: Option<Extension<Session>>,
+    audit: Audit,
 }
 
 async fn forward(
@@ -168,7 +199,15 @@ async fn forward(
     path: &str,
     query: Option<&str>,
     body: Body,
+    caller: Caller,
 ) -> Response {
+    let Some(Extension(session)) = caller.session else {
+        return AppError::Unauthorized.into_response();
+    };
+    let route = Route::of(path);
+    if let Err(e) = route.check(&session) {
+        return e.into_response();
+    }
     let Some(backend) = registry.get(&name) else {
         return unknown_backend(&name);
     };
@@ -200,9 +239,9 @@ async fn forward(
         method,
         path: path.to_owned(),
         query: query.map(str::to_owned),
-        body,
+        body: body.clone(),
     };
-    match backend.call(request).await {
+    let response = match backend.call(request).await {
         Ok(response) => {
             let status = response.status();
             registry.record_status(
@@ -219,7 +258,8 @@ async fn forward(
             registry.record_status(&name, e.to_string());
             e.into_response()
         }
-    }
+    };
+    super::guard::after(route, &session, &caller.audit, &name, &body, response).await
 }
 
 fn unknown_backend(name: &str) -> Response {

@@ -28,7 +28,7 @@ use super::broker::{Broker, SubscribeError};
 use super::filter::StreamRequest;
 use super::socket::{pump, PumpOptions, READ_LIMIT};
 use super::{payload_allowed, LiveState};
-use crate::auth::{token_from_headers, AuthState, Claims, Session};
+use crate::auth::{bearer_token, token_from_headers, AuthState, Claims, Right, Session};
 use crate::error::json_error;
 use crate::origin::OriginPolicy;
 use crate::secret::Secret;
@@ -115,7 +115,7 @@ async fn node_stream(
             .iter()
             .find(|(k, _)| k == "token")
             .map(|(_, v)| v.clone());
-        let presented = bearer(&headers).or(query_token).unwrap_or_default();
+        let presented = bearer_token(&headers).or(query_token).unwrap_or_default();
         if !token_matches(expected, &presented) {
             return json_error(
                 StatusCode::UNAUTHORIZED,
@@ -193,6 +193,9 @@ pub async fn coordinator_stream(
         Ok(found) => found,
         Err(why) => return json_error(StatusCode::UNAUTHORIZED, why),
     };
+    if let Err(e) = session.require(Right::Live) {
+        return e.into_response();
+    }
     let Some(broker) = live.broker() else {
         return json_error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -204,7 +207,7 @@ pub async fn coordinator_stream(
     let payload = payload_allowed(
         request.include_payload,
         coordinator.allow_payload,
-        session.is_admin(),
+        session.has(Right::LivePayload),
     );
     let history = request.history.min(coordinator.history_limit);
     let slot = match live.user_slot() {
@@ -228,7 +231,7 @@ fn stream_session(
     headers: &HeaderMap,
     pairs: &[(String, String)],
 ) -> Result<(Session, Claims), &'static str> {
-    let from_headers = bearer(headers)
+    let from_headers = bearer_token(headers)
         .into_iter()
         .chain(token_from_headers(headers))
         .find_map(|token| auth.verify_claims(&token));
@@ -286,13 +289,6 @@ fn start(
         })
 }
 
-/// The bearer token alone (tried before the cookie, as homer-core does).
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ")?.trim();
-    (!token.is_empty()).then(|| token.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,8 +310,8 @@ mod tests {
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer abc"),
         );
-        assert_eq!(bearer(&h).as_deref(), Some("abc"));
+        assert_eq!(bearer_token(&h).as_deref(), Some("abc"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer(&h), None);
+        assert_eq!(bearer_token(&h), None);
     }
 }

@@ -25,9 +25,10 @@ use axum::{Json, Router};
 use bytes::Bytes;
 
 use super::{unix_now, ShareRecord, Shares};
+use crate::audit::{Action, Audit, Outcome};
 use crate::auth::{Right, Session};
 use crate::client_addr::ClientAddr;
-use crate::error::{json_error, AppError};
+use crate::error::AppError;
 use crate::homer::V3Request;
 
 /// The session routes; merge into the router behind the session check.
@@ -81,6 +82,7 @@ where
 async fn shares_create(
     State(shares): State<Shares>,
     session: Session,
+    audit: Audit,
     body: Result<Json<ShareRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ShareCreated>, AppError> {
     session.require(Right::Share)?;
@@ -147,6 +149,7 @@ async fn shares_create(
         .map_err(|e| anyhow::anyhow!("share store task: {e}"))?
         .map_err(|e| anyhow::anyhow!("storing a share: {e}"))?;
     tracing::info!(user = %session.username, share = %id, "share link created");
+    audit.by(&session, Action::ShareCreate, id.clone(), Outcome::Success);
     Ok(Json(ShareCreated {
         id,
         url: format!("/s/{token}"),
@@ -192,6 +195,7 @@ async fn shares_list(State(shares): State<Shares>, session: Session) -> Json<Vec
 async fn share_revoke(
     State(shares): State<Shares>,
     session: Session,
+    audit: Audit,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let visible = shares
@@ -208,6 +212,7 @@ async fn share_revoke(
         .map_err(|e| anyhow::anyhow!("share store task: {e}"))?
         .map_err(|e| anyhow::anyhow!("revoking a share: {e}"))?;
     tracing::info!(user = %session.username, share = %id, "share link revoked");
+    audit.by(&session, Action::ShareRevoke, id, Outcome::Success);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -226,17 +231,11 @@ impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         match self {
             Refused::Link(r) => refusal(r),
-            Refused::TooMany(wait) => {
-                let secs = wait.as_secs().max(1);
-                let mut response = json_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!("too many invalid share links; try again in {secs} s"),
-                );
-                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-                response
+            Refused::TooMany(wait) => AppError::Throttled {
+                what: "too many invalid share links".into(),
+                retry_after: wait,
             }
+            .into_response(),
         }
     }
 }
@@ -287,12 +286,25 @@ fn no_store(mut response: Response) -> Response {
 )]
 async fn shared_info(
     State(shares): State<Shares>,
+    audit: Audit,
     peer: Peer,
     Path(token): Path<String>,
 ) -> Response {
+    // An outside open of the link: the share page asks for this first.
     match resolve(&shares, peer, &token) {
-        Ok(record) => no_store(Json(record.info(unix_now())).into_response()),
-        Err(refused) => refused.into_response(),
+        Ok(record) => {
+            audit.record(
+                "",
+                Action::ShareOpen,
+                record.share.id.clone(),
+                Outcome::Success,
+            );
+            no_store(Json(record.info(unix_now())).into_response())
+        }
+        Err(refused) => {
+            audit.record("", Action::ShareOpen, "refused link", Outcome::Failure);
+            refused.into_response()
+        }
     }
 }
 

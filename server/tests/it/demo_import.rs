@@ -208,7 +208,7 @@ async fn a_viewers_upload_is_refused_before_its_body_is_read() {
     let answer = read_answer(&mut upload).await;
     eprintln!("viewer refused in {:?}", started.elapsed());
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer:?}");
-    assert!(answer.contains("admin role"), "{answer:?}");
+    assert!(answer.contains("missing right: import"), "{answer:?}");
     server.shutdown().await.unwrap();
 }
 

@@ -105,7 +105,12 @@ async fn login_username(
         })
         .collect();
     let registry = Arc::new(BackendRegistry::new(registered).unwrap());
-    let addr = common::serve(server::homer::router(registry)).await;
+    let addr = common::serve(common::with_session(
+        server::homer::router(registry),
+        "admin",
+        ::app::domain::api::Role::Admin,
+    ))
+    .await;
     http()
         .post(format!("http://{addr}/v3/search/call/data"))
         .json(&search_body())

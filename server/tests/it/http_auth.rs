@@ -557,7 +557,11 @@ async fn only_admins_run_the_backend_check() {
     let response = get_with(&server, "/api/backends/embedded/check", Some(&viewer)).await;
     assert_eq!(response.status(), 403);
     let body: Value = response.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("admins"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("admin right"),
+        "{body}"
+    );
+    assert_eq!(body["detail"], "missing right: admin", "{body}");
     let admin = session_cookie(&login(&server, "ada", "pass").await);
     let response = get_with(&server, "/api/backends/embedded/check", Some(&admin)).await;
     assert_eq!(response.status(), 200);

@@ -46,6 +46,7 @@ mod oidc_login;
 mod openapi;
 mod packaging;
 mod qos_reports;
+mod rights;
 mod service;
 mod share;
 mod source_checks;

@@ -6,6 +6,7 @@
 //!   or a share link's public routes.
 //! - [`keyed`] loads a resource keyed on the URL, superseding (and aborting) an older load.
 //! - [`recorder`] keeps the HOMER requests for the debug panel (found through context).
+//! - [`tokens`]: API tokens and the audit log (Settings).
 //! - [`fetch`] is the domain's [`crate::domain::fetch::V3Fetch`] over these functions, so the pages
 //!   run the loads shared with the command line (`query::run`, `call_load`, `qos::load`, `legs::run`).
 
@@ -13,6 +14,7 @@ pub mod fetch;
 mod http;
 pub mod keyed;
 pub mod recorder;
+pub mod tokens;
 
 use thiserror::Error;
 

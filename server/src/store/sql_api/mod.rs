@@ -45,7 +45,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{read, Store, StoreError};
-use crate::auth::Session;
+use crate::audit::{Action, Audit, Outcome};
+use crate::auth::{Right, Session};
+use crate::error::AppError;
 
 /// Without a time condition, the views cover this much recent time.
 pub const DEFAULT_LOOKBACK: Duration = Duration::from_secs(600);
@@ -123,11 +125,14 @@ struct PostBody {
     query: String,
 }
 
+/// Characters of a query's text the audit log keeps.
+const MAX_AUDITED_SQL_CHARS: usize = 4096;
+
 /// Why a query was refused or failed.
 #[derive(Debug)]
 enum QueryError {
-    NotLoggedIn,
-    NotAdmin,
+    /// Not logged in, or no `sql` right.
+    App(AppError),
     CrossSiteLink,
     Bad(String),
     Interrupted(Duration),
@@ -137,13 +142,7 @@ enum QueryError {
 impl IntoResponse for QueryError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
-            QueryError::NotLoggedIn => {
-                (StatusCode::UNAUTHORIZED, json!({"error": "not logged in"}))
-            }
-            QueryError::NotAdmin => (
-                StatusCode::FORBIDDEN,
-                json!({"error": "the SQL query API requires admin access"}),
-            ),
+            QueryError::App(e) => return e.into_response(),
             QueryError::CrossSiteLink => (
                 StatusCode::FORBIDDEN,
                 json!({"error": "a GET of the SQL query API with the session cookie must come \
@@ -187,6 +186,7 @@ impl IntoResponse for QueryError {
 async fn query_get(
     State(state): State<SqlState>,
     session: Option<Extension<Session>>,
+    audit: Audit,
     headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> Response {
@@ -194,7 +194,7 @@ async fn query_get(
         return QueryError::CrossSiteLink.into_response();
     }
     match params.q {
-        Some(sql) => run(state, session, sql).await,
+        Some(sql) => run(state, session, audit, sql).await,
         None => QueryError::Bad("missing the query parameter q".into()).into_response(),
     }
 }
@@ -216,10 +216,11 @@ async fn query_get(
 async fn query_post(
     State(state): State<SqlState>,
     session: Option<Extension<Session>>,
+    audit: Audit,
     body: Result<Json<PostBody>, JsonRejection>,
 ) -> Response {
     match body {
-        Ok(Json(body)) => run(state, session, body.query).await,
+        Ok(Json(body)) => run(state, session, audit, body.query).await,
         Err(e) => QueryError::Bad(format!(
             "expected {{\"query\": \"<SQL>\"}}: {}",
             e.body_text()
@@ -238,11 +239,20 @@ fn link_safe(headers: &HeaderMap) -> bool {
     same_origin || crate::auth::session_cookie(headers).is_none()
 }
 
-async fn run(state: SqlState, session: Option<Extension<Session>>, sql: String) -> Response {
-    let result = match session {
-        None => Err(QueryError::NotLoggedIn),
-        Some(Extension(s)) if !s.is_admin() => Err(QueryError::NotAdmin),
-        Some(_) => {
+async fn run(
+    state: SqlState,
+    session: Option<Extension<Session>>,
+    audit: Audit,
+    sql: String,
+) -> Response {
+    let allowed = session
+        .ok_or(AppError::Unauthorized)
+        .and_then(|Extension(s)| s.require(Right::Sql).map(|()| s));
+    let result = match allowed {
+        Err(e) => Err(QueryError::App(e)),
+        Ok(session) => {
+            let text: String = sql.chars().take(MAX_AUDITED_SQL_CHARS).collect();
+            audit.by(&session, Action::Sql, text, Outcome::Success);
             let store = state.store.clone();
             let limits = state.limits;
             let now_us = jiff::Timestamp::now().as_microsecond();

@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::domain::api::Right;
 use crate::domain::call_view::CallQuery;
 use crate::domain::ladder::{png_size, to_svg, LadderView, LaneMode, SvgOptions, TimeMode};
 use crate::domain::sipp::{sipp_scenario, SippRole};
 use crate::ui::api::{self, ApiRoot, Export};
 use crate::ui::components::download::{save_blob, save_bytes, save_text};
+use crate::ui::context::SessionCtx;
 
 use super::png::svg_to_png;
 use super::Loaded;
@@ -42,6 +44,16 @@ pub fn Toolbar(
     let body = serde_json::to_string(&loaded.request).unwrap_or_default();
     // On a share page, exports go through the share's API root.
     let shared_root = crate::ui::context::use_shared_call().map(|s| s.api_root);
+    // Controls follow the session's rights (the server refuses the routes too); a share page has
+    // its own exports and bodies.
+    let session = expect_context::<SessionCtx>();
+    let on_share = shared_root.is_some();
+    let has = move |right: Right| {
+        on_share
+            || session
+                .me
+                .with(|m| m.as_ref().is_some_and(|me| me.has(right)))
+    };
     let base_name = move || crate::domain::call_view::file_stem(&call_ids.get_untracked());
     let download_export = move |kind: Export, ext: &'static str, mime: &'static str| {
         let body = body.clone();
@@ -139,8 +151,10 @@ pub fn Toolbar(
             {checkbox("RTCP", |q| q.show_rtcp, |q, on| q.show_rtcp = on)}
             {checkbox("Logs", |q| q.show_logs, |q, on| q.show_logs = on)}
             <span class="spacer"></span>
-            <button type="button" on:click=pcap>"PCAP"</button>
-            <button type="button" on:click=text>"Text"</button>
+            <Show when=move || has(Right::Export)>
+                <button type="button" on:click=pcap.clone()>"PCAP"</button>
+                <button type="button" on:click=text.clone()>"Text"</button>
+            </Show>
             <button type="button" on:click=svg>"SVG"</button>
             <button type="button" on:click=png>"PNG"</button>
             <button type="button" on:click=sipp title="A SIPp scenario of the caller's side (the first INVITE's sender)">"SIPp scenario"</button>
@@ -148,5 +162,10 @@ pub fn Toolbar(
             <super::share::ShareButton request=loaded.request.clone() query=query/>
         </div>
         {move || message.get().map(|m| view! { <div class="banner warn" role="status">{m}</div> })}
+        <Show when=move || !has(Right::Raw)>
+            <div class="banner info bodies-withheld" role="status">
+                "bodies withheld: you lack the raw right"
+            </div>
+        </Show>
     }
 }

@@ -1,8 +1,10 @@
-//! `/settings`: the user's account, display preferences and shared links.
+//! `/settings`: the user's account, display preferences, shared links, API tokens and (admins)
+//! the audit log.
 
 use leptos::prelude::*;
 
 mod shares;
+mod tokens;
 
 use crate::ui::context::SessionCtx;
 use crate::ui::theme::ThemeToggle;
@@ -22,5 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
             <p>"Theme: " <ThemeToggle/></p>
         </section>
         <shares::SharedLinks/>
+        <tokens::ApiTokens/>
+        <tokens::AuditLog/>
     }
 }
