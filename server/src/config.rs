@@ -143,7 +143,7 @@ pub struct RawAuth {
     pub lockout_window: Option<String>,
     /// `[[auth.role_map]]`: directory group → role and rights.
     #[serde(default)]
-    pub role_map: Vec<crate::auth::rights::RoleMapEntry>,
+    pub role_map: Vec<crate::rights::RoleMapEntry>,
     /// `false` turns password logins against hepscope's own users off (company sign-in only).
     pub local: Option<bool>,
     /// `[auth.ldap]`: sign-in against a directory.

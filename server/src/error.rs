@@ -18,7 +18,7 @@ pub enum AppError {
     Forbidden(String),
     /// The session lacks a right the route needs; 403 naming it.
     #[error("this needs the {} right, which your account does not have", .0.as_str())]
-    MissingRight(crate::auth::Right),
+    MissingRight(app::domain::api::Right),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod audit_http;
 pub mod auth;
 pub mod auth_config;
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod openapi;
 pub mod origin;
 pub mod probes;
 pub mod ratelimit;
+pub mod rights;
 pub mod secret;
 pub mod security_headers;
 pub mod settings;
@@ -121,7 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", post(auth::change_password))
         .route("/stream-ticket", post(auth::ticket::stream_ticket))
         .merge(share::routes::session_routes())
-        .merge(audit::routes::routes())
+        .merge(audit_http::routes())
         .merge(auth::tokens::routes())
         .route("/import", post(import_http::import_endpoint));
     if let Some(store) = &state.store {

@@ -11,8 +11,8 @@ use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Right, Rights};
 use crate::auth_config::{AuthConfig, ConfiguredUser};
+use crate::rights::{Right, Rights};
 
 /// File in the data dir holding the built-in admin's hash.
 const ADMIN_FILE: &str = "admin.json";
@@ -344,7 +344,7 @@ mod tests {
             max_failed_logins: 5,
             lockout_window: Duration::from_secs(60),
             admin_password: admin_password.map(str::to_string),
-            role_map: crate::auth::RoleMap::default(),
+            role_map: crate::rights::RoleMap::default(),
             local: true,
             ldap: None,
             oidc: None,

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use app::domain::alias::{self, AliasRule, IpNet};
+use hepscope_core::alias::{self, AliasRule, IpNet};
 
 /// Default `[store] queue_bytes`: 256 MiB.
 pub const DEFAULT_QUEUE_BYTES: usize = 256 * 1024 * 1024;
@@ -71,7 +71,7 @@ impl StoreConfig {
             path,
             retention: Duration::from_secs(7 * 86_400),
             partition: PartitionSpan::Day,
-            correlation_headers: app::domain::sip::DEFAULT_CORRELATION_HEADERS
+            correlation_headers: hepscope_core::sip::DEFAULT_CORRELATION_HEADERS
                 .iter()
                 .map(|h| (*h).to_owned())
                 .collect(),
@@ -97,7 +97,7 @@ pub struct AliasConfig {
     pub name: String,
 }
 
-/// The domain's one alias rule applies to configured aliases (`app::domain::alias::resolve`).
+/// The domain's one alias rule applies to configured aliases (`hepscope_core::alias::resolve`).
 impl AliasRule for AliasConfig {
     fn network(&self) -> IpNet {
         // The config check keeps `prefix` within the family's length; a host route otherwise.

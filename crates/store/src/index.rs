@@ -5,7 +5,7 @@
 //! `1_call`, REGISTER to `1_registration`, the rest to `1_default`; RTCP (HEP type 5) to `5_default`,
 //! logs (100) to `100_default`, every other type to `35_default`. Pure: no I/O.
 
-use app::domain::sip;
+use hepscope_core::sip;
 
 use hepscope_hep::hep::{HepPacket, ProtoType};
 

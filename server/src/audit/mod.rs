@@ -10,7 +10,6 @@
 //! - [`routes`]: `GET /api/audit` and `GET /api/audit.csv` (the `admin` right).
 
 pub mod config;
-pub mod routes;
 mod writer;
 
 use std::path::Path;
@@ -22,7 +21,6 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{AuditConfig, RawAudit};
 
-use crate::auth::Session;
 use crate::client_addr::ClientAddr;
 
 /// File in the data dir holding the audit log.
@@ -212,24 +210,6 @@ impl AuditLog {
         }
     }
 
-    /// [`Self::record`] of `action` by the session's user.
-    pub fn session(
-        &self,
-        session: &Session,
-        client: Option<ClientAddr>,
-        action: Action,
-        object: impl Into<String>,
-        outcome: Outcome,
-    ) {
-        self.record(Record::new(
-            &session.username,
-            client,
-            action,
-            object,
-            outcome,
-        ));
-    }
-
     /// Waits until everything recorded so far is stored (blocking; call off the async runtime).
     ///
     /// # Errors
@@ -311,6 +291,13 @@ impl AuditLog {
     }
 }
 
+/// Who did something: the signed-in session ([`crate::auth::Session`] implements it), so the log does not
+/// depend on how sessions are made.
+pub trait Actor {
+    /// The user name recorded.
+    fn audit_name(&self) -> &str;
+}
+
 /// Extractor: the request's audit log (the router's `Extension<AuditLog>`) and client address, so a
 /// handler records with `audit.by(&session, Action::Export, "pcap …", Outcome::Success)`. Without
 /// the extension (a module's routes mounted alone in a test) nothing is recorded.
@@ -345,12 +332,12 @@ impl Audit {
     /// [`Self::record`] by the session's user.
     pub fn by(
         &self,
-        session: &Session,
+        actor: &impl Actor,
         action: Action,
         object: impl Into<String>,
         outcome: Outcome,
     ) {
-        self.record(&session.username, action, object, outcome);
+        self.record(actor.audit_name(), action, object, outcome);
     }
 }
 

@@ -14,7 +14,6 @@ pub mod hash_pool;
 pub mod ldap;
 pub mod login;
 pub mod oidc;
-pub mod rights;
 pub mod ticket;
 pub mod tokens;
 
@@ -36,10 +35,10 @@ use tokio::sync::Semaphore;
 use crate::auth_config::AuthConfig;
 use crate::error::{json_error, AppError};
 use crate::ratelimit::LoginLimiter;
+pub use crate::rights::{Grant, IdentitySource, Right, Rights, RoleMap};
 use crate::users::Users;
 pub use generations::Generations;
 pub use login::{change_password, login, logout};
-pub use rights::{Grant, IdentitySource, Right, Rights, RoleMap};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "hepscope_session";
@@ -426,6 +425,12 @@ pub struct Session {
     pub rights: Rights,
     /// Where the user signed in.
     pub source: IdentitySource,
+}
+
+impl crate::audit::Actor for Session {
+    fn audit_name(&self) -> &str {
+        &self.username
+    }
 }
 
 impl Session {

@@ -4,16 +4,14 @@
 //! A user's groups are cached for `cache_ttl` so a re-read of their rights does not ask the directory
 //! on every request.
 
-pub mod config;
-pub mod filter;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry};
 
-pub use config::{GroupSource, LdapConfig, RawLdap};
+pub use crate::auth_config::ldap::{GroupSource, LdapConfig, RawLdap};
+use crate::auth_config::ldap_filter;
 
 /// LDAP result code 49: wrong password, unknown DN, or a locked/disabled account.
 const INVALID_CREDENTIALS: u32 = 49;
@@ -160,7 +158,7 @@ impl Directory {
                 .await;
             check(bound, "the search account's bind", timeout)?;
         }
-        let filter = filter::render(&config.user_filter, &[("username", username)]);
+        let filter = ldap_filter::render(&config.user_filter, &[("username", username)]);
         let mut attributes = vec!["1.1".to_string()];
         if let GroupSource::Attribute(name) = &config.groups {
             attributes = vec![name.clone()];
@@ -185,7 +183,8 @@ impl Directory {
                 group_names(&dns, &config.group_attribute)
             }
             GroupSource::Search { base, filter } => {
-                let filter = filter::render(filter, &[("dn", &entry.dn), ("username", username)]);
+                let filter =
+                    ldap_filter::render(filter, &[("dn", &entry.dn), ("username", username)]);
                 let found = ldap
                     .with_timeout(timeout)
                     .search(

@@ -6,7 +6,6 @@
 //! audience, nonce, expiry, and its signature with the provider's JWKS, fetched again when the token
 //! names an unknown `kid`).
 
-pub mod config;
 pub mod http;
 pub mod routes;
 
@@ -25,7 +24,7 @@ use openidconnect::{
     SignatureVerificationError, TokenResponse,
 };
 
-pub use config::{OidcConfig, RawOidc};
+pub use crate::auth_config::oidc::{OidcConfig, RawOidc};
 use http::ProviderHttp;
 
 /// How long a started sign-in may take at the provider.

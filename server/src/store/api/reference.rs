@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use app::domain::alias;
 use serde_json::{json, Value};
 
-use crate::config::AliasConfig;
+use hepscope_store::config::AliasConfig;
 
 /// The one data node of the embedded store, as homer-app names a single-database setup.
 pub const NODE: &str = "localnode";

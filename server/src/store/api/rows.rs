@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::reference::{host_key, resolve, NODE};
-use crate::config::AliasConfig;
 use crate::store::index::{Profile, Row};
 use crate::store::read::StoredRow;
+use hepscope_store::config::AliasConfig;
 
 /// Which answer a row is written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -55,7 +55,7 @@ impl std::fmt::Debug for OidcConfig {
             .field("client_id", &self.client_id)
             .field(
                 "client_secret",
-                &format_args!("{}", crate::config::redacted(&self.client_secret)),
+                &format_args!("{}", crate::settings::redacted(&self.client_secret)),
             )
             .field("redirect_url", &self.redirect_url)
             .field("scopes", &self.scopes)

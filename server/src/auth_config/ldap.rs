@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::filter::is_valid_template;
+use super::ldap_filter::is_valid_template;
 use crate::secret::Secret;
 use crate::settings::{duration_setting, ConfigError, Env};
 

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::{to_csv, AuditLog, Query, Record};
+use crate::audit::{to_csv, AuditLog, Query, Record};
 use crate::auth::{Right, Session};
 use crate::error::AppError;
 

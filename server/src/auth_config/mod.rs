@@ -1,6 +1,10 @@
 //! The validated `[auth]` settings and `[[users]]` entries. Apart from [`crate::auth`] and
 //! [`crate::users`] so both read them without importing each other or [`crate::config`].
 
+pub mod ldap;
+pub mod ldap_filter;
+pub mod oidc;
+
 use std::time::Duration;
 
 use app::domain::api::Role;
@@ -16,7 +20,7 @@ pub struct ConfiguredUser {
     /// The `share = true` right.
     pub share: bool,
     /// `rights = [...]`, when listed.
-    pub rights: Option<crate::auth::Rights>,
+    pub rights: Option<crate::rights::Rights>,
 }
 
 /// Session and login settings. `Debug` hides the secrets.
@@ -30,13 +34,13 @@ pub struct AuthConfig {
     /// `HEPSCOPE_ADMIN_PASSWORD`: sets the password of the built-in `admin` when no users are configured.
     pub admin_password: Option<String>,
     /// `[[auth.role_map]]`: what directory (LDAP, OIDC) users get by group.
-    pub role_map: crate::auth::RoleMap,
+    pub role_map: crate::rights::RoleMap,
     /// `[auth] local` (default true): hepscope's own users may log in with a password.
     pub local: bool,
     /// `[auth.ldap]`, when set.
-    pub ldap: Option<crate::auth::ldap::LdapConfig>,
+    pub ldap: Option<ldap::LdapConfig>,
     /// `[auth.oidc]`, when set.
-    pub oidc: Option<crate::auth::oidc::OidcConfig>,
+    pub oidc: Option<oidc::OidcConfig>,
 }
 
 impl std::fmt::Debug for ConfiguredUser {

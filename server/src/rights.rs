@@ -3,7 +3,7 @@
 //! into a [`Grant`] (role and rights) for LDAP and OIDC sign-ins.
 //!
 //! One idiom checks a right everywhere: `session.require(Right::Export)?` in a handler
-//! ([`super::Session::require`]), answering 403 JSON that names the missing right.
+//! ([`crate::auth::Session::require`]), answering 403 JSON that names the missing right.
 
 use std::collections::BTreeSet;
 
