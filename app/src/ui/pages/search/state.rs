@@ -9,14 +9,12 @@ use jiff::Timestamp;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::domain::fetch::{SearchAnswer, V3Fetch};
-use crate::domain::homer::{AliasList, SearchRequest, TransactionRequest, TransactionResponse};
+use crate::domain::homer::gather;
 use crate::domain::query::{
-    compile, compile_with_mapping, run_search, CompiledSearch, QueryError, QueryErrorKind,
+    compile, compile_with_mapping, finish_search, CompiledSearch, QueryError, QueryErrorKind,
     ResultView,
 };
 use crate::domain::search_form::SearchForm;
-use crate::ui::api::fetch::UiFetch;
 use crate::ui::api::keyed::KeyedResource;
 use crate::ui::api::{self, recorder, Alive, ApiError, ApiRoot};
 
@@ -181,62 +179,27 @@ async fn compile_for_backend(
     compile_with_mapping(form, view, now, zone, &mapping).map_err(|e| (e.to_string(), Some(e)))
 }
 
-/// Runs `compiled` through the domain's [`run_search`] (as `hepscope search` and `calls` do: the
-/// merge, the limit, and for the calls view the shown calls' whole sessions), over a [`UiFetch`]
-/// that reports each answered search through `progress`. `Ok` with the merged result, whether a
-/// request hit its row limit, and the failures of a partial answer; `Err` when every request failed.
+/// Sends every compiled request (in parallel), reporting each completion through `progress`, and
+/// merges the answers with the domain's [`finish_search`] (the merge and limits of `query::run`).
+/// The calls view does not yet fetch the shown calls' whole sessions as `run_search` does: its
+/// `call/transaction` batches run one after another, too slow for a 1000-call page. `Ok` with the
+/// merged result, whether a request hit its row limit, and the failures of a partial answer; `Err`
+/// when every request failed.
 async fn run_requests(
     root: &ApiRoot,
     compiled: &CompiledSearch,
     progress: impl Fn() + Clone,
 ) -> Result<(SearchOutcome, bool, Vec<String>), String> {
-    let fetch = Counted {
-        fetch: UiFetch::new(root.clone()),
-        progress,
-    };
-    let run = run_search(&fetch, compiled).await?;
+    let futures = compiled.requests.iter().map(|request| {
+        let progress = progress.clone();
+        async move {
+            let result = api::search_call_data(root, request).await;
+            progress();
+            (request.row_limit(), result.map_err(|e| describe(&e)))
+        }
+    });
+    let run = finish_search(compiled, gather(futures::future::join_all(futures).await))?;
     Ok((run.outcome, run.limit_reached, run.failures))
-}
-
-/// [`UiFetch`] that calls `progress` as each search answers (the page's "n of m"), and words a
-/// gateway timeout as the backend's.
-struct Counted<P> {
-    fetch: UiFetch,
-    progress: P,
-}
-
-impl<P: Fn() + Clone> V3Fetch for Counted<P> {
-    type Error = String;
-
-    async fn search_all(&self, requests: &[SearchRequest]) -> Vec<SearchAnswer<String>> {
-        futures::future::join_all(requests.iter().map(|request| {
-            let progress = self.progress.clone();
-            async move {
-                let result = api::search_call_data(&self.fetch.root, request).await;
-                progress();
-                (request.row_limit(), result.map_err(|e| describe(&e)))
-            }
-        }))
-        .await
-    }
-
-    async fn transaction(
-        &self,
-        request: &TransactionRequest,
-    ) -> Result<TransactionResponse, String> {
-        self.fetch
-            .transaction(request)
-            .await
-            .map_err(|e| describe(&e))
-    }
-
-    async fn qos_text(&self, request: &TransactionRequest) -> Result<String, String> {
-        self.fetch.qos_text(request).await.map_err(|e| describe(&e))
-    }
-
-    async fn aliases(&self) -> Result<AliasList, String> {
-        self.fetch.aliases().await.map_err(|e| describe(&e))
-    }
 }
 
 fn describe(error: &ApiError) -> String {
