@@ -20,7 +20,7 @@ use axum::Json;
 
 use super::ldap::DirectoryError;
 use super::{token_from_headers, with_cookie, AuthState, IdentitySource, Session};
-use crate::audit::{Action, AuditLog, Outcome, Record};
+use crate::audit::{Action, AuditLog, Outcome};
 use crate::client_addr::ClientAddr;
 use crate::error::AppError;
 use crate::ratelimit::Attempt;
@@ -218,7 +218,7 @@ pub async fn login(
     let (username, password) = (request.username, request.password);
     // One audit record per checked attempt, naming the method that decided it.
     let record = |method: IdentitySource, outcome| {
-        audit.record(Record::new(
+        audit.record(crate::audit::entry(
             &username,
             Some(client),
             Action::SignIn,
