@@ -278,6 +278,19 @@ pub async fn login(
                     retry_after: std::time::Duration::from_secs(5),
                 });
             }
+            Err(DirectoryError::Tls(why)) => {
+                // The directory's TLS is misconfigured (untrusted certificate, no StartTLS): said
+                // as such, so nobody takes it for a wrong password. Not counted, like unreachable.
+                attempt.forget();
+                record(IdentitySource::Ldap, Outcome::Failure);
+                tracing::warn!(user = %logged_name(&username), %client, error = %why, "LDAP login");
+                metrics::counter!("hepscope_logins_total", "result" => "directory_unreachable")
+                    .increment(1);
+                return Err(AppError::Busy {
+                    what: why,
+                    retry_after: std::time::Duration::from_secs(5),
+                });
+            }
             Err(e @ DirectoryError::Refused { .. }) => {
                 // The search account or a base DN is wrong: the operator's problem, logged.
                 attempt.forget();
