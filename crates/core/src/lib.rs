@@ -13,6 +13,7 @@
 //!
 //! Pure: no I/O, no clock reads (callers pass `now`), no browser, no async runtime.
 
+pub mod access;
 pub mod alias;
 pub mod api;
 pub mod duration;

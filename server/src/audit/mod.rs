@@ -90,37 +90,23 @@ impl Outcome {
     }
 }
 
-/// One audit record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
-    /// Milliseconds since the Unix epoch.
-    pub time: i64,
-    /// The user name (as given, for a failed sign-in); empty for an anonymous share reader.
-    pub user: String,
-    /// The client address, after `[http] trusted_proxies`.
-    pub client: String,
-    pub action: String,
-    pub object: String,
-    pub outcome: String,
-}
+pub use hepscope_core::access::AuditRecord as Record;
 
-impl Record {
-    /// A record of `action` on `object` by `user` from `client`, now.
-    pub fn new(
-        user: &str,
-        client: Option<ClientAddr>,
-        action: Action,
-        object: impl Into<String>,
-        outcome: Outcome,
-    ) -> Record {
-        Record {
-            time: unix_millis(),
-            user: user.to_string(),
-            client: client.map(|c| c.to_string()).unwrap_or_default(),
-            action: action.as_str().to_string(),
-            object: object.into(),
-            outcome: outcome.as_str().to_string(),
-        }
+/// A record of `action` on `object` by `user` from `client`, now.
+pub fn entry(
+    user: &str,
+    client: Option<ClientAddr>,
+    action: Action,
+    object: impl Into<String>,
+    outcome: Outcome,
+) -> Record {
+    Record {
+        time: unix_millis(),
+        user: user.to_string(),
+        client: client.map(|c| c.to_string()).unwrap_or_default(),
+        action: action.as_str().to_string(),
+        object: object.into(),
+        outcome: outcome.as_str().to_string(),
     }
 }
 
@@ -325,7 +311,7 @@ impl Audit {
     /// Records `action` on `object` by `user` from this request's client.
     pub fn record(&self, user: &str, action: Action, object: impl Into<String>, outcome: Outcome) {
         if let Some(log) = &self.log {
-            log.record(Record::new(user, self.client, action, object, outcome));
+            log.record(entry(user, self.client, action, object, outcome));
         }
     }
 
@@ -401,14 +387,14 @@ mod tests {
             },
         )
         .unwrap();
-        log.record(Record::new(
+        log.record(entry(
             "alice",
             None,
             Action::Search,
             "embedded",
             Outcome::Success,
         ));
-        log.record(Record::new(
+        log.record(entry(
             "bob",
             None,
             Action::Sql,
@@ -427,13 +413,7 @@ mod tests {
         assert_eq!(alice.len(), 1);
         assert_eq!(alice[0].action, "search");
         std::thread::sleep(Duration::from_millis(1100));
-        log.record(Record::new(
-            "carol",
-            None,
-            Action::Search,
-            "x",
-            Outcome::Success,
-        ));
+        log.record(entry("carol", None, Action::Search, "x", Outcome::Success));
         log.prune().unwrap();
         let left = log.query(&Query::default()).unwrap();
         assert_eq!(left.len(), 1, "{left:?}");
@@ -442,7 +422,7 @@ mod tests {
 
     #[test]
     fn csv_has_a_header_and_quotes_and_defuses_formulas() {
-        let mut r = Record::new("a,b", None, Action::Sql, "=cmd()", Outcome::Success);
+        let mut r = entry("a,b", None, Action::Sql, "=cmd()", Outcome::Success);
         r.time = 0;
         let csv = to_csv(&[r]);
         let mut lines = csv.lines();

@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn syslog_lines_follow_rfc_5424() {
-        let mut record = Record::new(
+        let mut record = crate::audit::entry(
             "a\"b",
             None,
             Action::Export,

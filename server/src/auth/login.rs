@@ -20,7 +20,7 @@ use axum::Json;
 
 use super::ldap::DirectoryError;
 use super::{token_from_headers, with_cookie, AuthState, IdentitySource, Session};
-use crate::audit::{Action, AuditLog, Outcome, Record};
+use crate::audit::{Action, AuditLog, Outcome};
 use crate::client_addr::ClientAddr;
 use crate::error::AppError;
 use crate::ratelimit::Attempt;
@@ -218,7 +218,7 @@ pub async fn login(
     let (username, password) = (request.username, request.password);
     // One audit record per checked attempt, naming the method that decided it.
     let record = |method: IdentitySource, outcome| {
-        audit.record(Record::new(
+        audit.record(crate::audit::entry(
             &username,
             Some(client),
             Action::SignIn,
@@ -275,6 +275,19 @@ pub async fn login(
                     .increment(1);
                 return Err(AppError::Busy {
                     what: "the directory is unreachable".into(),
+                    retry_after: std::time::Duration::from_secs(5),
+                });
+            }
+            Err(DirectoryError::Tls(why)) => {
+                // The directory's TLS is misconfigured (untrusted certificate, no StartTLS): said
+                // as such, so nobody takes it for a wrong password. Not counted, like unreachable.
+                attempt.forget();
+                record(IdentitySource::Ldap, Outcome::Failure);
+                tracing::warn!(user = %logged_name(&username), %client, error = %why, "LDAP login");
+                metrics::counter!("hepscope_logins_total", "result" => "directory_unreachable")
+                    .increment(1);
+                return Err(AppError::Busy {
+                    what: why,
                     retry_after: std::time::Duration::from_secs(5),
                 });
             }

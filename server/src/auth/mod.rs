@@ -548,7 +548,7 @@ pub async fn require_session(
                 .extensions()
                 .get::<crate::client_addr::ClientAddr>()
                 .copied();
-            log.record(crate::audit::Record::new(
+            log.record(crate::audit::entry(
                 "",
                 client,
                 crate::audit::Action::SignIn,

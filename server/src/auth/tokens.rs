@@ -19,6 +19,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use hepscope_core::access::{TokenCreated, TokenInfo, TokenRequest};
+
 use super::{unix_now, AuthState, IdentitySource, Rights, Session};
 use crate::audit::{Action, Audit, Outcome};
 use crate::error::AppError;
@@ -47,40 +49,6 @@ pub struct StoredToken {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
-}
-
-/// A token as listed: no hash.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TokenInfo {
-    pub id: String,
-    pub name: String,
-    pub user: String,
-    pub rights: Rights,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-}
-
-/// `POST /api/auth/tokens` answer: the secret, shown this once.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TokenCreated {
-    pub id: String,
-    pub token: String,
-    pub name: String,
-    pub rights: Rights,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-}
-
-/// `POST /api/auth/tokens` body.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRequest {
-    pub name: String,
-    pub rights: Rights,
-    /// e.g. "90d" (the default).
-    #[serde(default)]
-    pub expires_in: Option<String>,
 }
 
 /// The tokens, in memory and (once [`ApiTokens::open`]ed) in the data dir. Cheap to clone.

@@ -1,8 +1,12 @@
 //! `[auth.ldap]`: where the directory is, how hepscope searches it, and how groups are read.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
 use serde::Deserialize;
 
 use super::ldap_filter::is_valid_template;
@@ -22,6 +26,8 @@ pub struct RawLdap {
     pub url: String,
     /// Upgrade an `ldap://` connection with StartTLS.
     pub starttls: Option<bool>,
+    /// PEM file of CA certificates trusted in addition to the system roots (a company CA).
+    pub ca_file: Option<PathBuf>,
     /// The account hepscope searches with; anonymous search when absent.
     pub bind_dn: Option<String>,
     /// Environment variable holding `bind_dn`'s password.
@@ -51,6 +57,11 @@ pub struct RawLdap {
 pub struct LdapConfig {
     pub url: String,
     pub starttls: bool,
+    pub ca_file: Option<PathBuf>,
+    /// With `ca_file`: a rustls config trusting the system roots plus its certificates, built at
+    /// config load so a missing or empty file stops the start instead of failing every sign-in.
+    /// `None`: ldap3's own (the system roots).
+    pub tls: Option<Arc<ClientConfig>>,
     /// The search account and its password; `None` searches anonymously.
     pub bind: Option<(String, Secret)>,
     pub user_base: String,
@@ -76,6 +87,7 @@ impl std::fmt::Debug for LdapConfig {
         f.debug_struct("LdapConfig")
             .field("url", &self.url)
             .field("starttls", &self.starttls)
+            .field("ca_file", &self.ca_file)
             .field("bind_dn", &self.bind.as_ref().map(|(dn, _)| dn))
             .field("user_base", &self.user_base)
             .field("user_filter", &self.user_filter)
@@ -117,6 +129,7 @@ impl LdapConfig {
                 "StartTLS upgrades ldap:// connections; ldaps:// is TLS already",
             ));
         }
+        let tls = raw.ca_file.as_deref().map(tls_config).transpose()?;
         let bind = match raw.bind_dn {
             None => {
                 if raw.bind_password_env.is_some() || raw.bind_password_file.is_some() {
@@ -182,6 +195,8 @@ impl LdapConfig {
         Ok(LdapConfig {
             url,
             starttls,
+            ca_file: raw.ca_file,
+            tls,
             bind,
             user_base: raw.user_base,
             user_filter,
@@ -191,6 +206,50 @@ impl LdapConfig {
             cache_ttl: duration_setting("auth.ldap.cache_ttl", raw.cache_ttl, "5m")?,
         })
     }
+}
+
+/// The certificates in the PEM file `path` (at least one).
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    let err = |message: String| invalid("ca_file", format!("{}: {message}", path.display()));
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| err(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| err(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(err(
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into(),
+        ));
+    }
+    Ok(certs)
+}
+
+/// A rustls client config trusting the system roots plus the certificates in `ca_file`.
+fn tls_config(ca_file: &Path) -> Result<Arc<ClientConfig>, ConfigError> {
+    let mut roots = RootCertStore::empty();
+    // Unreadable system certificates are skipped, as ldap3 does: `ca_file` may be all that is needed.
+    let system = rustls_native_certs::load_native_certs();
+    for error in &system.errors {
+        tracing::debug!(%error, "a system CA certificate was not loaded");
+    }
+    roots.add_parsable_certificates(system.certs);
+    for cert in read_ca_file(ca_file)? {
+        roots.add(cert).map_err(|e| {
+            invalid(
+                "ca_file",
+                format!(
+                    "{}: a certificate cannot be trusted: {e}",
+                    ca_file.display()
+                ),
+            )
+        })?;
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid("ca_file", format!("TLS set-up: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// The search account's password from exactly one of its sources.
@@ -255,6 +314,7 @@ mod tests {
         assert_eq!(config.timeout, Duration::from_secs(5));
         assert_eq!(config.cache_ttl, Duration::from_secs(300));
         assert!(!config.starttls);
+        assert!(config.ca_file.is_none() && config.tls.is_none());
         assert!(config.bind.is_none());
     }
 
@@ -306,5 +366,36 @@ mod tests {
                 "{text}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn ca_file_is_read_at_load_and_its_mistakes_are_named() {
+        let dir = std::env::temp_dir().join(format!("hepscope-ldap-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = |path: &Path| {
+            format!(
+                "{BASE}member_of = 'memberOf'\nca_file = '{}'",
+                path.display()
+            )
+        };
+        let missing = dir.join("missing.pem");
+        let error = parse(&text(&missing), &[]).unwrap_err().to_string();
+        assert!(error.contains("auth.ldap.ca_file"), "{error}");
+        assert!(error.contains("missing.pem"), "{error}");
+
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let error = parse(&text(&empty), &[]).unwrap_err().to_string();
+        assert!(error.contains("auth.ldap.ca_file"), "{error}");
+        assert!(error.contains("no PEM certificate"), "{error}");
+
+        let good = dir.join("ca.pem");
+        let ca = rcgen::generate_simple_self_signed(vec!["ca.example".to_string()]).unwrap();
+        std::fs::write(&good, ca.cert.pem()).unwrap();
+        let config = parse(&text(&good), &[]).unwrap();
+        assert_eq!(config.ca_file.as_ref(), Some(&good));
+        assert!(config.tls.is_some());
+        assert!(format!("{config:?}").contains("ca.pem"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -365,3 +365,74 @@ async fn sipp_replays_the_uac_and_uas_scenarios_of_show_sipp() {
         String::from_utf8_lossy(&server.stderr)
     );
 }
+
+/// `hepscope login` against a real server: the password login, then a real API token (`hst_…`) created
+/// through `/api/auth/tokens`, which the other commands then use; revoking it in the server ends that.
+#[tokio::test]
+async fn login_against_a_real_server_stores_a_working_api_token() {
+    let server = common::app::TestServer::start("").await;
+    let url = format!("http://{}", server.addr);
+    let home = common::app::temp_dir("cli-login-real");
+    let (url2, home2) = (url.clone(), home.clone());
+    let stdin = format!("admin\n{}\n", common::app::ADMIN_PASSWORD);
+    let out =
+        tokio::task::spawn_blocking(move || run_with_stdin(&["login", &url2], &home2, &stdin))
+            .await
+            .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(home.join(".config/hepscope/config.toml")).unwrap();
+    let token = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token = \""))
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("hst_"), "{text}");
+
+    // The stored token works: an empty store answers "no results" (exit 1), not an auth failure (3).
+    let args = ["--url".to_string(), url.clone(), "search".into()];
+    let run = common::cli::run(&args, &home, &[]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    // The server lists it as the admin's token; revoked, the command is refused (exit 3).
+    let client = common::app::client();
+    let login = common::app::login(&server, "admin", common::app::ADMIN_PASSWORD).await;
+    let cookie = common::app::session_cookie(&login);
+    let list: Value = client
+        .get(server.url("/api/auth/tokens"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tokens = list
+        .as_array()
+        .or_else(|| list["tokens"].as_array())
+        .unwrap();
+    let id = tokens
+        .iter()
+        .find(|t| {
+            t["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("hepscope-cli@"))
+        })
+        .and_then(|t| t["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let revoked = client
+        .delete(server.url(&format!("/api/auth/tokens/{id}")))
+        .header("cookie", &cookie)
+        .header("origin", server.url(""))
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    let run = common::cli::run(&args, &home, &[]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+}

@@ -259,3 +259,77 @@ async fn a_changed_membership_applies_within_cache_ttl() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(me_now().await.status(), 401);
 }
+
+/// `[auth.ldap]` lines for a TLS connection: the group search, plus `extra` (`starttls`, `ca_file`).
+fn tls_lines(extra: &str) -> String {
+    format!("{GROUP_SEARCH}\n{extra}")
+}
+
+fn ca_file_line(slapd: &Slapd) -> String {
+    let ca = &slapd.tls.as_ref().unwrap().ca_file;
+    format!("ca_file = \"{}\"", ca.display())
+}
+
+#[tokio::test]
+async fn starttls_with_the_company_ca_signs_in() {
+    let slapd = Slapd::start_tls();
+    let ldap = tls_lines(&format!("starttls = true\n{}", ca_file_line(&slapd)));
+    let server = TestServer::start(&config(&slapd.url(), "", &ldap)).await;
+    let alice = login(&server, "alice", "alice-pw").await;
+    assert_eq!(alice.status(), 200);
+    assert_eq!(me(&server, alice).await["role"], "admin");
+    // The password is still checked over TLS.
+    assert_eq!(login(&server, "alice", "wrong").await.status(), 401);
+}
+
+#[tokio::test]
+async fn ldaps_with_the_company_ca_signs_in() {
+    let slapd = Slapd::start_tls();
+    let server = TestServer::start(&config(
+        &slapd.ldaps_url(),
+        "",
+        &tls_lines(&ca_file_line(&slapd)),
+    ))
+    .await;
+    let bob = login(&server, "bob", "bob-pw").await;
+    assert_eq!(bob.status(), 200);
+    assert_eq!(me(&server, bob).await["role"], "viewer");
+}
+
+#[tokio::test]
+async fn an_untrusted_directory_certificate_answers_503_naming_it() {
+    let slapd = Slapd::start_tls();
+    // Without ca_file only the system roots are trusted, and the test CA is not among them.
+    for (url, ldap) in [
+        (slapd.ldaps_url(), tls_lines("")),
+        (slapd.url(), tls_lines("starttls = true")),
+    ] {
+        let server = TestServer::start(&config(&url, "", &ldap)).await;
+        let response = login(&server, "alice", "alice-pw").await;
+        assert!(response.headers().contains_key("retry-after"), "{url}");
+        let (status, error) = error_of(response).await;
+        assert_eq!(status, 503, "{url}: {error}");
+        assert!(
+            error.contains("the directory's TLS certificate is not trusted"),
+            "{url}: {error}"
+        );
+        assert!(error.contains("ca_file"), "{url}: {error}");
+        // Not a failed attempt: more than max_failed_logins (5) tries later, no lockout (429).
+        for _ in 0..6 {
+            assert_eq!(login(&server, "alice", "alice-pw").await.status(), 503);
+        }
+    }
+}
+
+#[tokio::test]
+async fn starttls_required_but_not_offered_answers_503_naming_it() {
+    // A directory without any TLS set-up refuses the StartTLS request.
+    let slapd = Slapd::start();
+    let server = TestServer::start(&config(&slapd.url(), "", &tls_lines("starttls = true"))).await;
+    let (status, error) = error_of(login(&server, "alice", "alice-pw").await).await;
+    assert_eq!(status, 503, "{error}");
+    assert!(
+        error.contains("the directory does not offer StartTLS"),
+        "{error}"
+    );
+}

@@ -336,3 +336,20 @@ async fn each_action_leaves_one_audit_record_and_only_admins_read_them() {
         403
     );
 }
+
+/// The live stream needs `live`: a user without it is refused at the WebSocket handshake with the
+/// right named, while a viewer with today's default rights connects.
+#[tokio::test]
+async fn the_live_stream_needs_the_live_right() {
+    let server = TestServer::start(&users(
+        "[ingest.hep_stream]\nenable = true\n[coordinator.hep_stream]\nenable = true\n",
+    ))
+    .await;
+    let url = format!("ws://{}/api/v4/stream/hep", server.addr);
+    let vera = cookie(&server, "vera").await;
+    let refused = crate::live_support::connect(&url, &[("cookie", vera)]).await;
+    assert_eq!(crate::live_support::refused_status(refused), 403);
+    let val = cookie(&server, "val").await;
+    let opened = crate::live_support::connect(&url, &[("cookie", val)]).await;
+    assert!(opened.is_ok(), "a default viewer has live");
+}

@@ -26,6 +26,11 @@ pub enum DirectoryError {
     /// No answer in time, or no connection: the login answers 503.
     #[error("the directory is unreachable: {0}")]
     Unreachable(String),
+    /// The TLS connection could not be set up: the directory's certificate is not trusted, or it
+    /// refused StartTLS. The login answers 503 with this message, so the operator sees it is not the
+    /// user's password.
+    #[error("{0}")]
+    Tls(String),
     /// The directory answered with an error other than a refused bind (e.g. the search account's
     /// password is wrong, or a base DN does not exist): a configuration problem.
     #[error("the directory refused {step}: {message}")]
@@ -127,14 +132,17 @@ impl Directory {
     }
 
     async fn connect(&self) -> Result<Ldap, DirectoryError> {
-        let settings = LdapConnSettings::new()
+        let mut settings = LdapConnSettings::new()
             .set_conn_timeout(self.config.timeout)
             .set_starttls(self.config.starttls);
+        if let Some(tls) = &self.config.tls {
+            settings = settings.set_config(Arc::clone(tls));
+        }
         let connecting = LdapConnAsync::with_settings(settings, &self.config.url);
         let (conn, ldap) = tokio::time::timeout(self.config.timeout, connecting)
             .await
             .map_err(|_| timed_out(self.config.timeout, "connecting"))?
-            .map_err(|e| DirectoryError::Unreachable(format!("connecting: {e}")))?;
+            .map_err(|e| connect_error(e, self.config.starttls))?;
         tokio::spawn(async move {
             if let Err(e) = conn.drive().await {
                 tracing::debug!(error = %e, "LDAP connection ended");
@@ -228,6 +236,39 @@ impl Directory {
             ),
             Ok(Err(e)) | Err(e) => Err(classify(e, "the user's bind", timeout)),
         }
+    }
+}
+
+/// Why connecting failed: a TLS problem (untrusted certificate, StartTLS refused) is named as such,
+/// since "unreachable" would send the operator looking at the network; the rest is unreachable.
+fn connect_error(error: LdapError, starttls: bool) -> DirectoryError {
+    if let LdapError::Io { source } = &error {
+        let tls = source
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        if let Some(tls) = tls {
+            return DirectoryError::Tls(match tls {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+                    "the directory's TLS certificate is not trusted (unknown issuer); \
+                     set [auth.ldap] ca_file to the CA that signed it"
+                        .to_string()
+                }
+                // Expired, issued for another name, revoked, ...: the hint above would mislead.
+                rustls::Error::InvalidCertificate(why) => {
+                    format!("the directory's TLS certificate is not accepted: {why:?}")
+                }
+                other => format!("the TLS handshake with the directory failed: {other}"),
+            });
+        }
+    }
+    match error {
+        // Only StartTLS answers with an LDAP result while connecting.
+        LdapError::LdapResult { result } if starttls => DirectoryError::Tls(format!(
+            "the directory does not offer StartTLS (result code {}: {}); \
+             enable TLS on the directory, or use ldaps://",
+            result.rc, result.text
+        )),
+        other => DirectoryError::Unreachable(format!("connecting: {other}")),
     }
 }
 

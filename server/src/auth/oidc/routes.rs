@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{local_path, OidcError, FLOW_TTL};
-use crate::audit::{Action, AuditLog, Outcome, Record};
+use crate::audit::{Action, AuditLog, Outcome};
 use crate::auth::{with_cookie, AuthState, IdentitySource};
 use crate::client_addr::ClientAddr;
 use crate::error::{json_error, AppError};
@@ -126,7 +126,7 @@ pub async fn callback(
         Ok(done) => done,
         Err(e) => {
             // Nobody is known yet: the record names no user.
-            audit.record(Record::new(
+            audit.record(crate::audit::entry(
                 "",
                 Some(client),
                 Action::SignIn,
@@ -144,7 +144,7 @@ pub async fn callback(
     } else {
         Outcome::Failure
     };
-    audit.record(Record::new(
+    audit.record(crate::audit::entry(
         &identity.username,
         Some(client),
         Action::SignIn,
