@@ -28,7 +28,7 @@
 
 #[cfg(any(test, feature = "fixture"))]
 pub use hepscope_core::fixture;
-pub use hepscope_core::{alias, api, duration, homer, host, percent, sdp, share, sip};
+pub use hepscope_core::{access, alias, api, duration, homer, host, percent, sdp, share, sip};
 
 pub mod analyze_view;
 pub mod call_load;

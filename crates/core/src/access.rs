@@ -118,8 +118,8 @@ pub struct TokenCreated {
     pub expires_at: Option<i64>,
 }
 
-/// `POST /api/auth/tokens` body.
-#[derive(Clone, Debug, Deserialize)]
+/// `POST /api/auth/tokens` body (the Settings page sends it).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub name: String,

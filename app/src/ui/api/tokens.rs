@@ -1,52 +1,12 @@
 //! API tokens (`/api/auth/tokens`) and the audit log (`/api/audit`) as the Settings page reads
-//! them: the shapes of the server's answers (`server/src/auth/tokens.rs`, the audit route) and one
-//! function per route.
+//! them: one function per route, over the server's own wire types (`hepscope_core::access`).
 
-use serde::{Deserialize, Serialize};
-
-use crate::domain::api::Right;
 use crate::domain::percent::percent_encode;
 
 use super::http::ApiRequest;
 use super::ApiError;
 
-/// A token as `GET /api/auth/tokens` lists it.
-#[derive(Clone, Debug, Deserialize)]
-pub struct TokenInfo {
-    pub id: String,
-    pub name: String,
-    pub user: String,
-    pub rights: Vec<Right>,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-}
-
-/// `POST /api/auth/tokens` body.
-#[derive(Clone, Debug, Serialize)]
-pub struct TokenRequest {
-    pub name: String,
-    pub rights: Vec<Right>,
-    /// A duration such as `90d`.
-    pub expires_in: String,
-}
-
-/// `POST /api/auth/tokens` answer (the only time the secret is shown).
-#[derive(Clone, Debug, Deserialize)]
-pub struct TokenCreated {
-    pub token: String,
-}
-
-/// One audit record of `GET /api/audit`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct AuditRecord {
-    /// Milliseconds since the epoch.
-    pub time: i64,
-    pub user: String,
-    pub client: String,
-    pub action: String,
-    pub object: String,
-    pub outcome: String,
-}
+pub use crate::domain::access::{AuditRecord, TokenCreated, TokenInfo, TokenRequest};
 
 /// The tokens the user may see.
 pub async fn tokens_list() -> Result<Vec<TokenInfo>, ApiError> {

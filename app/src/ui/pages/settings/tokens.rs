@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use crate::domain::access::Rights;
 use crate::domain::api::Right;
 use crate::ui::api::tokens::{
     audit, audit_csv_url, audit_query, token_create, token_revoke, tokens_list, AuditRecord,
@@ -32,8 +33,8 @@ pub fn ApiTokens() -> impl IntoView {
         error.set(None);
         let request = TokenRequest {
             name: name.get_untracked(),
-            rights: chosen.get_untracked(),
-            expires_in: expiry.get_untracked(),
+            rights: Rights::new(chosen.get_untracked()),
+            expires_in: Some(expiry.get_untracked()),
         };
         leptos::task::spawn_local(async move {
             match token_create(&request).await {
