@@ -134,3 +134,21 @@ test('calls show the direction of their first INVITE and sort by it', async ({ p
   expect(directions.some((d) => d.includes(':5060'))).toBe(false);
   expect(cells).toEqual([...cells].sort().reverse());
 });
+
+test('a filter that matches only the INVITE still shows each call answered or busy, from its whole dialog', async ({ page }) => {
+  await loginAsAdmin(page);
+  await demoRows(page.request);
+  await page.goto('/calls?since=1h&limit=200');
+  await page.getByLabel('Query').fill("method = 'INVITE'");
+  await page.getByRole('button', { name: 'Search' }).click();
+  const table = page.getByRole('table', { name: 'Calls' });
+  await expect(table.locator('tbody tr.vrow').first()).toBeVisible();
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'CSV' }).click();
+  const csv = fs.readFileSync(await (await download).path(), 'utf8');
+  // Only INVITEs matched: the replies and BYEs that make a call answered (with a duration) or busy
+  // come from the calls' whole sessions, fetched after the search.
+  const answered = csv.split('\n').filter((line) => line.includes('answered'));
+  expect(answered.length, csv.slice(0, 400)).toBeGreaterThan(0);
+  expect(csv).toContain('busy');
+});

@@ -35,6 +35,21 @@ pub trait V3Fetch {
     ) -> impl Future<Output = Result<TransactionResponse, Self::Error>>;
 
     /// `call/report/qos`: the body as text (homer-app answers an empty body when a table is missing).
+    /// Several `call/transaction` requests, answers in request order. The default sends them one after
+    /// another; a fetcher that can overlap requests (the browser) sends them together.
+    fn transactions(
+        &self,
+        requests: &[TransactionRequest],
+    ) -> impl Future<Output = Vec<Result<TransactionResponse, Self::Error>>> {
+        async move {
+            let mut answers = Vec::with_capacity(requests.len());
+            for request in requests {
+                answers.push(self.transaction(request).await);
+            }
+            answers
+        }
+    }
+
     fn qos_text(
         &self,
         request: &TransactionRequest,

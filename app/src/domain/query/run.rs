@@ -91,7 +91,7 @@ pub const SESSION_BATCH: usize = 50;
 /// calls view will show (the newest `limit` of them) are fetched whole, in batches of
 /// [`SESSION_BATCH`], within the searched window. A failed batch leaves those calls grouped from
 /// their matched messages and is reported as a failure.
-async fn whole_sessions<F: V3Fetch>(
+pub async fn whole_sessions<F: V3Fetch>(
     fetch: &F,
     compiled: &CompiledSearch,
     answers: &[Vec<HomerRow>],
@@ -104,15 +104,18 @@ async fn whole_sessions<F: V3Fetch>(
         .map(|c| c.call_id)
         .collect();
     let window = TimeWindow::new(compiled.range.from_ms, compiled.range.to_ms);
+    let requests: Vec<TransactionRequest> = ids
+        .chunks(SESSION_BATCH)
+        .map(|batch| TransactionRequest::new(&ProfileKey::call(), window, batch.to_vec()))
+        .collect();
     let mut rows = Vec::new();
     let mut failures = Vec::new();
-    for batch in ids.chunks(SESSION_BATCH) {
-        let request = TransactionRequest::new(&ProfileKey::call(), window, batch.to_vec());
-        match fetch.transaction(&request).await {
+    for (request, answer) in requests.iter().zip(fetch.transactions(&requests).await) {
+        match answer {
             Ok(answer) => rows.extend(answer.data.messages),
             Err(e) => failures.push(format!(
                 "whole sessions of {} calls could not be loaded (shown from their matching messages): {e}",
-                batch.len()
+                request.call_ids().len()
             )),
         }
     }

@@ -39,6 +39,18 @@ impl V3Fetch for UiFetch {
         super::transaction(&self.root, request).await
     }
 
+    async fn transactions(
+        &self,
+        requests: &[TransactionRequest],
+    ) -> Vec<Result<TransactionResponse, ApiError>> {
+        futures::future::join_all(
+            requests
+                .iter()
+                .map(|request| super::transaction(&self.root, request)),
+        )
+        .await
+    }
+
     async fn qos_text(&self, request: &TransactionRequest) -> Result<String, ApiError> {
         super::qos_reports(&self.root, request).await
     }

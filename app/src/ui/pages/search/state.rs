@@ -11,8 +11,8 @@ use leptos_router::hooks::use_location;
 
 use crate::domain::homer::gather;
 use crate::domain::query::{
-    compile, compile_with_mapping, finish_search, CompiledSearch, QueryError, QueryErrorKind,
-    ResultView,
+    compile, compile_with_mapping, finish_search, whole_sessions, CompiledSearch, QueryError,
+    QueryErrorKind, ResultView,
 };
 use crate::domain::search_form::SearchForm;
 use crate::ui::api::keyed::KeyedResource;
@@ -181,8 +181,8 @@ async fn compile_for_backend(
 
 /// Sends every compiled request (in parallel), reporting each completion through `progress`, and
 /// merges the answers with the domain's [`finish_search`] (the merge and limits of `query::run`).
-/// The calls view does not yet fetch the shown calls' whole sessions as `run_search` does: its
-/// `call/transaction` batches run one after another, too slow for a 1000-call page. `Ok` with the
+/// For the calls view it then fetches the shown calls' whole sessions ([`whole_sessions`], its
+/// batches in parallel). `Ok` with the
 /// merged result, whether a request hit its row limit, and the failures of a partial answer; `Err`
 /// when every request failed.
 async fn run_requests(
@@ -198,7 +198,15 @@ async fn run_requests(
             (request.row_limit(), result.map_err(|e| describe(&e)))
         }
     });
-    let run = finish_search(compiled, gather(futures::future::join_all(futures).await))?;
+    let mut gathered = gather(futures::future::join_all(futures).await);
+    if compiled.view == ResultView::Calls && !gathered.rows.is_empty() {
+        // Session-based results: the shown calls' whole dialogs, as `query::run_search` fetches them.
+        let fetch = api::fetch::UiFetch::new(root.clone());
+        let (sessions, failures) = whole_sessions(&fetch, compiled, &gathered.rows).await;
+        gathered.rows.push(sessions);
+        gathered.failures.extend(failures);
+    }
+    let run = finish_search(compiled, gathered)?;
     Ok((run.outcome, run.limit_reached, run.failures))
 }
 
