@@ -89,3 +89,22 @@ test('an admin reads the audit log in Settings and downloads it as CSV', async (
   expect(csv.status()).toBe(200);
   expect((await csv.text()).split('\n')[0]).toBe('time,user,client,action,object,outcome');
 });
+
+test('a viewer without share sees no share button and one without live no Live view', async ({ page }) => {
+  await loginAsAdmin(page);
+  await withRights(page, ['search', 'raw', 'export']);
+  await openSomeCall(page);
+  await expect(page.getByRole('button', { name: 'PCAP' })).toBeVisible();
+  await expect(page.getByRole('button', { name: /Share outside/ })).toHaveCount(0);
+  const nav = page.getByRole('navigation', { name: 'Views' });
+  await expect(nav.getByRole('link', { name: 'Calls' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Live' })).toHaveCount(0);
+});
+
+test('a viewer with share and live sees both', async ({ page }) => {
+  await loginAsAdmin(page);
+  await withRights(page, ['search', 'share', 'live']);
+  await openSomeCall(page);
+  await expect(page.getByRole('button', { name: /Share outside/ })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Live' })).toBeVisible();
+});

@@ -1,5 +1,6 @@
 //! The top bar: navigation, backend and time range (both kept in the URL), theme, user menu.
 
+use crate::domain::api::Right;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
@@ -90,7 +91,14 @@ pub fn TopBar() -> impl IntoView {
         <header class="topbar">
             <a class="brand" href="/search">"hepscope"</a>
             <nav class="nav" aria-label="Views">
-                {nav.into_iter().map(|(href, label)| view! { <A href=href>{label}</A> }).collect_view()}
+                {nav.into_iter().map(|(href, label)| {
+                    // The Live view needs the live right; the other views only search.
+                    let shown = move || {
+                        href != "/live"
+                            || session.me.with(|m| m.as_ref().is_some_and(|me| me.has(Right::Live)))
+                    };
+                    view! { <Show when=shown><A href=href>{label}</A></Show> }
+                }).collect_view()}
             </nav>
             <span class="spacer"></span>
             <label>

@@ -2,6 +2,7 @@
 //! share's API root, outside the login guard), the page that says why a link is refused, and the call
 //! toolbar's "Share outside" button.
 
+use crate::domain::api::Right;
 use crate::ui::components::zone::expiry_text;
 use leptos::context::Provider;
 use leptos::prelude::*;
@@ -85,7 +86,7 @@ pub fn ShareButton(request: TransactionRequest, query: Memo<CallQuery>) -> impl 
         shown
             && session
                 .me
-                .with(|m| m.as_ref().is_some_and(|me| me.may_share))
+                .with(|m| m.as_ref().is_some_and(|me| me.has(Right::Share)))
     };
     let created = RwSignal::new(None::<ShareCreated>);
     let error = RwSignal::new(None::<String>);
