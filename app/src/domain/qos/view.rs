@@ -153,22 +153,10 @@ fn fmtp_number(media: &Media, payload_type: u8, key: &str) -> Option<u32> {
 pub fn reports_from_qos_body(
     body: &str,
 ) -> Result<(Vec<RtcpReport>, Vec<RejectedReport>), HomerError> {
-    if body.trim().is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let value: Value = serde_json::from_str(body).map_err(|source| HomerError::Decode {
-        endpoint: "call/report/qos",
-        source,
-    })?;
-    let rows = value
-        .get("rtcp")
-        .and_then(|section| section.get("data"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let rows = qos_section_rows(body, "rtcp")?;
     let mut reports = Vec::new();
     let mut rejected = Vec::new();
-    for row in rows {
+    for row in &rows {
         match RtcpReport::from_qos_row(row) {
             Ok(report) => reports.push(report),
             Err(e) => rejected.push(RejectedReport {
@@ -181,6 +169,25 @@ pub fn reports_from_qos_body(
     Ok((reports, rejected))
 }
 
+/// The rows of one section (`rtcp`, `rtp`) of a `call/report/qos` answer; a blank body has none.
+fn qos_section_rows(body: &str, section: &str) -> Result<Vec<Value>, HomerError> {
+    if body.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut value: Value = serde_json::from_str(body).map_err(|source| HomerError::Decode {
+        endpoint: "call/report/qos",
+        source,
+    })?;
+    match value
+        .get_mut(section)
+        .and_then(|s| s.get_mut("data"))
+        .map(Value::take)
+    {
+        Some(Value::Array(rows)) => Ok(rows),
+        _ => Ok(Vec::new()),
+    }
+}
+
 /// The endpoint-reported streams of a `call/report/qos` answer's `rtp` section (HEP 34/35 rows
 /// of `hep_proto_35_default`: RTCP-XR JSON or vq-rtcpxr text), and the rows that could not be
 /// read. A blank body is an empty answer.
@@ -190,22 +197,10 @@ pub fn reports_from_qos_body(
 pub fn endpoint_streams_from_qos_body(
     body: &str,
 ) -> Result<(Vec<EndpointStream>, Vec<RejectedReport>), HomerError> {
-    if body.trim().is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let value: Value = serde_json::from_str(body).map_err(|source| HomerError::Decode {
-        endpoint: "call/report/qos",
-        source,
-    })?;
-    let rows = value
-        .get("rtp")
-        .and_then(|section| section.get("data"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let rows = qos_section_rows(body, "rtp")?;
     let mut streams = Vec::new();
     let mut rejected = Vec::new();
-    for row in rows {
+    for row in &rows {
         let read = RtcpReport::from_qos_row(row)
             .map_err(|e| e.to_string())
             .and_then(|r| {
