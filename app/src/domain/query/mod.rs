@@ -20,5 +20,5 @@ pub use compile::{compile, compile_with_mapping, CompiledSearch, ResultView, MAX
 pub use error::{Input, QueryError, QueryErrorKind};
 pub use merge::{merge_rows, MethodFilter};
 pub use parse::parse;
-pub use run::{finish_search, run_search, whole_sessions, SearchOutcome, SearchRun};
+pub use run::{add_whole_sessions, finish_search, run_search, SearchOutcome, SearchRun};
 pub use time::{resolve_range, TimeRange};

@@ -63,24 +63,32 @@ pub async fn run_search<F: V3Fetch>(
     compiled: &CompiledSearch,
 ) -> Result<SearchRun, String> {
     let Gathered {
-        mut rows,
+        rows,
         failures,
         limit_reached,
     } = gather(fetch.search_all(&compiled.requests).await);
-    let mut failures: Vec<String> = failures.iter().map(ToString::to_string).collect();
-    if compiled.view == ResultView::Calls && !rows.is_empty() {
-        let (sessions, session_failures) = whole_sessions(fetch, compiled, &rows).await;
-        rows.push(sessions);
-        failures.extend(session_failures);
+    let mut gathered = Gathered {
+        rows,
+        failures: failures.iter().map(ToString::to_string).collect(),
+        limit_reached,
+    };
+    add_whole_sessions(fetch, compiled, &mut gathered).await;
+    finish_search(compiled, gathered)
+}
+
+/// For the calls view, adds the shown calls' whole sessions ([`whole_sessions`]) to the search's
+/// answers, and their failures to its failures; the messages view is left as it is.
+pub async fn add_whole_sessions<F: V3Fetch>(
+    fetch: &F,
+    compiled: &CompiledSearch,
+    gathered: &mut Gathered<String>,
+) {
+    if compiled.view != ResultView::Calls || gathered.rows.is_empty() {
+        return;
     }
-    finish_search(
-        compiled,
-        Gathered {
-            rows,
-            failures,
-            limit_reached,
-        },
-    )
+    let (sessions, failures) = whole_sessions(fetch, compiled, &gathered.rows).await;
+    gathered.rows.push(sessions);
+    gathered.failures.extend(failures);
 }
 
 /// Call-IDs asked for in one `call/transaction` request when whole sessions are fetched.
@@ -91,7 +99,7 @@ pub const SESSION_BATCH: usize = 50;
 /// calls view will show (the newest `limit` of them) are fetched whole, in batches of
 /// [`SESSION_BATCH`], within the searched window. A failed batch leaves those calls grouped from
 /// their matched messages and is reported as a failure.
-pub async fn whole_sessions<F: V3Fetch>(
+async fn whole_sessions<F: V3Fetch>(
     fetch: &F,
     compiled: &CompiledSearch,
     answers: &[Vec<HomerRow>],

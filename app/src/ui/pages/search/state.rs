@@ -11,7 +11,7 @@ use leptos_router::hooks::use_location;
 
 use crate::domain::homer::gather;
 use crate::domain::query::{
-    compile, compile_with_mapping, finish_search, whole_sessions, CompiledSearch, QueryError,
+    add_whole_sessions, compile, compile_with_mapping, finish_search, CompiledSearch, QueryError,
     QueryErrorKind, ResultView,
 };
 use crate::domain::search_form::SearchForm;
@@ -181,7 +181,7 @@ async fn compile_for_backend(
 
 /// Sends every compiled request (in parallel), reporting each completion through `progress`, and
 /// merges the answers with the domain's [`finish_search`] (the merge and limits of `query::run`).
-/// For the calls view it then fetches the shown calls' whole sessions ([`whole_sessions`], its
+/// For the calls view it then fetches the shown calls' whole sessions ([`add_whole_sessions`], its
 /// batches in parallel). `Ok` with the
 /// merged result, whether a request hit its row limit, and the failures of a partial answer; `Err`
 /// when every request failed.
@@ -199,13 +199,9 @@ async fn run_requests(
         }
     });
     let mut gathered = gather(futures::future::join_all(futures).await);
-    if compiled.view == ResultView::Calls && !gathered.rows.is_empty() {
-        // Session-based results: the shown calls' whole dialogs, as `query::run_search` fetches them.
-        let fetch = api::fetch::UiFetch::new(root.clone());
-        let (sessions, failures) = whole_sessions(&fetch, compiled, &gathered.rows).await;
-        gathered.rows.push(sessions);
-        gathered.failures.extend(failures);
-    }
+    // Session-based results, as `query::run_search` has them.
+    let fetch = api::fetch::UiFetch::new(root.clone());
+    add_whole_sessions(&fetch, compiled, &mut gathered).await;
     let run = finish_search(compiled, gathered)?;
     Ok((run.outcome, run.limit_reached, run.failures))
 }
